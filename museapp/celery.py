@@ -1,0 +1,29 @@
+"""The Celery app. Workers run with the threads pool; every task that talks
+to a model hands its coroutine to one event loop per worker process
+(museapp.ops.loop), so streams share warm HTTP clients and Redis pools."""
+
+import os
+
+from celery import Celery
+from celery.signals import worker_ready
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+app = Celery("museapp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="muse.ping")
+def ping() -> str:
+    """A no-op the web process sends once at start-up: the first send in a
+    process pays for connection set-up, so no user message has to."""
+    return "pong"
+
+
+@worker_ready.connect
+def warm_worker(**_kwargs) -> None:
+    from museapp.ops.loop import warm_up
+
+    warm_up()

@@ -1,0 +1,169 @@
+"""The chat WebSocket: validates what the page sends, hands it to services,
+and forwards the conversation's events to the page as htmx frames."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.http import Http404
+
+from museapp.chat import events, frames, services, stopping
+from museapp.chat.access import get_conversation_for_user, get_message_for_user
+from museapp.chat.models import Message
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+MAX_FRAME_CHARS = 100_000
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    conversation = None
+
+    async def connect(self) -> None:
+        # Accept first so the close code (4401/4404) reaches the page.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.conversation = await database_sync_to_async(get_conversation_for_user)(
+                user, self.scope["url_route"]["kwargs"]["conversation_id"]
+            )
+        except Http404:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = events.conversation_group(self.conversation.pk)
+        # Subscribe first, then render the current state: a page that
+        # reconnects mid-answer catches up from the database.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        catch_up = await database_sync_to_async(self._streaming_state)()
+        if catch_up:
+            await self.send(text_data=catch_up)
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- from the page --------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.conversation is None:
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS + 1000:
+            await self._error("That message is too large to send.")
+            return
+        try:
+            payload = json.loads(text_data)
+        except ValueError:
+            await self._error("That message could not be read (malformed JSON).")
+            return
+        if not isinstance(payload, dict):
+            await self._error("That message could not be read (expected a JSON object).")
+            return
+        action = payload.get("action", "send")
+        handler = {
+            "send": self._send_message,
+            "stop": self._stop,
+            "retry": self._retry,
+        }.get(action if isinstance(action, str) else "")
+        if handler is None:
+            await self._error("Unknown action.")
+            return
+        try:
+            await handler(payload)
+        except Http404:
+            await self._error("That message is not in this conversation.")
+
+    async def _send_message(self, payload: dict) -> None:
+        client_id = payload.get("client_id")
+        client_id = client_id if isinstance(client_id, str) and CLIENT_ID.match(client_id) else ""
+        text = payload.get("message")
+        try:
+            turn = await database_sync_to_async(services.turn_start)(
+                conversation=self.conversation, text=text
+            )
+        except services.InvalidMessage as invalid:
+            await self.send(text_data=frames.rejected(invalid.reason, client_id, text))
+            return
+        conversation = turn.user_message.conversation if turn.title_changed else None
+        await self.send(
+            text_data=frames.turn_for_sender(
+                [turn.user_message, turn.assistant_message], client_id, conversation
+            )
+        )
+        # Other tabs learn of the turn before the worker can publish a token.
+        await self.channel_layer.group_send(
+            self.group,
+            events.turn(turn.user_message.pk, turn.assistant_message.pk, self.channel_name),
+        )
+        await sync_to_async(services.turn_enqueue, thread_sensitive=False)(turn)
+
+    async def _stop(self, payload: dict) -> None:
+        message = await self._own_message(payload.get("message_id"))
+        if message.status != Message.Status.STREAMING:
+            await self._error("That answer has already finished.")
+            return
+        await stopping.request_stop(message.pk)
+
+    async def _retry(self, payload: dict) -> None:
+        message = await self._own_message(payload.get("message_id"))
+        try:
+            turn = await database_sync_to_async(services.reply_retry)(message=message)
+        except services.InvalidMessage as invalid:
+            await self._error(invalid.reason)
+            return
+        await self.channel_layer.group_send(
+            self.group, events.message_changed(turn.assistant_message.pk)
+        )
+        await sync_to_async(services.turn_enqueue, thread_sensitive=False)(turn)
+
+    # --- from the conversation's group ----------------------------------
+
+    async def chat_tokens(self, event: dict) -> None:
+        await self.send(text_data=frames.tokens(event["message_id"], event["text"]))
+
+    async def chat_message_changed(self, event: dict) -> None:
+        html = await database_sync_to_async(self._render_message)(event["message_id"])
+        if html:
+            await self.send(text_data=html)
+
+    async def chat_turn(self, event: dict) -> None:
+        if event.get("origin") == self.channel_name:
+            return  # the sender already has it
+        html = await database_sync_to_async(self._render_turn)(event)
+        if html:
+            await self.send(text_data=html)
+
+    # --- helpers --------------------------------------------------------
+
+    async def _own_message(self, message_id) -> Message:
+        return await database_sync_to_async(get_message_for_user)(
+            self.scope["user"], message_id, conversation=self.conversation
+        )
+
+    async def _error(self, reason: str) -> None:
+        await self.send(text_data=frames.composer_error(reason))
+
+    def _render_message(self, message_id: int) -> str:
+        msg = Message.objects.filter(pk=message_id, conversation=self.conversation).first()
+        return frames.message(msg) if msg else ""
+
+    def _render_turn(self, event: dict) -> str:
+        ids = [i for i in (event["user_message_id"], event["assistant_message_id"]) if i]
+        msgs = list(Message.objects.filter(pk__in=ids, conversation=self.conversation))
+        return frames.messages_appended(msgs) if msgs else ""
+
+    def _streaming_state(self) -> str:
+        streaming = Message.objects.filter(
+            conversation=self.conversation, status=Message.Status.STREAMING
+        )
+        return "".join(frames.message(m) for m in streaming)

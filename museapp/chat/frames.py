@@ -1,0 +1,58 @@
+"""HTML frames sent over the WebSocket. Each is built from the same partial
+templates as the page, so a reload and a live stream show the same HTML.
+htmx swaps every top-level element of a frame out-of-band by its id."""
+
+from __future__ import annotations
+
+from html import escape
+
+from django.template.loader import render_to_string
+
+from museapp.chat.models import Conversation, Message
+
+
+def message(msg: Message) -> str:
+    """Replace a message's article in place."""
+    return render_to_string("chat/_message.html", {"message": msg, "oob": True})
+
+
+def messages_appended(msgs: list[Message]) -> str:
+    inner = "".join(render_to_string("chat/_message.html", {"message": m}) for m in msgs)
+    return f'<div id="messages" hx-swap-oob="beforeend">{inner}</div>'
+
+
+def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversation | None) -> str:
+    """The sender's page shows pending bubbles at once; swap in the real ones."""
+    html = ""
+    if client_id:
+        html += f'<div id="pending-{escape(client_id)}" hx-swap-oob="delete"></div>'
+    html += messages_appended(msgs)
+    if conversation is not None:
+        html += conversation_item(conversation)
+    return html + composer_error("")
+
+
+def tokens(message_id: int, text: str) -> str:
+    return f'<span id="msg-{int(message_id)}-body" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+
+
+def conversation_item(conversation: Conversation) -> str:
+    return render_to_string(
+        "chat/_conversation_item.html",
+        {"conversation": conversation, "oob": True, "current": conversation},
+    )
+
+
+def composer_error(reason: str) -> str:
+    return render_to_string("chat/_composer_error.html", {"reason": reason})
+
+
+def rejected(reason: str, client_id: str, text: str | None) -> str:
+    """The input was refused: say why, drop the pending bubbles and give the
+    person back what they typed."""
+    html = ""
+    if client_id:
+        html += f'<div id="pending-{escape(client_id)}" hx-swap-oob="delete"></div>'
+    if isinstance(text, str):
+        html += render_to_string("chat/_composer_input.html", {"text": text, "oob": True})
+    return html + composer_error(reason)

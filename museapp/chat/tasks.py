@@ -1,0 +1,20 @@
+"""Celery tasks for chat: thin wrappers that run a service on the worker's
+event loop and save the result."""
+
+from celery import shared_task
+
+from museapp.chat import services, streaming
+from museapp.llm.adapter import ModelCall
+from museapp.ops import loop
+
+
+@shared_task(name="muse.generate_reply")
+def generate_reply(*, message_id: int, conversation_id: int, call: dict) -> str:
+    outcome = loop.run(
+        streaming.stream_reply(
+            message_id=message_id, conversation_id=conversation_id, call=ModelCall(**call)
+        )
+    )
+    services.reply_finish(message_id=message_id, outcome=outcome)
+    loop.run(streaming.announce_changed(conversation_id=conversation_id, message_id=message_id))
+    return outcome.status

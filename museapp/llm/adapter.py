@@ -1,0 +1,200 @@
+"""The one place that talks to litellm.
+
+Everything else in Muse asks this module for a stream of text deltas and
+reads the usage, cost and timings it records. litellm is imported lazily:
+the import takes seconds, and the web process never needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """Everything one model call needs, so a task can start streaming without
+    reading the database first."""
+
+    model: str
+    messages: list[dict[str, str]]
+    api_base: str | None = None
+    api_key: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    timeout: float = 120.0
+    retries: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "messages": self.messages,
+            "api_base": self.api_base,
+            "api_key": self.api_key,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "timeout": self.timeout,
+            "retries": self.retries,
+        }
+
+
+@dataclass
+class StreamStats:
+    """Filled in while a stream runs; complete once it has ended."""
+
+    started: float = field(default_factory=time.monotonic)
+    first_token_at: float | None = None
+    ended_at: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: float | None = None
+    finish_reason: str | None = None
+
+    @property
+    def ttft_ms(self) -> float | None:
+        if self.first_token_at is None:
+            return None
+        return (self.first_token_at - self.started) * 1000
+
+    @property
+    def total_ms(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started) * 1000
+
+
+class ModelError(Exception):
+    """A model call failed; ``reason`` is fit to show to the person."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_litellm = None
+
+
+def _lib():
+    global _litellm
+    if _litellm is None:
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.drop_params = True
+        _litellm = litellm
+    return _litellm
+
+
+def warm_up() -> None:
+    """Pay litellm's import and set-up once per process, not per message."""
+    lib = _lib()
+    try:
+        lib.cost_per_token(model="gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
+    except Exception:  # noqa: BLE001 - warming must never stop a worker
+        pass
+
+
+async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterator[str]:
+    """Yield the answer's text deltas as they arrive; fill ``stats``.
+
+    Raises ModelError with a human-readable reason on any provider failure,
+    before or during the stream. What was yielded before a failure stays
+    valid: the caller keeps it and marks the answer incomplete.
+    """
+    lib = _lib()
+    kwargs: dict[str, Any] = {
+        "model": call.model,
+        "messages": call.messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "timeout": call.timeout,
+        "num_retries": call.retries,
+        "max_retries": call.retries,
+    }
+    if call.api_base:
+        kwargs["api_base"] = call.api_base
+    if call.api_key:
+        kwargs["api_key"] = call.api_key
+    if call.temperature is not None:
+        kwargs["temperature"] = call.temperature
+    if call.max_tokens:
+        kwargs["max_tokens"] = call.max_tokens
+
+    pieces = 0
+    try:
+        response = await lib.acompletion(**kwargs)
+        async for chunk in response:
+            usage = getattr(chunk, "usage", None)
+            if usage:
+                stats.prompt_tokens = getattr(usage, "prompt_tokens", None)
+                stats.completion_tokens = getattr(usage, "completion_tokens", None)
+            if not chunk.choices:  # the usage chunk carries no choices
+                continue
+            choice = chunk.choices[0]
+            if choice.finish_reason:
+                stats.finish_reason = choice.finish_reason
+            delta = choice.delta.content if choice.delta else None
+            if delta:
+                if stats.first_token_at is None:
+                    stats.first_token_at = time.monotonic()
+                pieces += 1
+                yield delta
+    except ModelError:
+        raise
+    except Exception as exc:  # litellm maps provider errors to many types
+        raise ModelError(describe_error(exc, call)) from exc
+    finally:
+        stats.ended_at = time.monotonic()
+        if stats.completion_tokens is None and pieces:
+            stats.completion_tokens = pieces
+        stats.cost = _cost(call.model, stats)
+
+
+def _cost(model: str, stats: StreamStats) -> float | None:
+    if stats.prompt_tokens is None and stats.completion_tokens is None:
+        return None
+    try:
+        prompt_cost, completion_cost = _lib().cost_per_token(
+            model=model,
+            prompt_tokens=stats.prompt_tokens or 0,
+            completion_tokens=stats.completion_tokens or 0,
+        )
+    except Exception:  # noqa: BLE001 - an unpriced model has no known cost
+        return None
+    return prompt_cost + completion_cost
+
+
+def describe_error(exc: BaseException, call: ModelCall) -> str:
+    """Turn a provider exception into one sentence a person can act on."""
+    lib = _lib()
+    where = f" at {call.api_base}" if call.api_base else ""
+    name = type(exc).__name__
+    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else name
+    if "connection error" in detail.lower() or "connect" in detail.lower():
+        if type(exc).__name__ == "MidStreamFallbackError":
+            return f"The connection to the model{where} was lost in the middle of the answer."
+        return f"Could not connect to the model{where}. Is the server running? Check MUSE_API_BASE."
+    if isinstance(exc, lib.Timeout):
+        return f"The model {call.model} did not answer in time ({call.timeout:g} s)."
+    if isinstance(exc, lib.AuthenticationError):
+        return f"The provider refused the API key for {call.model}. Check MUSE_API_KEY or the provider's key variable."
+    if isinstance(exc, lib.NotFoundError):
+        return f"The model {call.model} was not found{where}. Check MUSE_MODEL."
+    if isinstance(exc, lib.RateLimitError):
+        return f"The provider is rate-limiting {call.model}. Try again in a moment."
+    if isinstance(exc, lib.ContextWindowExceededError):
+        return "This conversation is too long for the model. Start a new chat."
+    if isinstance(exc, lib.BadRequestError):
+        if "LLM Provider NOT provided" in detail or "provider" in detail.lower() and "not" in detail.lower():
+            return f"Muse does not know how to reach the model '{call.model}'. Set MUSE_MODEL to a litellm model string such as openai/gpt-4o-mini."
+        return f"The provider rejected the request: {detail}"
+    if isinstance(exc, (lib.ServiceUnavailableError, lib.InternalServerError)):
+        return f"The provider had an internal error ({name}). Try again."
+    if isinstance(exc, lib.APIError) or isinstance(exc, lib.APIConnectionError):
+        return f"The model call failed: {detail}"
+    return f"The model call failed unexpectedly ({name}): {detail}"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    name = "museapp.ops"
+    label = "ops"
+    verbose_name = "Operations: serving, embedded Redis, the worker's event loop"

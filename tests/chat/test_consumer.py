@@ -1,0 +1,354 @@
+"""The chat socket, end to end: a real consumer, a real Celery worker process,
+real Redis, and litellm talking HTTP to the fake model."""
+
+import asyncio
+import json
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from museapp.chat.models import Conversation, Message
+from tests.fakellm import Reply
+from tests.sockets import Frames, open_chat, send
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("celery_worker_process"),
+]
+
+
+@pytest.fixture
+def conversation(user):
+    return Conversation.objects.create(user=user)
+
+
+@sync_to_async
+def messages_of(conversation):
+    return list(Message.objects.filter(conversation=conversation).order_by("id"))
+
+
+@sync_to_async
+def answer_of(conversation):
+    return Message.objects.filter(conversation=conversation, author="assistant").last()
+
+
+async def wait_for_status(conversation, status, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = await answer_of(conversation)
+        if answer and answer.status == status:
+            return answer
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"answer never reached {status}: {answer and answer.status}")
+
+
+async def test_an_answer_streams_in_frames_and_is_saved_with_usage_and_timings(user, conversation, llm):
+    llm.script("capital of France", Reply(text="The capital of France is Paris.", token_delay=0.02))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, action="send", message="What is the capital of France?", client_id="c1")
+
+    await frames.contains('data-author="user"')
+    await frames.contains("hx-swap-oob=\"beforeend\">The")
+    text = await frames.until(lambda t: 'data-status="done"' in t)
+    assert "Paris" in text
+    assert text.count('-body" hx-swap-oob="beforeend"') >= 2, "tokens arrive in several frames"
+
+    user_message, answer = await messages_of(conversation)
+    assert user_message.content == "What is the capital of France?"
+    assert answer.content == "The capital of France is Paris."
+    assert answer.status == "done"
+    assert answer.completion_tokens == 6  # "The", " capital", " of", …
+    assert answer.prompt_tokens > 0
+    assert answer.ttft_ms is not None and answer.total_ms >= answer.ttft_ms
+    assert answer.model == "openai/fake-model"
+    await socket.disconnect()
+
+
+async def test_the_first_message_titles_the_conversation_and_the_sidebar(user, conversation, llm):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="Plan a picnic for six people")
+    text = await frames.contains(f'id="conv-{conversation.pk}"')
+    assert "Plan a picnic for six people" in text
+    await frames.until(lambda t: 'data-status="done"' in t)
+    await sync_to_async(conversation.refresh_from_db)()
+    assert conversation.title == "Plan a picnic for six people"
+    await socket.disconnect()
+
+
+async def test_earlier_turns_are_sent_to_the_model_as_context(user, conversation, llm):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="My name is Ada.")
+    await frames.until(lambda t: t.count('data-status="done"') == 1)
+    await send(socket, message="What is my name?")
+    await frames.until(lambda t: t.count('data-status="done"') == 2)
+
+    request = llm.requests_matching("What is my name?")[0]
+    roles = [(m["role"], m["content"]) for m in request["messages"]]
+    assert roles[0][0] == "system"
+    assert roles[1:] == [
+        ("user", "My name is Ada."),
+        ("assistant", "Echo: My name is Ada."),
+        ("user", "What is my name?"),
+    ]
+    await socket.disconnect()
+
+
+async def test_stop_ends_the_answer_within_a_second_and_keeps_the_partial_text(user, conversation, llm):
+    llm.script("long story", Reply(tokens=500, token_delay=0.02))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="Tell me a long story")
+    await frames.contains("tok3")
+    answer = await answer_of(conversation)
+
+    stopped_at = time.monotonic()
+    await send(socket, action="stop", message_id=answer.pk)
+    await frames.until(lambda t: 'data-status="stopped"' in t, timeout=5)
+    assert time.monotonic() - stopped_at < 1.0
+
+    answer = await wait_for_status(conversation, "stopped")
+    assert answer.content.startswith("tok0 tok1 tok2 tok3")
+    assert "tok499" not in answer.content
+    await socket.disconnect()
+
+
+async def test_stop_works_before_the_first_token_arrives(user, conversation, llm):
+    llm.script("slow start", Reply(text="never shown", first_token_delay=5))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="slow start please")
+    await frames.contains('data-status="streaming"')
+    answer = await answer_of(conversation)
+    await asyncio.sleep(0.3)
+    stopped_at = time.monotonic()
+    await send(socket, action="stop", message_id=answer.pk)
+    await frames.until(lambda t: 'data-status="stopped"' in t, timeout=5)
+    assert time.monotonic() - stopped_at < 1.0
+    assert (await answer_of(conversation)).content == ""
+    await socket.disconnect()
+
+
+async def test_a_provider_error_ends_the_answer_with_a_reason_and_a_retry_button(user, conversation, llm):
+    llm.script("break please", Reply(status=500), times=1)
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="break please")
+    text = await frames.until(lambda t: 'data-status="error"' in t)
+    assert "internal error" in text
+    assert ">Retry</button>" in text
+    user_message, answer = await messages_of(conversation)
+    assert user_message.content == "break please", "what the person typed is kept"
+    assert answer.status == "error"
+
+    await send(socket, action="retry", message_id=answer.pk)
+    text = await frames.until(lambda t: 'data-status="done"' in t)
+    answer = await answer_of(conversation)
+    assert answer.status == "done"
+    assert answer.content == "Echo: break please"
+    await socket.disconnect()
+
+
+async def test_a_connection_dropped_mid_stream_keeps_what_arrived(user, conversation, llm):
+    llm.script("fragile", Reply(text="one two three four five six", drop_after=3))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="fragile answer")
+    text = await frames.until(lambda t: 'data-status="error"' in t)
+    assert "lost in the middle of the answer" in text
+    answer = await answer_of(conversation)
+    assert answer.content == "one two three"
+    assert answer.status == "error"
+    await socket.disconnect()
+
+
+async def test_an_unreachable_model_says_how_to_fix_it(user, conversation, llm, settings):
+    settings.MUSE_API_BASE = "http://127.0.0.1:9/v1"
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="anyone there?")
+    text = await frames.until(lambda t: 'data-status="error"' in t)
+    assert "Could not connect to the model at http://127.0.0.1:9/v1" in text
+    await socket.disconnect()
+
+
+async def test_no_configured_model_keeps_the_message_and_explains(user, conversation, llm, settings):
+    settings.MUSE_MODEL = ""
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="hello?")
+    text = await frames.until(lambda t: 'data-status="error"' in t)
+    assert "No language model is configured" in text
+    user_message, answer = await messages_of(conversation)
+    assert user_message.content == "hello?"
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        ({"message": ""}, "empty message"),
+        ({"message": "   \n\t "}, "empty message"),
+        ({"message": "x" * 20_001}, "the limit is 20,000"),
+        ({"message": ["not", "text"]}, "must be text"),
+        ({"action": "dance", "message": "hi"}, "Unknown action"),
+        ({"action": "stop", "message_id": "abc"}, "not in this conversation"),
+        ({"action": "stop", "message_id": 10**30}, "not in this conversation"),
+    ],
+)
+async def test_bad_input_gets_a_clear_error_frame_and_saves_nothing(user, conversation, llm, payload, reason):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, client_id="p1", **payload)
+    text = await frames.contains(reason)
+    assert 'id="composer-error"' in text
+    assert await messages_of(conversation) == []
+    await socket.disconnect()
+
+
+async def test_a_refused_message_gives_back_what_was_typed(user, conversation, llm):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    long_text = "<b>draft</b> " * 2000
+    await send(socket, message=long_text, client_id="keep1")
+    text = await frames.contains("the limit is 20,000")
+    assert 'id="pending-keep1" hx-swap-oob="delete"' in text
+    assert "&lt;b&gt;draft&lt;/b&gt;" in text and "<b>draft</b>" not in text
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"just a string"', "null"])
+async def test_malformed_frames_get_an_error_and_the_socket_keeps_working(user, conversation, llm, raw):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await socket.send_to(text_data=raw)
+    await frames.contains("could not be read")
+    await send(socket, message="still there?")
+    await frames.until(lambda t: 'data-status="done"' in t)
+    await socket.disconnect()
+
+
+async def test_sending_while_an_answer_streams_is_refused(user, conversation, llm):
+    llm.script("first one", Reply(tokens=100, token_delay=0.02))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="first one")
+    await frames.contains("tok1")
+    await send(socket, message="second one")
+    await frames.contains("still answering")
+    assert len(await messages_of(conversation)) == 2
+    answer = await answer_of(conversation)
+    await send(socket, action="stop", message_id=answer.pk)
+    await wait_for_status(conversation, "stopped")
+    await socket.disconnect()
+
+
+async def test_someone_elses_conversation_is_closed_with_4404(user, other_user, conversation):
+    from channels.testing import WebsocketCommunicator
+
+    from museapp.asgi import application
+    from tests.sockets import ORIGIN, session_cookie
+
+    cookie = await session_cookie(other_user)
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/chat/{conversation.pk}/",
+        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    closed = await socket.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4404}
+
+
+@pytest.mark.parametrize("path_id", ["999999", "abc", "-1", "1" * 40])
+async def test_unknown_conversation_ids_are_closed_with_4404(user, path_id):
+    from channels.testing import WebsocketCommunicator
+
+    from museapp.asgi import application
+    from tests.sockets import ORIGIN, session_cookie
+
+    cookie = await session_cookie(user)
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/chat/{path_id}/",
+        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    await socket.connect()
+    assert (await socket.receive_output(timeout=5))["code"] == 4404
+
+
+async def test_an_anonymous_socket_is_closed_with_4401(conversation):
+    from channels.testing import WebsocketCommunicator
+
+    from museapp.asgi import application
+    from tests.sockets import ORIGIN
+
+    socket = WebsocketCommunicator(
+        application, f"/ws/chat/{conversation.pk}/", headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000")]
+    )
+    await socket.connect()
+    assert (await socket.receive_output(timeout=5))["code"] == 4401
+
+
+async def test_a_foreign_origin_is_refused(user, conversation):
+    from channels.testing import WebsocketCommunicator
+
+    from museapp.asgi import application
+
+    socket = WebsocketCommunicator(
+        application, f"/ws/chat/{conversation.pk}/", headers=[(b"origin", b"https://evil.example")]
+    )
+    connected, _ = await socket.connect()
+    assert not connected
+
+
+async def test_a_foreign_message_id_cannot_be_stopped_or_retried(user, other_user, conversation, llm):
+    theirs = await sync_to_async(Conversation.objects.create)(user=other_user)
+    their_answer = await sync_to_async(Message.objects.create)(
+        conversation=theirs, author="assistant", status="error", error="x"
+    )
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, action="retry", message_id=their_answer.pk)
+    await frames.contains("not in this conversation")
+    await send(socket, action="stop", message_id=their_answer.pk)
+    await frames.until(lambda t: t.count("not in this conversation") == 2)
+    await sync_to_async(their_answer.refresh_from_db)()
+    assert their_answer.status == "error"
+    await socket.disconnect()
+
+
+async def test_garbage_from_one_user_does_not_disturb_another_users_stream(user, other_user, llm):
+    llm.script("steady", Reply(tokens=40, token_delay=0.01))
+    mine = await sync_to_async(Conversation.objects.create)(user=user)
+    theirs = await sync_to_async(Conversation.objects.create)(user=other_user)
+    good = await open_chat(user, mine.pk)
+    bad = await open_chat(other_user, theirs.pk)
+    good_frames = Frames(good)
+    await send(good, message="steady stream")
+    for raw in ["{", "[]", json.dumps({"action": "nope"}), json.dumps({"message": ""}), "x" * 200_000]:
+        await bad.send_to(text_data=raw)
+    text = await good_frames.until(lambda t: 'data-status="done"' in t)
+    assert "tok39" in text
+    await good.disconnect()
+    await bad.disconnect()
+
+
+async def test_a_second_tab_sees_the_turn_and_the_stream(user, conversation, llm):
+    llm.script("both tabs", Reply(text="seen by both tabs " * 10, token_delay=0.03))
+    first = await open_chat(user, conversation.pk)
+    second = await open_chat(user, conversation.pk)
+    first_frames, second_frames = Frames(first), Frames(second)
+    await send(first, message="both tabs please")
+    await first_frames.until(lambda t: 'data-status="done"' in t)
+    text = await second_frames.until(lambda t: 'data-status="done"' in t and "-body" in t)
+    assert "both tabs please" in text
+    assert 'data-status="streaming"' in text, "the second tab watches the answer stream"
+    assert 'hx-swap-oob="beforeend"> by' in text
+    await first.disconnect()
+    await second.disconnect()

@@ -1,0 +1,144 @@
+"""Shared fixtures: the fake model server, a real Celery worker process, a
+real ASGI server process, and helpers to talk to them like a browser does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+from tests.fakellm import FakeLLM, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def fake_llm():
+    server = FakeLLM(port=int(os.environ["MUSE_FAKE_LLM_PORT"])).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm(fake_llm):
+    """The fake model, with this test's scripts only."""
+    fake_llm.reset()
+    yield fake_llm
+    fake_llm.reset()
+
+
+def database_url_for_tests() -> str:
+    """The URL of the test database (after pytest-django created it), for
+    processes started by the tests."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db.get("USER") or "")
+    password = quote(db.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{db['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_for_tests()
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, fake_llm, tmp_path_factory):
+    """A real Celery worker (threads pool) in its own process, on the test
+    database and the run's Redis, as `manage.py serve` starts it."""
+    from museapp.celery import ping
+    from museapp.ops.management.commands.serve import worker_command
+
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            worker_command(32, settings.CELERY_TASK_DEFAULT_QUEUE),
+            cwd=ROOT,
+            env=process_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        ping.delay().get(timeout=60)
+    except Exception:
+        stop_process(process)
+        raise RuntimeError("worker did not start:\n" + log.read_text()[-3000:]) from None
+    yield process
+    stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(celery_worker_process, tmp_path_factory):
+    """The ASGI server (uvicorn, as in production) on a free port."""
+    from museapp.ops.management.commands.serve import web_command
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            web_command("127.0.0.1", port),
+            cwd=ROOT,
+            env=process_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    import socket
+
+    def listening() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return process.poll() is not None and "exited"
+
+    wait_until(listening, timeout=60, message="the web server")
+    if process.poll() is not None:
+        raise RuntimeError("web server exited:\n" + log.read_text()[-3000:])
+    yield f"http://127.0.0.1:{port}"
+    stop_process(process)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="ada", password="correct horse 42")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="mallory", password="correct horse 43")

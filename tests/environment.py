@@ -1,0 +1,19 @@
+"""Loaded as a pytest plugin (pytest.ini: ``-p tests.environment``) before
+Django reads its settings: the test run's configuration, as environment
+variables, so worker and server subprocesses inherit the same."""
+
+import os
+
+from tests.fakellm import free_port
+
+run_id = f"test-{os.getpid()}"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+os.environ["MUSE_WARM_UP"] = "0"
+os.environ["MUSE_QUEUE"] = f"muse-{run_id}"  # isolate from a `make run` on the same Redis
+os.environ["MUSE_CHANNEL_PREFIX"] = f"muse-{run_id}"
+os.environ["MUSE_MODEL"] = "openai/fake-model"
+os.environ["MUSE_API_KEY"] = "test-key"
+os.environ["MUSE_LLM_RETRIES"] = "0"
+os.environ["MUSE_LLM_TIMEOUT"] = "20"
+os.environ.setdefault("MUSE_FAKE_LLM_PORT", str(free_port()))
+os.environ["MUSE_API_BASE"] = f"http://127.0.0.1:{os.environ['MUSE_FAKE_LLM_PORT']}/v1"

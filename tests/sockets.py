@@ -1,0 +1,72 @@
+"""Talk to the chat consumer the way the page does: a session cookie, an
+Origin header, JSON in, htmx HTML frames out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from museapp.asgi import application
+
+ORIGIN = b"http://127.0.0.1:8000"
+
+
+@sync_to_async
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def open_chat(user, conversation_id, *, origin: bytes = ORIGIN) -> WebsocketCommunicator:
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000")]
+    if user is not None:
+        headers.append((b"cookie", f"sessionid={await session_cookie(user)}".encode()))
+    communicator = WebsocketCommunicator(application, f"/ws/chat/{conversation_id}/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def send(communicator: WebsocketCommunicator, **payload) -> None:
+    await communicator.send_to(text_data=json.dumps(payload))
+
+
+class Frames:
+    """Everything a socket received, with waiting helpers."""
+
+    def __init__(self, communicator: WebsocketCommunicator):
+        self.communicator = communicator
+        self.received: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self.received)
+
+    async def until(self, predicate, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.text):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; frames so far:\n{self.text[-2000:]}")
+            try:
+                frame = await self.communicator.receive_output(timeout=remaining)
+            except asyncio.TimeoutError:
+                continue
+            if frame["type"] == "websocket.close":
+                raise AssertionError(f"socket closed with {frame.get('code')}")
+            self.received.append(frame.get("text", ""))
+        return self.text
+
+    async def contains(self, needle: str, timeout: float = 10.0) -> str:
+        return await self.until(lambda text: needle in text, timeout)
+
+    async def next(self, timeout: float = 5.0) -> str:
+        frame = await self.communicator.receive_output(timeout=timeout)
+        self.received.append(frame.get("text", ""))
+        return frame.get("text", "")
