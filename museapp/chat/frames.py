@@ -37,9 +37,10 @@ def tokens(message_id: int, text: str) -> str:
 
 
 def conversation_item(conversation: Conversation) -> str:
-    return render_to_string(
-        "chat/_conversation_item.html",
-        {"conversation": conversation, "oob": True, "current": conversation},
+    """The conversation's sidebar entry and page title, after a title change."""
+    context = {"conversation": conversation, "oob": True, "current": conversation}
+    return render_to_string("chat/_conversation_item.html", context) + render_to_string(
+        "chat/_conversation_title.html", context
     )
 
 

@@ -51,7 +51,7 @@ def conversation_rename(request: HttpRequest, conversation_id: str) -> HttpRespo
         return TemplateResponse(
             request,
             "chat/_conversation_item.html",
-            {"conversation": conversation, "current": conversation, "error": error},
+            {"conversation": conversation, "current": conversation, "error": error, "renamed": not error},
             status=400 if error else 200,
         )
     return redirect("chat:detail", conversation_id=conversation.pk)

@@ -90,10 +90,20 @@ def _lib():
     return _litellm
 
 
-def warm_up() -> None:
-    """Pay litellm's import and set-up once per process, not per message."""
+async def warm_up(model: str = "") -> None:
+    """Pay litellm's import and first-call set-up (~0.3 s) once per process,
+    not on someone's first message. A mock response makes no network call."""
     lib = _lib()
     try:
+        response = await lib.acompletion(
+            model=model or "openai/gpt-4o-mini",
+            messages=[{"role": "user", "content": "warm up"}],
+            mock_response="ready",
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for _chunk in response:
+            pass
         lib.cost_per_token(model="gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
     except Exception:  # noqa: BLE001 - warming must never stop a worker
         pass

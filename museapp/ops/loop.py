@@ -41,6 +41,7 @@ def warm_up() -> None:
     """Import and set up what the first message would otherwise pay for."""
     from museapp.chat.streaming import warm_up as warm_streaming
     from museapp.llm.adapter import warm_up as warm_llm
+    from museapp.llm.config import configured_model
 
-    warm_llm()
+    run(warm_llm(configured_model()))
     run(warm_streaming())

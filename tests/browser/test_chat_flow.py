@@ -1,0 +1,72 @@
+"""A person in a real browser: Playwright driving Debian's chromium against
+the ASGI server and a Celery worker in their own processes."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.fakellm import Reply
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_up(page, username: str) -> None:
+    page.goto("/accounts/signup/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill("correct horse 42")
+    page.get_by_label("Password confirmation").fill("correct horse 42")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+
+
+def test_a_new_person_signs_up_sends_a_message_and_watches_the_answer_stream(page, llm):
+    llm.script(
+        "haiku about tea",
+        Reply(text="Steam curls from the cup,\n**quiet** leaves unfold slowly,\nmorning finds its voice.", token_delay=0.08),
+    )
+    sign_up(page, "grace")
+
+    page.get_by_role("textbox", name="Message").fill("Write a haiku about tea")
+    page.get_by_role("textbox", name="Message").press("Enter")
+
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(page.locator('article[data-author="user"]').last).to_contain_text("Write a haiku about tea")
+    expect(answer).to_have_attribute("data-status", "streaming")
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    expect(answer).to_contain_text("Steam curls")
+    expect(answer).not_to_contain_text("morning finds its voice")  # still streaming
+
+    expect(answer).to_have_attribute("data-status", "done")
+    expect(answer).to_contain_text("morning finds its voice.")
+    expect(answer.locator("strong")).to_have_text("quiet")  # Markdown once complete
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Message")).to_have_value("")
+    expect(page.get_by_role("navigation", name="Conversations")).to_contain_text("Write a haiku about tea")
+
+    page.reload()
+    expect(page.locator('article[data-author="assistant"]').last).to_contain_text("morning finds its voice.")
+
+
+def test_stop_keeps_the_partial_answer(page, llm):
+    llm.script("count slowly", Reply(tokens=300, token_delay=0.05))
+    sign_up(page, "linus")
+    page.get_by_role("textbox", name="Message").fill("count slowly")
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_contain_text("tok5")
+    page.get_by_role("button", name="Stop").click()
+    expect(answer).to_have_attribute("data-status", "stopped")
+    expect(answer).to_contain_text("tok5")
+    expect(answer).not_to_contain_text("tok299")
+
+
+def test_a_failed_answer_can_be_retried_without_retyping(page, llm):
+    llm.script("flaky question", Reply(status=503), times=1)
+    sign_up(page, "margaret")
+    page.get_by_role("textbox", name="Message").fill("flaky question")
+    page.get_by_role("textbox", name="Message").press("Enter")
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "error")
+    expect(answer.get_by_role("alert")).to_contain_text("internal error")
+    answer.get_by_role("button", name="Retry").click()
+    expect(answer).to_have_attribute("data-status", "done")
+    expect(answer).to_contain_text("Echo: flaky question")
