@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
-from museapp.chat import events, frames, services, stopping
+from museapp.chat import events, frames, livetext, services, stopping
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
 from museapp.chat.models import Message
 
@@ -26,6 +26,11 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 class ChatConsumer(AsyncWebsocketConsumer):
     conversation = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # message id -> sequence number of the last frame this page has
+        self.seen_seq: dict[int, int] = {}
 
     async def connect(self) -> None:
         # Accept first so the close code (4401/4404) reaches the page.
@@ -42,12 +47,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.group = events.conversation_group(self.conversation.pk)
-        # Subscribe first, then render the current state: a page that
-        # reconnects mid-answer catches up from the database.
+        # Subscribe first, then render the current state, then drop frames
+        # that state already covers: a page that reconnects mid-answer
+        # catches up with nothing lost and nothing doubled.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        catch_up = await database_sync_to_async(self._streaming_state)()
-        if catch_up:
-            await self.send(text_data=catch_up)
+        recent = await database_sync_to_async(self._recent_answers)()
+        if recent:
+            await self.send(text_data="".join([await self._render_live(m) for m in recent]))
 
     async def disconnect(self, code: int) -> None:
         if self.conversation is not None:
@@ -129,12 +135,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- from the conversation's group ----------------------------------
 
     async def chat_tokens(self, event: dict) -> None:
-        await self.send(text_data=frames.tokens(event["message_id"], event["text"]))
+        message_id, seq = event["message_id"], event["seq"]
+        if seq <= self.seen_seq.get(message_id, 0):
+            return  # already in the snapshot this page was given
+        self.seen_seq[message_id] = seq
+        await self.send(text_data=frames.tokens(message_id, event["text"]))
 
     async def chat_message_changed(self, event: dict) -> None:
-        html = await database_sync_to_async(self._render_message)(event["message_id"])
-        if html:
-            await self.send(text_data=html)
+        message = await database_sync_to_async(self._message)(event["message_id"])
+        if message is not None:
+            await self.send(text_data=await self._render_live(message))
 
     async def chat_turn(self, event: dict) -> None:
         if event.get("origin") == self.channel_name:
@@ -153,17 +163,31 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _error(self, reason: str) -> None:
         await self.send(text_data=frames.composer_error(reason))
 
-    def _render_message(self, message_id: int) -> str:
-        msg = Message.objects.filter(pk=message_id, conversation=self.conversation).first()
-        return frames.message(msg) if msg else ""
+    async def _render_live(self, message: Message) -> str:
+        """A message as it stands now; for a streaming answer, with the text
+        streamed so far (and this page's sequence number set to match)."""
+        if message.is_streaming:
+            message.content, self.seen_seq[message.pk] = await livetext.snapshot(message.pk)
+        else:
+            self.seen_seq.pop(message.pk, None)
+        return frames.message(message)
+
+    def _message(self, message_id: int) -> Message | None:
+        return Message.objects.filter(pk=message_id, conversation=self.conversation).first()
 
     def _render_turn(self, event: dict) -> str:
         ids = [i for i in (event["user_message_id"], event["assistant_message_id"]) if i]
         msgs = list(Message.objects.filter(pk__in=ids, conversation=self.conversation))
         return frames.messages_appended(msgs) if msgs else ""
 
-    def _streaming_state(self) -> str:
-        streaming = Message.objects.filter(
-            conversation=self.conversation, status=Message.Status.STREAMING
+    def _recent_answers(self) -> list[Message]:
+        """Answers still streaming, and the latest answer (it may have ended
+        while this page was disconnected)."""
+        answers = Message.objects.filter(
+            conversation=self.conversation, author=Message.Author.ASSISTANT
         )
-        return "".join(frames.message(m) for m in streaming)
+        streaming = list(answers.filter(status=Message.Status.STREAMING))
+        latest = answers.order_by("-id").first()
+        if latest is not None and latest not in streaming:
+            streaming.append(latest)
+        return streaming

@@ -8,28 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import redis.asyncio as aioredis
-from django.conf import settings
-
 from museapp.chat import events
+from museapp.ops.redis_client import client as _client
 
 log = logging.getLogger(__name__)
 
 STOP_TTL_SECONDS = 3600
 
-_clients: dict[int, aioredis.Redis] = {}
 _waiting: dict[int, asyncio.Event] = {}
 _listener: asyncio.Task | None = None
-
-
-def _client() -> aioredis.Redis:
-    """One client per event loop (a redis.asyncio pool belongs to its loop)."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(id(loop))
-    if client is None:
-        client = aioredis.from_url(settings.REDIS_URL)
-        _clients[id(loop)] = client
-    return client
 
 
 async def request_stop(message_id: int) -> None:

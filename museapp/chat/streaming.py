@@ -14,7 +14,7 @@ import time
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from museapp.chat import events, stopping
+from museapp.chat import events, livetext, stopping
 from museapp.chat.models import Message
 from museapp.chat.services import ReplyOutcome
 from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_completion
@@ -50,6 +50,8 @@ class FramePublisher:
         self.pending.clear()
         self.seq += 1
         self.last_flush = time.monotonic()
+        # The snapshot first, then the frame: see museapp/chat/livetext.py.
+        await livetext.record(self.message_id, text, self.seq)
         await self.layer.group_send(self.group, events.tokens(self.message_id, text, self.seq))
 
 
@@ -104,6 +106,9 @@ async def stream_reply(*, message_id: int, conversation_id: int, call: ModelCall
 
 
 async def announce_changed(*, conversation_id: int, message_id: int) -> None:
+    """After the final text is saved: pages re-render the message from the
+    database, and the live snapshot is no longer needed."""
+    await livetext.clear(message_id)
     await get_channel_layer().group_send(
         events.conversation_group(conversation_id), events.message_changed(message_id)
     )

@@ -141,6 +141,12 @@
       var open = document.body.classList.toggle("sidebar-open");
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
+    var main = document.querySelector(".conversation");
+    if (main) main.addEventListener("click", function (event) {
+      if (!document.body.classList.contains("sidebar-open") || event.target === toggle) return;
+      document.body.classList.remove("sidebar-open");
+      toggle.setAttribute("aria-expanded", "false");
+    });
     var box = messageBox();
     if (box) box.focus();
   });

@@ -352,3 +352,38 @@ async def test_a_second_tab_sees_the_turn_and_the_stream(user, conversation, llm
     assert 'hx-swap-oob="beforeend"> by' in text
     await first.disconnect()
     await second.disconnect()
+
+
+def streamed_text(frames_text: str, message_id: int) -> str:
+    """What a page shows in an answer's body: the snapshot it was given, plus
+    every token frame appended after it."""
+    import html
+    import re
+
+    snapshot = re.search(rf'id="msg-{message_id}-body">(.*?)</div>', frames_text, re.S)
+    assert snapshot, "the page was given the answer's current text"
+    after = frames_text[snapshot.end():]
+    appended = re.findall(rf'<span id="msg-{message_id}-body" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
+    return html.unescape(snapshot.group(1) + "".join(appended))
+
+
+async def test_a_page_that_reconnects_mid_answer_catches_up_with_nothing_lost_or_doubled(user, conversation, llm):
+    llm.script("reconnect", Reply(tokens=120, token_delay=0.01))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="reconnect test")
+    await frames.contains("tok20")
+    answer = await answer_of(conversation)
+
+    reloaded = await open_chat(user, conversation.pk)  # a reload mid-answer
+    reloaded_frames = Frames(reloaded)
+    await reloaded_frames.contains(f'id="msg-{answer.pk}-body">tok0')
+    await asyncio.sleep(0.3)
+    done = await wait_for_status(conversation, "done")
+    await reloaded_frames.until(lambda t: 'data-status="done"' in t)
+
+    shown = streamed_text(reloaded_frames.text.split('data-status="done"')[0], answer.pk)
+    assert shown == done.content
+    assert shown.count("tok0 ") == 1
+    await socket.disconnect()
+    await reloaded.disconnect()
