@@ -11,10 +11,11 @@ MAX_ID = 2**63 - 1
 
 def parse_id(value) -> int:
     """An id from a URL or a frame, or Http404: never a database error."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise Http404("No such item.") from None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise Http404("No such item.")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise Http404("No such item.")  # int() would also take "1_0" or "١٢"
+    number = int(value)
     if not 0 < number <= MAX_ID:
         raise Http404("No such item.")
     return number

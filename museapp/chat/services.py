@@ -93,14 +93,15 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
 def message_clean_text(text: object) -> str:
     if not isinstance(text, str):
         raise InvalidMessage("The message must be text.")
-    if not text.strip():
+    text = text.strip()
+    if not text:
         raise InvalidMessage("Type a message first: an empty message cannot be sent.")
     if len(text) > settings.MUSE_MAX_MESSAGE_CHARS:
         raise InvalidMessage(
             f"That message is {len(text):,} characters long; the limit is "
             f"{settings.MUSE_MAX_MESSAGE_CHARS:,}. Shorten it or split it up."
         )
-    return text.strip()
+    return text
 
 
 def model_context(*, conversation: Conversation) -> list[dict[str, str]]:

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -54,6 +55,8 @@ def conversation_rename(request: HttpRequest, conversation_id: str) -> HttpRespo
             {"conversation": conversation, "current": conversation, "error": error, "renamed": not error},
             status=400 if error else 200,
         )
+    if error:
+        messages.error(request, error)
     return redirect("chat:detail", conversation_id=conversation.pk)
 
 

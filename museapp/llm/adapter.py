@@ -185,7 +185,7 @@ def describe_error(exc: BaseException, call: ModelCall) -> str:
     where = f" at {call.api_base}" if call.api_base else ""
     name = type(exc).__name__
     detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else name
-    if "connection error" in detail.lower() or "connect" in detail.lower():
+    if "connection error" in detail.lower():  # the HTTP client's words, not the server's
         if type(exc).__name__ == "MidStreamFallbackError":
             return f"The connection to the model{where} was lost in the middle of the answer."
         return f"Could not connect to the model{where}. Is the server running? Check MUSE_API_BASE."
