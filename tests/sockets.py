@@ -23,14 +23,26 @@ def session_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
-async def open_chat(user, conversation_id, *, origin: bytes = ORIGIN) -> WebsocketCommunicator:
+async def knock(user, conversation_id, *, origin: bytes = ORIGIN) -> tuple[WebsocketCommunicator, bool]:
+    """Try to open a chat socket; returns it and whether the handshake passed."""
     headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000")]
     if user is not None:
         headers.append((b"cookie", f"sessionid={await session_cookie(user)}".encode()))
     communicator = WebsocketCommunicator(application, f"/ws/chat/{conversation_id}/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
+    return communicator, connected
+
+
+async def open_chat(user, conversation_id, *, origin: bytes = ORIGIN) -> WebsocketCommunicator:
+    communicator, connected = await knock(user, conversation_id, origin=origin)
     assert connected
     return communicator
+
+
+async def close_code(communicator: WebsocketCommunicator) -> int | None:
+    frame = await communicator.receive_output(timeout=5)
+    assert frame["type"] == "websocket.close", frame
+    return frame.get("code")
 
 
 async def send(communicator: WebsocketCommunicator, **payload) -> None:

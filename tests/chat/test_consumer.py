@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
-from tests.sockets import Frames, open_chat, send
+from tests.sockets import Frames, close_code, knock, open_chat, send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -248,62 +248,23 @@ async def test_sending_while_an_answer_streams_is_refused(user, conversation, ll
 
 
 async def test_someone_elses_conversation_is_closed_with_4404(user, other_user, conversation):
-    from channels.testing import WebsocketCommunicator
-
-    from museapp.asgi import application
-    from tests.sockets import ORIGIN, session_cookie
-
-    cookie = await session_cookie(other_user)
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/chat/{conversation.pk}/",
-        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())],
-    )
-    connected, _ = await socket.connect()
-    assert connected
-    closed = await socket.receive_output(timeout=5)
-    assert closed == {"type": "websocket.close", "code": 4404}
+    socket = await open_chat(other_user, conversation.pk)
+    assert await close_code(socket) == 4404
 
 
-@pytest.mark.parametrize("path_id", ["999999", "abc", "-1", "1" * 40])
+@pytest.mark.parametrize("path_id", ["999999", "abc", "-1", "1" * 40, "1_0"])
 async def test_unknown_conversation_ids_are_closed_with_4404(user, path_id):
-    from channels.testing import WebsocketCommunicator
-
-    from museapp.asgi import application
-    from tests.sockets import ORIGIN, session_cookie
-
-    cookie = await session_cookie(user)
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/chat/{path_id}/",
-        headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())],
-    )
-    await socket.connect()
-    assert (await socket.receive_output(timeout=5))["code"] == 4404
+    socket = await open_chat(user, path_id)
+    assert await close_code(socket) == 4404
 
 
 async def test_an_anonymous_socket_is_closed_with_4401(conversation):
-    from channels.testing import WebsocketCommunicator
-
-    from museapp.asgi import application
-    from tests.sockets import ORIGIN
-
-    socket = WebsocketCommunicator(
-        application, f"/ws/chat/{conversation.pk}/", headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000")]
-    )
-    await socket.connect()
-    assert (await socket.receive_output(timeout=5))["code"] == 4401
+    socket = await open_chat(None, conversation.pk)
+    assert await close_code(socket) == 4401
 
 
 async def test_a_foreign_origin_is_refused(user, conversation):
-    from channels.testing import WebsocketCommunicator
-
-    from museapp.asgi import application
-
-    socket = WebsocketCommunicator(
-        application, f"/ws/chat/{conversation.pk}/", headers=[(b"origin", b"https://evil.example")]
-    )
-    connected, _ = await socket.connect()
+    _socket, connected = await knock(user, conversation.pk, origin=b"https://evil.example")
     assert not connected
 
 
