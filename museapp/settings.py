@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "channels",
     "museapp.accounts",
     "museapp.chat",
+    "museapp.agents",
     "museapp.llm",
     "museapp.ops",
 ]
@@ -136,6 +137,9 @@ if len(str(EMBEDDED_REDIS_SOCKET)) > 100:  # Unix socket paths max out at 107 by
     EMBEDDED_REDIS_SOCKET = Path("/tmp") / f"muse-redis-{digest}.sock"
 EMBEDDED_REDIS = not env("REDIS_URL")
 REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}"
+# Prefixes every key and channel Muse puts in Redis, so two deployments (or a
+# test run) can share one Redis server without touching each other's streams.
+MUSE_REDIS_PREFIX = env("MUSE_REDIS_PREFIX", "muse")
 
 
 def celery_redis_url(url: str) -> str:
@@ -151,7 +155,7 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
-            "prefix": env("MUSE_CHANNEL_PREFIX", "muse"),
+            "prefix": MUSE_REDIS_PREFIX,
         },
     }
 }
@@ -169,7 +173,9 @@ CELERY_TASK_DEFAULT_QUEUE = env("MUSE_QUEUE", "muse")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Language models --------------------------------------------------------
-MUSE_MODEL = env("MUSE_MODEL")
+MUSE_MODELS = env("MUSE_MODELS")  # "model=Label,model2=Label 2": the picker; first is the default
+MUSE_MODEL = env("MUSE_MODEL")  # one model, when MUSE_MODELS is unset
+MUSE_OFFLINE_MODEL = envbool("MUSE_OFFLINE_MODEL", True)  # the bundled model, when nothing else is set
 MUSE_API_BASE = env("MUSE_API_BASE") or None
 MUSE_API_KEY = env("MUSE_API_KEY") or None
 MUSE_MAX_TOKENS = envint("MUSE_MAX_TOKENS", 2048)
@@ -180,6 +186,12 @@ MUSE_SYSTEM_PROMPT = env(
     "You are Muse, a helpful assistant. Answer clearly; use Markdown when it helps.",
 )
 MUSE_MAX_MESSAGE_CHARS = 20_000
+# Contemplating mode: parallel agents, then a merge.
+MUSE_AGENTS = envint("MUSE_AGENTS", 4)  # 2 to 8
+MUSE_AGENT_MODELS = env("MUSE_AGENT_MODELS")  # optional: one model per agent, comma-separated
+MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY", "synthesize")  # synthesize | vote | select
+MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
+MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
 # Frames per second a worker process may publish across all its streams:
 # under load frames get bigger rather than more numerous.
 MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)

@@ -10,8 +10,12 @@ run_id = f"test-{os.getpid()}"
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["MUSE_WARM_UP"] = "0"
 os.environ["MUSE_QUEUE"] = f"muse-{run_id}"  # isolate from a `make run` on the same Redis
-os.environ["MUSE_CHANNEL_PREFIX"] = f"muse-{run_id}"
+os.environ["MUSE_REDIS_PREFIX"] = f"muse-{run_id}"
 os.environ["MUSE_MODEL"] = "openai/fake-model"
+os.environ["MUSE_MODELS"] = (
+    "openai/fake-model=Fake model,openai/fake-model-2=Fake model two,"
+    "muse-local/smollm2-135m=SmolLM2 (offline demo)"
+)
 os.environ["MUSE_API_KEY"] = "test-key"
 os.environ["MUSE_LLM_RETRIES"] = "0"
 os.environ["MUSE_LLM_TIMEOUT"] = "20"

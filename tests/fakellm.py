@@ -39,6 +39,7 @@ class Rule:
     match: str
     reply: Reply
     times: int | None = None
+    system: str | None = None  # also require this in the system prompt (an agent's role)
 
 
 def free_port() -> int:
@@ -69,10 +70,12 @@ class FakeLLM:
 
     # --- scripting --------------------------------------------------------
 
-    def script(self, match: str, reply: Reply, times: int | None = None) -> None:
-        """Answer requests whose last user message contains ``match``."""
+    def script(self, match: str, reply: Reply, times: int | None = None, system: str | None = None) -> None:
+        """Answer requests whose last user message contains ``match`` (and,
+        with ``system``, whose system prompt contains it: one agent's role,
+        or "judge")."""
         with self._lock:
-            self.rules.insert(0, Rule(match, reply, times))
+            self.rules.insert(0, Rule(match, reply, times, system))
 
     def reset(self) -> None:
         with self._lock:
@@ -85,9 +88,12 @@ class FakeLLM:
 
     def _pick(self, body: dict) -> Reply:
         last = _last_user(body)
+        system = _system(body)
         with self._lock:
             self.requests.append(body)
             for rule in self.rules:
+                if rule.system is not None and rule.system not in system:
+                    continue
                 if rule.match in last and (rule.times is None or rule.times > 0):
                     if rule.times is not None:
                         rule.times -= 1
@@ -202,6 +208,10 @@ class FakeLLM:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop = None
+
+
+def _system(body: dict) -> str:
+    return " ".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system")
 
 
 def _last_user(body: dict) -> str:

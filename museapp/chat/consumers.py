@@ -29,8 +29,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # message id -> sequence number of the last frame this page has
-        self.seen_seq: dict[int, int] = {}
+        # stream -> sequence number of the last frame this page has
+        self.seen_seq: dict[str, int] = {}
 
     async def connect(self) -> None:
         # Accept first so the close code (4401/4404) reaches the page.
@@ -93,19 +93,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = payload.get("client_id")
         client_id = client_id if isinstance(client_id, str) and CLIENT_ID.match(client_id) else ""
         text = payload.get("message")
+        strategy = payload.get("strategy")
         try:
             turn = await database_sync_to_async(services.turn_start)(
-                conversation=self.conversation, text=text
+                conversation=self.conversation,
+                text=text,
+                contemplate=payload.get("contemplate") in ("on", "true", True),
+                strategy=strategy if isinstance(strategy, str) else "",
             )
         except services.InvalidMessage as invalid:
             await self.send(text_data=frames.rejected(invalid.reason, client_id, text))
             return
         conversation = turn.user_message.conversation if turn.title_changed else None
-        await self.send(
-            text_data=frames.turn_for_sender(
-                [turn.user_message, turn.assistant_message], client_id, conversation
-            )
-        )
+        html = await database_sync_to_async(self._render_own_turn)(turn, client_id, conversation)
+        await self.send(text_data=html)
         # Other tabs learn of the turn before the worker can publish a token.
         await self.channel_layer.group_send(
             self.group,
@@ -118,7 +119,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if message.status != Message.Status.STREAMING:
             await self._error("That answer has already finished.")
             return
-        await stopping.request_stop(message.pk)
+        # The answer and, when contemplating, every agent still drafting.
+        agents = await database_sync_to_async(self._thinking_agent_streams)(message)
+        await stopping.request_stop(events.message_stream(message.pk), *agents)
 
     async def _retry(self, payload: dict) -> None:
         message = await self._own_message(payload.get("message_id"))
@@ -127,6 +130,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except services.InvalidMessage as invalid:
             await self._error(invalid.reason)
             return
+        await stopping.clear(events.message_stream(message.pk))  # the last attempt's Stop
         await self.channel_layer.group_send(
             self.group, events.message_changed(turn.assistant_message.pk)
         )
@@ -135,11 +139,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- from the conversation's group ----------------------------------
 
     async def chat_tokens(self, event: dict) -> None:
-        message_id, seq = event["message_id"], event["seq"]
-        if seq <= self.seen_seq.get(message_id, 0):
+        stream, seq = event["stream"], event["seq"]
+        if seq <= self.seen_seq.get(stream, 0):
             return  # already in the snapshot this page was given
-        self.seen_seq[message_id] = seq
-        await self.send(text_data=frames.tokens(message_id, event["text"]))
+        self.seen_seq[stream] = seq
+        await self.send(text_data=frames.tokens(stream, event["text"], event.get("count"), event.get("elapsed_ms")))
+
+    async def chat_agent_changed(self, event: dict) -> None:
+        run = await database_sync_to_async(self._agent_run)(event["run_id"])
+        if run is not None:
+            stream = events.agent_stream(run.pk)
+            if run.is_thinking:
+                run.text, self.seen_seq[stream] = await livetext.snapshot(stream)
+            else:
+                self.seen_seq.pop(stream, None)
+            await self.send(text_data=frames.agent_panel(run))
 
     async def chat_message_changed(self, event: dict) -> None:
         message = await database_sync_to_async(self._message)(event["message_id"])
@@ -166,26 +180,52 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _render_live(self, message: Message) -> str:
         """A message as it stands now; for a streaming answer, with the text
         streamed so far (and this page's sequence number set to match)."""
+        stream = events.message_stream(message.pk)
         if message.is_streaming:
-            message.content, self.seen_seq[message.pk] = await livetext.snapshot(message.pk)
+            message.content, self.seen_seq[stream] = await livetext.snapshot(stream)
         else:
-            self.seen_seq.pop(message.pk, None)
+            self.seen_seq.pop(stream, None)
+        contemplation = message.contemplation_or_none
+        for run in contemplation.agent_runs if contemplation else []:
+            agent = events.agent_stream(run.pk)
+            if run.is_thinking:
+                run.text, self.seen_seq[agent] = await livetext.snapshot(agent)
+            else:
+                self.seen_seq.pop(agent, None)
         return frames.message(message)
 
+    def _messages(self):
+        return Message.objects.filter(conversation=self.conversation).for_display()
+
     def _message(self, message_id: int) -> Message | None:
-        return Message.objects.filter(pk=message_id, conversation=self.conversation).first()
+        return self._messages().filter(pk=message_id).first()
+
+    def _render_own_turn(self, turn, client_id: str, conversation) -> str:
+        ids = [turn.user_message.pk, turn.assistant_message.pk]
+        return frames.turn_for_sender(list(self._messages().filter(pk__in=ids)), client_id, conversation)
 
     def _render_turn(self, event: dict) -> str:
         ids = [i for i in (event["user_message_id"], event["assistant_message_id"]) if i]
-        msgs = list(Message.objects.filter(pk__in=ids, conversation=self.conversation))
+        msgs = list(self._messages().filter(pk__in=ids))
         return frames.messages_appended(msgs) if msgs else ""
+
+    def _agent_run(self, run_id: int):
+        from museapp.agents.models import AgentRun
+
+        return AgentRun.objects.filter(
+            pk=run_id, contemplation__message__conversation=self.conversation
+        ).first()
+
+    def _thinking_agent_streams(self, message: Message) -> list[str]:
+        from museapp.agents.models import AgentRun
+
+        runs = AgentRun.objects.filter(contemplation__message=message, status=AgentRun.Status.THINKING)
+        return [events.agent_stream(pk) for pk in runs.values_list("pk", flat=True)]
 
     def _recent_answers(self) -> list[Message]:
         """Answers still streaming, and the latest answer (it may have ended
         while this page was disconnected)."""
-        answers = Message.objects.filter(
-            conversation=self.conversation, author=Message.Author.ASSISTANT
-        )
+        answers = self._messages().filter(author=Message.Author.ASSISTANT)
         streaming = list(answers.filter(status=Message.Status.STREAMING))
         latest = answers.order_by("-id").first()
         if latest is not None and latest not in streaming:

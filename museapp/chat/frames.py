@@ -9,6 +9,7 @@ from html import escape
 from django.template.loader import render_to_string
 
 from museapp.chat.models import Conversation, Message
+from museapp.chat.templatetags.chat import duration
 
 
 def message(msg: Message) -> str:
@@ -32,8 +33,17 @@ def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversat
     return html + composer_error("")
 
 
-def tokens(message_id: int, text: str) -> str:
-    return f'<span id="msg-{int(message_id)}-body" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+def tokens(stream: str, text: str, count: int | None = None, elapsed_ms: float | None = None) -> str:
+    html = f'<span id="{escape(stream)}-body" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+    if stream.startswith("agent-") and count is not None:
+        # An agent's panel shows its live token count and elapsed time.
+        html += (f'<span class="agent-stats" id="{escape(stream)}-stats" hx-swap-oob="true">'
+                 f'{int(count)} tokens · {duration(elapsed_ms)}</span>')
+    return html
+
+
+def agent_panel(run) -> str:
+    return render_to_string("agents/_agent_panel.html", {"run": run, "oob": True, "open": True})
 
 
 def conversation_item(conversation: Conversation) -> str:

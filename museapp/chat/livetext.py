@@ -8,17 +8,18 @@ lost and nothing is doubled. The database holds the text once it is final.
 
 from __future__ import annotations
 
+from museapp.chat.events import redis_key
 from museapp.ops.redis_client import client
 
 TTL_SECONDS = 6 * 3600
 
 
-def _keys(message_id: int) -> tuple[str, str]:
-    return f"muse:live:{int(message_id)}:text", f"muse:live:{int(message_id)}:seq"
+def _keys(stream: str) -> tuple[str, str]:
+    return redis_key("live", stream, "text"), redis_key("live", stream, "seq")
 
 
-async def record(message_id: int, text: str, seq: int) -> None:
-    text_key, seq_key = _keys(message_id)
+async def record(stream: str, text: str, seq: int) -> None:
+    text_key, seq_key = _keys(stream)
     async with client().pipeline(transaction=True) as pipe:
         pipe.append(text_key, text.encode())
         pipe.set(seq_key, seq)
@@ -27,11 +28,12 @@ async def record(message_id: int, text: str, seq: int) -> None:
         await pipe.execute()
 
 
-async def snapshot(message_id: int) -> tuple[str, int]:
+async def snapshot(stream: str) -> tuple[str, int]:
     """The text streamed so far and the sequence number of its last frame."""
-    text, seq = await client().mget(*_keys(message_id))
+    text, seq = await client().mget(*_keys(stream))
     return (text or b"").decode("utf-8", errors="replace"), int(seq or 0)
 
 
-async def clear(message_id: int) -> None:
-    await client().delete(*_keys(message_id))
+async def clear(*streams: str) -> None:
+    if streams:
+        await client().delete(*[key for stream in streams for key in _keys(stream)])

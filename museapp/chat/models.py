@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 
@@ -7,6 +8,9 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200, blank=True, help_text="the picked model; blank: the default")
+    contemplate = models.BooleanField(default=False, help_text="the Contemplating switch, remembered")
+    merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -20,6 +24,13 @@ class Conversation(models.Model):
     @property
     def display_title(self) -> str:
         return self.title or "New chat"
+
+
+class MessageQuerySet(models.QuerySet):
+    def for_display(self) -> "MessageQuerySet":
+        """Everything the message partial shows, loaded up front (templates
+        render in async consumers too, where a lazy query would fail)."""
+        return self.select_related("contemplation").prefetch_related("contemplation__runs")
 
 
 class Message(models.Model):
@@ -49,6 +60,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["conversation", "id"])]
@@ -65,5 +78,15 @@ class Message(models.Model):
         return self.status == self.Status.STREAMING
 
     @property
-    def dom_id(self) -> str:
-        return f"msg-{self.pk}"
+    def total_tokens(self) -> int | None:
+        if self.prompt_tokens is None and self.completion_tokens is None:
+            return None
+        return (self.prompt_tokens or 0) + (self.completion_tokens or 0)
+
+    @property
+    def contemplation_or_none(self):
+        """The contemplation behind this answer, if any (select_related it)."""
+        try:
+            return self.contemplation
+        except ObjectDoesNotExist:
+            return None

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from museapp.chat.models import Conversation, Message
 from museapp.llm.adapter import ModelCall
-from museapp.llm.config import configured_model, model_call
+from museapp.llm.config import available_models, configured_model, model_call
 
 TITLE_LENGTH = 60
 NO_MODEL_REASON = (
@@ -32,13 +32,15 @@ class InvalidMessage(ValueError):
 
 @dataclass
 class Turn:
-    """A user message, the assistant answer it started, and the model call to
-    make (None when the answer failed before any call, e.g. no model)."""
+    """A user message, the assistant answer it started, and what to run: one
+    model call, or a contemplation's agents (neither when the answer failed
+    before any call, e.g. no model)."""
 
     user_message: Message | None
     assistant_message: Message
     call: ModelCall | None
     title_changed: bool = False
+    contemplation: object | None = None  # museapp.agents.services.ContemplationStart
 
 
 @dataclass
@@ -79,12 +81,20 @@ def conversation_rename(*, conversation: Conversation, title: str) -> Conversati
     return conversation
 
 
+def conversation_pick_model(*, conversation: Conversation, model: str) -> Conversation:
+    if not any(choice.id == model for choice in available_models()):
+        raise InvalidMessage("That model is not on offer here.")
+    conversation.model = model
+    conversation.save(update_fields=["model", "updated_at"])
+    return conversation
+
+
 def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
 
 
 def conversation_messages(*, conversation: Conversation) -> list[Message]:
-    return list(conversation.messages.all())
+    return list(Message.objects.filter(conversation=conversation).for_display())
 
 
 # --- turns -----------------------------------------------------------------
@@ -119,10 +129,13 @@ def model_context(*, conversation: Conversation) -> list[dict[str, str]]:
 
 
 @transaction.atomic
-def turn_start(*, conversation: Conversation, text: object) -> Turn:
-    """Save the person's message and an answer placeholder in one transaction.
+def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False,
+               strategy: str = "") -> Turn:
+    """Save the person's message and an answer placeholder in one transaction
+    (with the agents' rows when contemplating). The switch and the strategy
+    are remembered on the conversation.
 
-    The caller starts the model call (``turn_enqueue``) once this commits.
+    The caller starts the model calls (``turn_enqueue``) once this commits.
     """
     text = message_clean_text(text)
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -132,13 +145,48 @@ def turn_start(*, conversation: Conversation, text: object) -> Turn:
     if not conversation.title:
         conversation.title = _title_from(text)
         title_changed = True
-    conversation.save(update_fields=["title", "updated_at"])
+    conversation.contemplate = bool(contemplate)
+    if strategy:
+        conversation.merge_strategy = _clean_strategy(strategy)
+    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "updated_at"])
 
     user_message = Message.objects.create(
         conversation=conversation, author=Message.Author.USER, content=text
     )
     assistant = _assistant_placeholder(conversation)
-    return Turn(user_message, assistant, _call_for(conversation, assistant), title_changed)
+    return _turn(conversation, user_message, assistant, title_changed, contemplate=conversation.contemplate)
+
+
+def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,
+                                 strategy: str | None = None) -> Conversation:
+    """The Contemplating switch and the merge menu, remembered per conversation."""
+    if contemplate is not None:
+        conversation.contemplate = contemplate
+    if strategy is not None:
+        conversation.merge_strategy = _clean_strategy(strategy)
+    conversation.save(update_fields=["contemplate", "merge_strategy", "updated_at"])
+    return conversation
+
+
+def _clean_strategy(strategy: object) -> str:
+    from museapp.agents.services import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise InvalidMessage("Unknown merge strategy: choose synthesize, vote or select.")
+    return strategy
+
+
+def _turn(conversation: Conversation, user_message: Message | None, assistant: Message,
+          title_changed: bool = False, *, contemplate: bool) -> Turn:
+    if not assistant.is_streaming:
+        return Turn(user_message, assistant, None, title_changed)
+    context = model_context(conversation=conversation)
+    if contemplate:
+        from museapp.agents.services import contemplation_start
+
+        start = contemplation_start(conversation=conversation, answer=assistant, context=context)
+        return Turn(user_message, assistant, None, title_changed, contemplation=start)
+    return Turn(user_message, assistant, model_call(model=assistant.model, messages=context), title_changed)
 
 
 @transaction.atomic
@@ -154,7 +202,7 @@ def reply_retry(*, message: Message) -> Turn:
         raise InvalidMessage("Muse is still answering. Wait for it, or press Stop first.")
     if conversation.messages.filter(pk__gt=message.pk).exists():
         raise InvalidMessage("Only the latest answer can be retried.")
-    model = configured_model()
+    model = configured_model(conversation.model)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.STREAMING if model else Message.Status.ERROR,
         content="",
@@ -168,13 +216,22 @@ def reply_retry(*, message: Message) -> Turn:
         finished_at=None if model else timezone.now(),
     )
     message.refresh_from_db()
-    return Turn(None, message, _call_for(conversation, message))
+    from museapp.agents.models import Contemplation
+
+    # A retry runs the answer the way it first ran; a contemplation starts afresh.
+    contemplated, _ = Contemplation.objects.filter(message=message).delete()
+    return _turn(conversation, None, message, contemplate=bool(contemplated))
 
 
 def turn_enqueue(turn: Turn) -> None:
     """Hand the model call to a worker (after the turn's rows are committed)."""
     from museapp.chat.tasks import generate_reply
 
+    if turn.contemplation is not None:
+        from museapp.agents.tasks import start
+
+        start(turn.contemplation, conversation_id=turn.assistant_message.conversation_id)
+        return
     if turn.call is None:
         return
     generate_reply.delay(
@@ -202,7 +259,7 @@ def reply_finish(*, message_id: int, outcome: ReplyOutcome) -> bool:
 
 
 def _assistant_placeholder(conversation: Conversation) -> Message:
-    model = configured_model()
+    model = configured_model(conversation.model)
     if not model:
         return Message.objects.create(
             conversation=conversation,
@@ -217,12 +274,6 @@ def _assistant_placeholder(conversation: Conversation) -> Message:
         status=Message.Status.STREAMING,
         model=model,
     )
-
-
-def _call_for(conversation: Conversation, assistant: Message) -> ModelCall | None:
-    if not assistant.is_streaming:
-        return None
-    return model_call(model=assistant.model, messages=model_context(conversation=conversation))
 
 
 def _title_from(text: str) -> str:

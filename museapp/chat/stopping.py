@@ -1,5 +1,5 @@
-"""Stop requests travel from the web process to whichever worker streams the
-answer: a Redis key (for a stop that arrives before the stream starts) and a
+"""Stop requests travel from the web process to whichever worker runs the
+stream (an answer or an agent's draft): a Redis key (for a stop that arrives before the stream starts) and a
 pub/sub message (to stop a running stream at once). Each worker process has
 one listener, on its event loop, that wakes the right stream."""
 
@@ -19,10 +19,23 @@ _waiting: dict[int, asyncio.Event] = {}
 _listener: asyncio.Task | None = None
 
 
-async def request_stop(message_id: int) -> None:
+async def request_stop(*streams: str) -> None:
     client = _client()
-    await client.set(events.stop_key(message_id), "1", ex=STOP_TTL_SECONDS)
-    await client.publish(events.STOP_CHANNEL, str(message_id))
+    async with client.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            pipe.set(events.stop_key(stream), "1", ex=STOP_TTL_SECONDS)
+            pipe.publish(events.stop_channel(), stream)
+        await pipe.execute()
+
+
+async def clear(*streams: str) -> None:
+    """Forget old stop requests (a retried answer reuses its stream's name)."""
+    if streams:
+        await _client().delete(*[events.stop_key(stream) for stream in streams])
+
+
+async def is_requested(stream: str) -> bool:
+    return bool(await _client().exists(events.stop_key(stream)))
 
 
 async def listen() -> None:
@@ -31,7 +44,7 @@ async def listen() -> None:
     if _listener is not None and not _listener.done():
         return
     pubsub = _client().pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(events.STOP_CHANNEL)
+    await pubsub.subscribe(events.stop_channel())
     _listener = asyncio.create_task(_listen(pubsub), name="muse-stop-listener")
 
 
@@ -46,28 +59,26 @@ async def _listen(pubsub) -> None:
             await asyncio.sleep(0.5)
             try:
                 await pubsub.reset()
-                await pubsub.subscribe(events.STOP_CHANNEL)
+                await pubsub.subscribe(events.stop_channel())
             except Exception:  # noqa: BLE001
                 pass
             continue
         if not message:
             continue
-        try:
-            event = _waiting.get(int(message["data"]))
-        except (TypeError, ValueError):
-            continue
+        data = message["data"]
+        event = _waiting.get(data.decode() if isinstance(data, bytes) else str(data))
         if event is not None:
             event.set()
 
 
-async def stop_event(message_id: int) -> asyncio.Event:
-    """An event set when someone asks to stop this answer."""
+async def stop_event(stream: str) -> asyncio.Event:
+    """An event set when someone asks to stop this stream."""
     await listen()
-    event = _waiting.setdefault(message_id, asyncio.Event())
-    if await _client().exists(events.stop_key(message_id)):
+    event = _waiting.setdefault(stream, asyncio.Event())
+    if await is_requested(stream):
         event.set()
     return event
 
 
-def forget(message_id: int) -> None:
-    _waiting.pop(message_id, None)
+def forget(stream: str) -> None:
+    _waiting.pop(stream, None)

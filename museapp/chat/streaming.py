@@ -1,43 +1,48 @@
-"""Stream one answer from the model to the conversation's group.
+"""Stream model output to the conversation's group.
 
 Runs on the worker's event loop (museapp.ops.loop). Tokens are coalesced into
-frames: at most one per ``MUSE_FRAME_INTERVAL`` per answer, and at most
+frames: at most one per ``MUSE_FRAME_INTERVAL`` per stream, and at most
 ``MUSE_FRAME_BUDGET`` per second across the process, so load makes frames
-bigger rather than more numerous.
+bigger rather than more numerous. Used for answers and for agents' drafts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from museapp.chat import events, livetext, stopping
-from museapp.chat.models import Message
 from museapp.chat.services import ReplyOutcome
 from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_completion
+
+DONE, ERROR, STOPPED, CUT_OFF = "done", "error", "stopped", "cut_off"
 
 _active_streams = 0
 
 
 def frame_interval() -> float:
-    """Seconds between two frames of one answer, given the process's load."""
+    """Seconds between two frames of one stream, given the process's load."""
     return max(settings.MUSE_FRAME_INTERVAL, _active_streams / settings.MUSE_FRAME_BUDGET)
 
 
 class FramePublisher:
-    def __init__(self, group: str, message_id: int):
+    def __init__(self, group: str, stream: str):
         self.layer = get_channel_layer()
         self.group = group
-        self.message_id = message_id
+        self.stream = stream
         self.pending: list[str] = []
         self.seq = 0
+        self.count = 0
+        self.started = time.monotonic()
         self.last_flush = 0.0
 
     async def add(self, text: str) -> None:
         self.pending.append(text)
+        self.count += 1
         # The first token goes out at once: time to first token is what a
         # person feels most.
         if self.seq == 0 or time.monotonic() - self.last_flush >= frame_interval():
@@ -51,52 +56,109 @@ class FramePublisher:
         self.seq += 1
         self.last_flush = time.monotonic()
         # The snapshot first, then the frame: see museapp/chat/livetext.py.
-        await livetext.record(self.message_id, text, self.seq)
-        await self.layer.group_send(self.group, events.tokens(self.message_id, text, self.seq))
+        await livetext.record(self.stream, text, self.seq)
+        elapsed_ms = (self.last_flush - self.started) * 1000
+        await self.layer.group_send(
+            self.group, events.tokens(self.stream, text, self.seq, self.count, elapsed_ms)
+        )
 
 
-async def stream_reply(*, message_id: int, conversation_id: int, call: ModelCall) -> ReplyOutcome:
-    """Stream the answer, publishing frames; return what to save."""
+@dataclass
+class StreamResult:
+    text: str
+    status: str
+    error: str = ""
+    stats: StreamStats = field(default_factory=StreamStats)
+    header: str = ""  # the held-back first line, when asked for
+
+
+async def run_stream(
+    *,
+    stream: str,
+    conversation_id: int,
+    call: ModelCall,
+    deadline: float | None = None,
+    publish: bool = True,
+    hold_first_line: bool = False,
+) -> StreamResult:
+    """Stream ``call`` to the page as ``stream`` until it ends, fails, is
+    stopped, or reaches ``deadline`` (a time.time() value: it crosses
+    processes). With ``hold_first_line`` the first line is kept back from the
+    page and returned as ``header`` (a judge's verdict before its answer)."""
     global _active_streams
-    publisher = FramePublisher(events.conversation_group(conversation_id), message_id)
+    publisher = FramePublisher(events.conversation_group(conversation_id), stream)
     stats = StreamStats()
     parts: list[str] = []
-    stop = await stopping.stop_event(message_id)
+    held: list[str] = []
+    header: list[str] = []
+    stop = await stopping.stop_event(stream)
 
     async def consume() -> None:
+        holding = hold_first_line
         async for delta in stream_completion(call, stats):
+            if holding:
+                held.append(delta)
+                joined = "".join(held)
+                if "\n" not in joined:
+                    continue
+                first, _, delta = joined.partition("\n")
+                header.append(first)
+                holding = False
+                delta = delta.lstrip("\n")
+                if not delta:
+                    continue
             parts.append(delta)
-            await publisher.add(delta)
+            if publish:
+                await publisher.add(delta)
 
     _active_streams += 1
     consumer = asyncio.ensure_future(consume())
     stopper = asyncio.ensure_future(stop.wait())
-    status, error = Message.Status.DONE, ""
+    status, error = DONE, ""
+    timeout = None if deadline is None else max(deadline - time.time(), 0.0)
     try:
-        await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({consumer, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if consumer.done():
             exc = consumer.exception()
             if isinstance(exc, ModelError):
-                status, error = Message.Status.ERROR, exc.reason
+                status, error = ERROR, exc.reason
             elif exc is not None:
-                status, error = Message.Status.ERROR, f"Muse failed while answering ({type(exc).__name__})."
+                status, error = ERROR, f"Muse failed while answering ({type(exc).__name__})."
         else:
             consumer.cancel()
             await asyncio.gather(consumer, return_exceptions=True)
-            status = Message.Status.STOPPED
-        await publisher.flush()
+            status = STOPPED if stopper.done() else CUT_OFF
+        if publish:
+            await publisher.flush()
     finally:
         _active_streams -= 1
         stopper.cancel()
-        stopping.forget(message_id)
+        stopping.forget(stream)
+    if status == STOPPED:
+        await stopping.clear(stream)
     if stats.ended_at is None:
         stats.ended_at = time.monotonic()
+    if hold_first_line and not header and held:
+        parts.insert(0, "".join(held))  # no newline ever came: it was all answer
     if error and parts:
         error = f"The answer was cut off: {error}"
+    return StreamResult("".join(parts), status, error, stats, header[0] if header else "")
+
+
+async def stream_reply(*, message_id: int, conversation_id: int, call: ModelCall) -> ReplyOutcome:
+    """Stream a quick-mode answer; return what to save."""
+    result = await run_stream(
+        stream=events.message_stream(message_id), conversation_id=conversation_id, call=call
+    )
+    return outcome_of(result)
+
+
+def outcome_of(result: StreamResult, *, text: str | None = None) -> ReplyOutcome:
+    stats = result.stats
     return ReplyOutcome(
-        text="".join(parts),
-        status=status,
-        error=error,
+        text=result.text if text is None else text,
+        status=result.status,
+        error=result.error,
         prompt_tokens=stats.prompt_tokens,
         completion_tokens=stats.completion_tokens,
         cost=stats.cost,
@@ -105,12 +167,29 @@ async def stream_reply(*, message_id: int, conversation_id: int, call: ModelCall
     )
 
 
+async def publish_text(*, stream: str, conversation_id: int, text: str) -> None:
+    """Show a whole text in a stream at once (a selected draft, a vote)."""
+    publisher = FramePublisher(events.conversation_group(conversation_id), stream)
+    await publisher.add(text)
+    await publisher.flush()
+
+
+async def announce(conversation_id: int, *events_to_send: dict, finished_streams: tuple[str, ...] = ()) -> None:
+    """Tell the pages what changed (they re-render it from the database);
+    streams that are final in the database drop their live snapshots."""
+    if finished_streams:
+        await livetext.clear(*finished_streams)
+    layer = get_channel_layer()
+    group = events.conversation_group(conversation_id)
+    for event in events_to_send:
+        await layer.group_send(group, event)
+
+
 async def announce_changed(*, conversation_id: int, message_id: int) -> None:
-    """After the final text is saved: pages re-render the message from the
-    database, and the live snapshot is no longer needed."""
-    await livetext.clear(message_id)
-    await get_channel_layer().group_send(
-        events.conversation_group(conversation_id), events.message_changed(message_id)
+    await announce(
+        conversation_id,
+        events.message_changed(message_id),
+        finished_streams=(events.message_stream(message_id),),
     )
 
 

@@ -7,7 +7,10 @@ app_name = "chat"
 urlpatterns = [
     path("", views.home, name="home"),
     path("c/new/", views.new_conversation, name="new"),
+    path("notices/local-model/dismiss/", views.dismiss_local_notice, name="dismiss_local_notice"),
     path("c/<str:conversation_id>/", views.conversation_detail, name="detail"),
     path("c/<str:conversation_id>/rename/", views.conversation_rename, name="rename"),
     path("c/<str:conversation_id>/delete/", views.conversation_delete, name="delete"),
+    path("c/<str:conversation_id>/model/", views.conversation_pick_model, name="pick_model"),
+    path("c/<str:conversation_id>/preferences/", views.conversation_preferences, name="preferences"),
 ]

@@ -5,9 +5,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from museapp.agents.models import Contemplation
+from museapp.agents.roles import agent_count
+from museapp.agents.services import strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user
-from museapp.llm.config import configured_model
+from museapp.llm.config import available_models, configured_model, label_for
+
+LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,9 +39,67 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "current": conversation,
             "conversations": services.conversation_list(user=request.user),
             "messages_list": services.conversation_messages(conversation=conversation),
-            "model_configured": bool(configured_model()),
+            **_model_context(request, conversation),
         },
     )
+
+
+def _model_context(request: HttpRequest, conversation) -> dict:
+    model = configured_model(conversation.model)
+    choices = available_models()
+    current = next((c for c in choices if c.id == model), None)
+    return {
+        "model_configured": bool(model),
+        "model_choices": choices,
+        "current_model": current,
+        "show_local_notice": bool(current and current.is_local)
+        and not request.session.get(LOCAL_NOTICE_DISMISSED),
+        "strategies": Contemplation.Strategy.choices,
+        "strategy": strategy_for(conversation),
+        "agent_count": agent_count(),
+    }
+
+
+@require_POST
+def conversation_pick_model(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    conversation = get_conversation_for_user(request.user, conversation_id)
+    error = ""
+    try:
+        services.conversation_pick_model(conversation=conversation, model=request.POST.get("model", ""))
+    except services.InvalidMessage as invalid:
+        error = invalid.reason
+    if request.headers.get("HX-Request"):
+        context = {"conversation": conversation, "error": error, "oob_notice": True,
+                   **_model_context(request, conversation)}
+        return TemplateResponse(request, "chat/_model_picker.html", context, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    return redirect("chat:detail", conversation_id=conversation.pk)
+
+
+@require_POST
+def conversation_preferences(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The Contemplating switch and the merge menu, saved as they change."""
+    conversation = get_conversation_for_user(request.user, conversation_id)
+    try:
+        services.conversation_set_preferences(
+            conversation=conversation,
+            contemplate=request.POST.get("contemplate") == "on",
+            strategy=request.POST.get("strategy") or None,
+        )
+    except services.InvalidMessage as invalid:
+        return HttpResponse(invalid.reason, status=400)
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204)
+    return redirect("chat:detail", conversation_id=conversation.pk)
+
+
+@require_POST
+def dismiss_local_notice(request: HttpRequest) -> HttpResponse:
+    request.session[LOCAL_NOTICE_DISMISSED] = True
+    if request.headers.get("HX-Request"):
+        return HttpResponse("")
+    return redirect("chat:home")
 
 
 @require_POST

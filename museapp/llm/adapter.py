@@ -84,8 +84,11 @@ def _lib():
     if _litellm is None:
         import litellm
 
+        from museapp.llm import local
+
         litellm.suppress_debug_info = True
         litellm.drop_params = True
+        local.register(litellm)
         _litellm = litellm
     return _litellm
 

@@ -1,21 +1,77 @@
-"""Which model answers, and how to reach it, from settings."""
+"""Which models people can pick, which one answers, and how to reach it.
+
+``MUSE_MODELS`` lists the selectable models as ``model=Label`` pairs (the
+first is the default); otherwise ``MUSE_MODEL`` alone; otherwise the bundled
+offline model, when installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.conf import settings
 
+from museapp.llm import local
 from museapp.llm.adapter import ModelCall
 
 
-def configured_model() -> str:
-    """The model string, or "" when none is configured."""
-    return settings.MUSE_MODEL
+@dataclass(frozen=True)
+class ModelChoice:
+    id: str
+    label: str
+
+    @property
+    def is_local(self) -> bool:
+        return local.is_local(self.id)
+
+
+def parse_models(spec: str) -> list[ModelChoice]:
+    choices: list[ModelChoice] = []
+    for item in spec.split(","):
+        model, _, label = item.strip().partition("=")
+        model = model.strip()
+        if model and all(c.id != model for c in choices):
+            choices.append(ModelChoice(model, label.strip() or default_label(model)))
+    return choices
+
+
+def default_label(model: str) -> str:
+    return local.LABEL if local.is_local(model) else model
+
+
+def available_models() -> list[ModelChoice]:
+    if settings.MUSE_MODELS:
+        return parse_models(settings.MUSE_MODELS)
+    if settings.MUSE_MODEL:
+        return [ModelChoice(settings.MUSE_MODEL, default_label(settings.MUSE_MODEL))]
+    if settings.MUSE_OFFLINE_MODEL and local.available():
+        return [ModelChoice(local.MODEL, local.LABEL)]
+    return []
+
+
+def configured_model(preferred: str = "") -> str:
+    """The model to use: ``preferred`` when it is still on offer, else the
+    default; "" when no model is configured at all."""
+    models = available_models()
+    if any(m.id == preferred for m in models):
+        return preferred
+    return models[0].id if models else ""
+
+
+def label_for(model: str) -> str:
+    for choice in available_models():
+        if choice.id == model:
+            return choice.label
+    return default_label(model)
 
 
 def model_call(*, model: str, messages: list[dict[str, str]], **overrides) -> ModelCall:
+    remote = not local.is_local(model)
     return ModelCall(
         model=model,
         messages=messages,
-        api_base=settings.MUSE_API_BASE,
-        api_key=settings.MUSE_API_KEY,
+        api_base=settings.MUSE_API_BASE if remote else None,
+        api_key=settings.MUSE_API_KEY if remote else None,
         max_tokens=settings.MUSE_MAX_TOKENS,
         timeout=settings.MUSE_LLM_TIMEOUT,
         retries=settings.MUSE_LLM_RETRIES,

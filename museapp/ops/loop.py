@@ -40,8 +40,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def warm_up() -> None:
     """Import and set up what the first message would otherwise pay for."""
     from museapp.chat.streaming import warm_up as warm_streaming
+    from museapp.llm import local
     from museapp.llm.adapter import warm_up as warm_llm
-    from museapp.llm.config import configured_model
+    from museapp.llm.config import available_models, configured_model
 
     run(warm_llm(configured_model()))
     run(warm_streaming())
+    if any(choice.is_local for choice in available_models()):
+        local.warm_up()

@@ -177,7 +177,8 @@ async def test_an_unreachable_model_says_how_to_fix_it(user, conversation, llm, 
 
 
 async def test_no_configured_model_keeps_the_message_and_explains(user, conversation, llm, settings):
-    settings.MUSE_MODEL = ""
+    settings.MUSE_MODELS = settings.MUSE_MODEL = ""
+    settings.MUSE_OFFLINE_MODEL = False
     socket = await open_chat(user, conversation.pk)
     frames = Frames(socket)
     await send(socket, message="hello?")
@@ -348,3 +349,35 @@ async def test_a_page_that_reconnects_mid_answer_catches_up_with_nothing_lost_or
     assert shown.count("tok0 ") == 1
     await socket.disconnect()
     await reloaded.disconnect()
+
+
+async def test_the_conversations_chosen_model_writes_the_answer(user, llm):
+    conversation = await sync_to_async(Conversation.objects.create)(user=user, model="openai/fake-model-2")
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="which model are you?")
+    text = await frames.until(lambda t: 'data-status="done"' in t)
+
+    assert llm.requests_matching("which model are you?")[0]["model"] == "fake-model-2"
+    assert (await answer_of(conversation)).model == "openai/fake-model-2"
+    assert "Fake model two" in text
+    await socket.disconnect()
+
+
+async def test_the_offline_model_answers_through_the_worker(user, settings):
+    from museapp.llm import local
+
+    settings.MUSE_MAX_TOKENS = 24
+    conversation = await sync_to_async(Conversation.objects.create)(user=user, model=local.MODEL)
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="Name a colour.")
+    await frames.contains('-body" hx-swap-oob="beforeend">', timeout=60)
+    await frames.until(lambda t: 'data-status="done"' in t, timeout=60)
+
+    answer = await answer_of(conversation)
+    assert answer.status == "done"
+    assert answer.content.strip()
+    assert 0 < answer.completion_tokens <= 24
+    assert answer.prompt_tokens > 0
+    await socket.disconnect()

@@ -119,7 +119,8 @@ def test_a_message_is_refused_while_another_answer_streams(conversation):
 
 
 def test_without_a_model_the_answer_fails_at_once_and_says_why(conversation, settings):
-    settings.MUSE_MODEL = ""
+    settings.MUSE_MODELS = settings.MUSE_MODEL = ""
+    settings.MUSE_OFFLINE_MODEL = False
 
     turn = services.turn_start(conversation=conversation, text="hello?")
 

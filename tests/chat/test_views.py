@@ -202,7 +202,7 @@ def test_the_page_shows_each_message_as_an_article(logged_in, conversation):
     assert articles[1].attrs["data-author"] == "assistant"
     assert articles[1].attrs["data-status"] == "done"
     assert articles[1].one("p").text == "Paris."
-    assert "openai/fake-model" in articles[1].text
+    assert "Fake model" in articles[1].text  # the model's label from MUSE_MODELS
 
 
 def test_the_page_has_the_message_box_and_the_send_button(logged_in, conversation):
@@ -264,7 +264,8 @@ def test_the_sidebar_shows_only_my_conversations(logged_in, conversation, theirs
 
 
 def test_without_a_model_the_page_says_none_is_configured(logged_in, conversation, settings):
-    settings.MUSE_MODEL = ""
+    settings.MUSE_MODELS = settings.MUSE_MODEL = ""
+    settings.MUSE_OFFLINE_MODEL = False
 
     page = page_of(logged_in, conversation)
 

@@ -23,3 +23,23 @@ def usd(cost):
         return ""
     cost = float(cost)
     return f"${cost:.4f}" if cost >= 0.0001 or cost == 0 else f"${cost:.6f}"
+
+
+@register.filter
+def model_label(model: str) -> str:
+    from museapp.llm.config import label_for
+
+    return label_for(model) if model else ""
+
+
+@register.filter
+def thousands(number) -> str:
+    try:
+        return f"{int(number):,}"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def letter_of(contemplation, run) -> str:
+    return contemplation.letter_of(run)

@@ -1,0 +1,143 @@
+"""Merge strategies' pure parts: anonymising drafts, the judge's prompts and
+replies, and the vote. No I/O here; museapp/agents/services.py runs them."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections import Counter
+from dataclasses import dataclass
+
+FINAL_ANSWER = re.compile(r"\bfinal answer\W{0,3}[:\-]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+YES = {"yes", "y", "true", "correct"}
+NO = {"no", "n", "false", "incorrect"}
+
+
+@dataclass(frozen=True)
+class Draft:
+    index: int  # the agent's index
+    role: str
+    text: str
+
+
+# --- vote -----------------------------------------------------------------
+
+
+def short_answer(text: str) -> str | None:
+    """The draft's `Final answer: ...`, normalised so equal answers compare
+    equal ("1,000" == "1000.0", "Yes." == "yes"); None when it has none."""
+    found = FINAL_ANSWER.findall(text or "")
+    if not found:
+        return None
+    answer = found[-1].strip().strip("*_`$ ").rstrip(".!").strip()
+    if not answer or len(answer) > 80:
+        return None
+    lowered = answer.lower()
+    if lowered in YES:
+        return "yes"
+    if lowered in NO:
+        return "no"
+    number = lowered.replace(",", "").replace(" ", "")
+    try:
+        value = float(number)
+    except ValueError:
+        return " ".join(lowered.split())
+    return str(int(value)) if value.is_integer() else repr(round(value, 9))
+
+
+def tally(answers: dict[int, str | None]) -> Counter:
+    return Counter(a for a in answers.values() if a is not None)
+
+
+def locked_majority(answers: dict[int, str | None], still_running: int) -> str | None:
+    """The answer whose lead the agents still running can no longer overturn."""
+    counts = tally(answers).most_common()
+    if not counts:
+        return None
+    leader, lead = counts[0]
+    runner_up = counts[1][1] if len(counts) > 1 else 0
+    return leader if lead > runner_up + still_running else None
+
+
+def vote_winner(answers: dict[int, str | None]) -> str | None:
+    """The most common short answer; None on a tie or when none is extractable."""
+    counts = tally(answers).most_common(2)
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return None
+    return counts[0][0]
+
+
+# --- the judge ----------------------------------------------------------------
+
+
+def letter_drafts(drafts: list[Draft], seed: int) -> dict[str, Draft]:
+    """Shuffle and anonymise: the judge sees Draft A, B, ... and never which
+    agent (role, temperature, model) wrote which."""
+    shuffled = list(drafts)
+    random.Random(seed).shuffle(shuffled)
+    return dict(zip(string.ascii_uppercase, shuffled, strict=False))
+
+
+def drafts_block(lettered: dict[str, Draft]) -> str:
+    return "\n\n".join(f"### Draft {letter}\n{draft.text.strip()}" for letter, draft in lettered.items())
+
+
+JUDGE_SYSTEM = (
+    "You are the judge of a team of assistants. Several drafts answer the same question. "
+    "Some drafts may share the same mistake: check the reasoning yourself rather than counting votes."
+)
+
+
+def synthesize_prompt(question: str, lettered: dict[str, Draft]) -> str:
+    letters = ", ".join(lettered)
+    return (
+        f"Question:\n{question}\n\nDrafts ({letters}), in no particular order:\n\n{drafts_block(lettered)}\n\n"
+        "Write the single best final answer to the question.\n"
+        "- Your FIRST line must be exactly `Relied on: <letters>`: the drafts whose substance your answer "
+        "keeps (those that agree with it), e.g. `Relied on: A, C`.\n"
+        "- Then a blank line, then the answer itself, addressed to the person who asked.\n"
+        "- Keep what is right, fix what is wrong, resolve disagreements explicitly, and be no longer than needed.\n"
+        "- Do not mention drafts, agents or this process in the answer."
+    )
+
+
+def select_prompt(question: str, lettered: dict[str, Draft]) -> str:
+    letters = ", ".join(lettered)
+    return (
+        f"Question:\n{question}\n\nDrafts ({letters}), in no particular order:\n\n{drafts_block(lettered)}\n\n"
+        "Pick the single best draft. Reply with exactly three lines:\n"
+        "Best: <letter>\nAgree: <letters of the drafts that reach the same answer as the best, including it>\n"
+        "Reason: <one line>"
+    )
+
+
+def letters_in(text: str, lettered: dict[str, Draft]) -> list[str]:
+    found = re.findall(r"\b([A-Z])\b", text or "")
+    return [letter for letter in dict.fromkeys(found) if letter in lettered]
+
+
+def parse_relied_on(header: str, lettered: dict[str, Draft]) -> list[str]:
+    if not re.match(r"^\W*relied on\W*", header or "", re.IGNORECASE):
+        return []
+    return letters_in(header.split(":", 1)[-1], lettered)
+
+
+@dataclass
+class Selection:
+    letter: str
+    agree: list[str]
+    reason: str
+
+
+def parse_selection(reply: str, lettered: dict[str, Draft]) -> Selection | None:
+    best = re.search(r"best\W*[:\-]\s*(?:draft\s*)?([A-Z])\b", reply or "", re.IGNORECASE)
+    if not best or best.group(1).upper() not in lettered:
+        return None
+    letter = best.group(1).upper()
+    agree_line = re.search(r"agree\W*[:\-]\s*(.*)", reply, re.IGNORECASE)
+    agree = letters_in(agree_line.group(1).upper(), lettered) if agree_line else []
+    if letter not in agree:
+        agree.insert(0, letter)
+    reason = re.search(r"reason\W*[:\-]\s*(.*)", reply, re.IGNORECASE)
+    return Selection(letter, agree, reason.group(1).strip()[:300] if reason else "")

@@ -1,0 +1,105 @@
+from django.db import models
+
+from museapp.chat.models import Message
+
+
+class Contemplation(models.Model):
+    """One contemplated answer: N agents drafted in parallel, then a merge."""
+
+    class Strategy(models.TextChoices):
+        SYNTHESIZE = "synthesize", "Synthesize"
+        VOTE = "vote", "Vote"
+        SELECT = "select", "Select"
+
+    class Status(models.TextChoices):
+        THINKING = "thinking"
+        MERGING = "merging"
+        DONE = "done"
+        FAILED = "failed"
+        STOPPED = "stopped"
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="contemplation")
+    strategy = models.CharField(max_length=16, choices=Strategy.choices)
+    strategy_used = models.CharField(max_length=16, blank=True, help_text="after fallbacks, e.g. vote -> select")
+    agent_count = models.PositiveSmallIntegerField()
+    deadline_s = models.FloatField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.THINKING)
+    agreement = models.PositiveSmallIntegerField(null=True, blank=True, help_text="drafts that agree with the answer")
+    relied_on = models.JSONField(default=list, blank=True, help_text="agent indexes the merge kept")
+    tally = models.JSONField(default=dict, blank=True, help_text="vote: answer -> count")
+    merge_note = models.TextField(blank=True, help_text="the judge's one-line reason, or the vote")
+    draft_letters = models.JSONField(default=dict, blank=True, help_text="agent index -> Draft letter the judge saw")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    wall_ms = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"contemplation of message {self.message_id}"
+
+    @property
+    def agent_runs(self) -> list["AgentRun"]:
+        return [run for run in self.runs.all() if run.kind == AgentRun.Kind.AGENT]
+
+    @property
+    def merge_run(self) -> "AgentRun | None":
+        return next((run for run in self.runs.all() if run.kind == AgentRun.Kind.MERGE), None)
+
+    @property
+    def is_thinking(self) -> bool:
+        return self.status == self.Status.THINKING
+
+    @property
+    def relied_on_runs(self) -> list["AgentRun"]:
+        return [run for run in self.agent_runs if run.index in (self.relied_on or [])]
+
+    def letter_of(self, run: "AgentRun") -> str:
+        return (self.draft_letters or {}).get(str(run.index), "")
+
+
+class AgentRun(models.Model):
+    """One model call of a contemplation: an agent's draft, or the merge."""
+
+    class Kind(models.TextChoices):
+        AGENT = "agent"
+        MERGE = "merge"
+
+    class Status(models.TextChoices):
+        THINKING = "thinking"
+        DONE = "done"
+        FAILED = "failed"
+        CUT_OFF = "cut_off", "cut off"
+        STOPPED = "stopped"
+
+    contemplation = models.ForeignKey(Contemplation, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.AGENT)
+    index = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=64)
+    model = models.CharField(max_length=200)
+    temperature = models.FloatField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.THINKING)
+    error = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
+    ttft_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["contemplation", "kind", "index"], name="one_run_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.index} ({self.role})"
+
+    @property
+    def is_thinking(self) -> bool:
+        return self.status == self.Status.THINKING
+
+    @property
+    def tokens_so_far(self) -> int:
+        return self.completion_tokens or 0

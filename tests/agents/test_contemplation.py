@@ -1,0 +1,267 @@
+"""Contemplating mode end to end: the socket, a real Celery worker running the
+agents in parallel, real Redis, and the fake model scripted per agent role."""
+
+import asyncio
+import re
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from museapp.agents.models import AgentRun, Contemplation
+from museapp.chat.models import Conversation, Message
+from tests.fakellm import Reply, split_tokens
+from tests.sockets import Frames, close_code, open_chat, send
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("celery_worker_process"),
+]
+
+ROLES = ["Direct solver", "Step-by-step reasoner", "Skeptic", "Explorer"]
+
+
+@pytest.fixture
+def conversation(user):
+    return Conversation.objects.create(user=user, title="Deep thoughts")
+
+
+def drafts(llm, question, texts, **reply_options):
+    for role, text in zip(ROLES, texts, strict=True):
+        llm.script(question, Reply(text=text, **reply_options), system=f"You are the {role}")
+
+
+@sync_to_async
+def contemplation_of(conversation) -> Contemplation:
+    return Contemplation.objects.select_related("message").get(message__conversation=conversation)
+
+
+@sync_to_async
+def runs_of(contemplation) -> list[AgentRun]:
+    return list(contemplation.runs.order_by("kind", "index"))
+
+
+async def contemplate(user, conversation, question, strategy="synthesize"):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message=question, contemplate="on", strategy=strategy)
+    return socket, frames
+
+
+def answer_done(text: str) -> bool:
+    return bool(re.search(r'data-author="assistant" data-status="(done|error|stopped)"', text))
+
+
+async def test_all_agents_stream_their_drafts_at_the_same_time(user, conversation, llm):
+    drafts(llm, "parallel?", [f"{role} thinks " * 25 for role in ROLES], token_delay=0.03)
+    socket, frames = await contemplate(user, conversation, "parallel?")
+    text = await frames.until(answer_done, timeout=30)
+
+    runs = [r for r in await runs_of(await contemplation_of(conversation)) if r.kind == "agent"]
+    assert len(runs) == 4
+    first_tokens = [text.index(f'id="agent-{run.pk}-body" hx-swap-oob="beforeend"') for run in runs]
+    first_done = min(m.start() for m in re.finditer(r'class="agent" id="agent-\d+" data-agent-index="\d" data-status="done"', text))
+    assert max(first_tokens) < first_done, "every panel received tokens before any agent finished"
+    assert all(run.status == "done" and run.completion_tokens == len(split_tokens(run.text)) for run in runs)
+    assert 'hx-swap-oob="true">25 tokens' in text or "tokens · " in text, "panels show a live token count"
+    await socket.disconnect()
+
+
+async def test_agents_get_distinct_roles_and_a_temperature_ladder(user, conversation, llm):
+    socket, frames = await contemplate(user, conversation, "who are you all?")
+    await frames.until(answer_done, timeout=30)
+
+    agent_requests = [r for r in llm.requests_matching("who are you all?") if "judge" not in str(r["messages"][0])]
+    systems = sorted(r["messages"][0]["content"] for r in agent_requests)
+    assert len(systems) == 4 and len(set(systems)) == 4
+    assert sorted(r["temperature"] for r in agent_requests) == [0.2, 0.47, 0.73, 1.0]
+    runs = await runs_of(await contemplation_of(conversation))
+    assert [r.role for r in runs if r.kind == "agent"] == ROLES
+    await socket.disconnect()
+
+
+async def test_vote_tallies_short_answers_without_a_judge(user, conversation, llm):
+    drafts(llm, "6 times 7?", ["Six sevens. Final answer: 42", "7+7+7+7+7+7 = 42\nFinal answer: 42.",
+                               "Careful: 6*7 is 42, not 36. Final answer: 42", "Maybe 41?\nFinal answer: 41"])
+    socket, frames = await contemplate(user, conversation, "6 times 7?", strategy="vote")
+    text = await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    assert contemplation.strategy_used == "vote"
+    assert contemplation.tally == {"42": 3, "41": 1}
+    assert contemplation.agreement == 3
+    assert contemplation.message.content == "Six sevens. Final answer: 42"
+    assert "4 agents · 3 of 4 agree" in text
+    assert "Vote: 3× 42, 1× 41" in text
+    assert not [r for r in llm.requests_matching("6 times 7?") if "judge" in r["messages"][0]["content"]]
+    await socket.disconnect()
+
+
+async def test_vote_stops_the_agents_it_no_longer_needs(user, conversation, llm):
+    drafts(llm, "capital?", ["Final answer: Paris"] * 3 + ["I will ramble " * 200 + "Final answer: Paris"],
+           token_delay=0.0)
+    llm.script("capital?", Reply(text="I will ramble " * 200, token_delay=0.05), system="You are the Explorer")
+    started = time.monotonic()
+    socket, frames = await contemplate(user, conversation, "capital?", strategy="vote")
+    await frames.until(answer_done, timeout=30)
+
+    assert time.monotonic() - started < 5, "the slow agent did not hold the answer up"
+    runs = await runs_of(await contemplation_of(conversation))
+    explorer = next(r for r in runs if r.role == "Explorer")
+    assert explorer.status == "stopped"
+    assert ("I will ramble " * 200).startswith(explorer.text)
+    assert len(explorer.text) < len("I will ramble " * 200), "stopped before it finished"
+    assert (await contemplation_of(conversation)).message.content == "Final answer: Paris"
+    await socket.disconnect()
+
+
+async def test_select_returns_the_chosen_draft_verbatim(user, conversation, llm):
+    texts = [f"Draft number {i}: answer {i}" for i in range(4)]
+    drafts(llm, "pick one", texts)
+    llm.script("pick one", Reply(text="Best: B\nAgree: B, D\nReason: the clearest explanation"), system="judge")
+    socket, frames = await contemplate(user, conversation, "pick one", strategy="select")
+    text = await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    chosen_index = next(int(i) for i, letter in contemplation.draft_letters.items() if letter == "B")
+    assert contemplation.message.content == texts[chosen_index]
+    assert contemplation.agreement == 2
+    assert "the judge chose Draft B" in contemplation.merge_note
+    assert "the clearest explanation" in text
+    judge_request = next(r for r in llm.requests_matching("pick one") if "judge" in r["messages"][0]["content"])
+    judge_prompt = judge_request["messages"][1]["content"]
+    assert "Skeptic" not in judge_prompt and "Draft A" in judge_prompt, "drafts are anonymised"
+    await socket.disconnect()
+
+
+async def test_synthesize_streams_the_judges_answer_and_records_what_it_relied_on(user, conversation, llm):
+    drafts(llm, "merge us", [f"Point {i}" for i in range(4)])
+    llm.script("merge us", Reply(text="Relied on: A, C\n\nThe merged answer keeps both points.", token_delay=0.01),
+               system="judge")
+    socket, frames = await contemplate(user, conversation, "merge us")
+    text = await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    assert contemplation.message.content == "The merged answer keeps both points."
+    assert contemplation.strategy_used == "synthesize"
+    assert contemplation.agreement == 2 and len(contemplation.relied_on) == 2
+    assert "Relied on" not in text.split("Merging the drafts")[-1].split('data-status="done"')[0]
+    assert "2 of 4 agree" in text
+    assert re.search(r"relied on Draft [AC] \(.+\), Draft [AC] \(", text)
+    runs = await runs_of(contemplation)
+    merge_row = next(r for r in runs if r.kind == "merge")
+    assert merge_row.role == "Judge" and merge_row.status == "done" and merge_row.completion_tokens > 0
+    message = contemplation.message
+    assert message.completion_tokens == sum(r.completion_tokens for r in runs)
+    await socket.disconnect()
+
+
+async def test_the_judge_reads_the_conversation_and_later_turns_see_only_final_answers(user, conversation, llm):
+    drafts(llm, "first question", ["secret draft text"] * 4)
+    llm.script("first question", Reply(text="Relied on: A\n\nFinal merged reply."), system="judge")
+    socket, frames = await contemplate(user, conversation, "first question")
+    await frames.until(answer_done, timeout=30)
+    await send(socket, message="second question")
+    await frames.until(lambda t: t.count('data-author="assistant" data-status="done"') >= 2, timeout=30)
+
+    context = llm.requests_matching("second question")[-1]["messages"]
+    assert [m["content"] for m in context[1:]] == ["first question", "Final merged reply.", "second question"]
+    assert "secret draft text" not in str(context)
+    await socket.disconnect()
+
+
+async def test_an_agent_past_the_deadline_is_cut_off_and_the_merge_goes_on(user, conversation, llm, settings):
+    settings.MUSE_CONTEMPLATE_DEADLINE = 1.5
+    drafts(llm, "deadline", ["Quick draft. Final answer: 7"] * 4)
+    llm.script("deadline", Reply(text="slow " * 200, token_delay=0.05), system="You are the Skeptic")
+    llm.script("deadline", Reply(text="Best: A\nAgree: A\nReason: quick and right"), system="judge")
+    started = time.monotonic()
+    socket, frames = await contemplate(user, conversation, "deadline", strategy="select")
+    text = await frames.until(answer_done, timeout=30)
+
+    assert time.monotonic() - started < 6
+    runs = await runs_of(await contemplation_of(conversation))
+    skeptic = next(r for r in runs if r.role == "Skeptic")
+    assert skeptic.status == "cut_off"
+    assert skeptic.text.startswith("slow slow")
+    assert "cut off" in text
+    assert (await contemplation_of(conversation)).message.status == "done"
+    await socket.disconnect()
+
+
+async def test_a_failing_agent_shows_as_failed_and_does_not_block_the_merge(user, conversation, llm):
+    drafts(llm, "one fails", ["Final answer: yes"] * 4)
+    llm.script("one fails", Reply(status=500), system="You are the Explorer")
+    llm.script("one fails", Reply(text="Relied on: A, B, C\n\nYes."), system="judge")
+    socket, frames = await contemplate(user, conversation, "one fails")
+    text = await frames.until(answer_done, timeout=30)
+
+    runs = await runs_of(await contemplation_of(conversation))
+    explorer = next(r for r in runs if r.role == "Explorer")
+    assert explorer.status == "failed" and "internal error" in explorer.error
+    assert f'id="agent-{explorer.pk}" data-agent-index="3" data-status="failed"' in text
+    contemplation = await contemplation_of(conversation)
+    assert contemplation.message.status == "done"
+    assert contemplation.message.content == "Yes."
+    judge = next(r for r in llm.requests_matching("one fails") if "judge" in r["messages"][0]["content"])
+    assert "Draft C" in judge["messages"][1]["content"] and "Draft D" not in judge["messages"][1]["content"]
+    await socket.disconnect()
+
+
+async def test_when_every_agent_fails_the_answer_says_so_and_offers_retry(user, conversation, llm):
+    for role in ROLES:
+        llm.script("all fail", Reply(status=503), system=f"You are the {role}", times=1)
+    socket, frames = await contemplate(user, conversation, "all fail")
+    text = await frames.until(answer_done, timeout=30)
+
+    message = (await contemplation_of(conversation)).message
+    assert message.status == "error"
+    assert "Every agent failed" in message.error
+    assert ">Retry</button>" in text
+
+    drafts(llm, "all fail", ["Recovered. Final answer: 1"] * 4)
+    llm.script("all fail", Reply(text="Relied on: A\n\nRecovered answer."), system="judge")
+    await send(socket, action="retry", message_id=message.pk)
+    await frames.until(lambda t: t.count('data-author="assistant" data-status="done"') >= 1, timeout=30)
+    message = (await contemplation_of(conversation)).message
+    assert message.status == "done" and message.content == "Recovered answer."
+    await socket.disconnect()
+
+
+async def test_stop_cancels_every_agent_within_a_second(user, conversation, llm):
+    drafts(llm, "stop us", ["thinking hard " * 300] * 4, token_delay=0.03)
+    socket, frames = await contemplate(user, conversation, "stop us")
+    await frames.until(lambda t: t.count('-body" hx-swap-oob="beforeend">') > 8)
+    contemplation = await contemplation_of(conversation)
+
+    stopped_at = time.monotonic()
+    await send(socket, action="stop", message_id=contemplation.message_id)
+    await frames.until(lambda t: 'data-author="assistant" data-status="stopped"' in t, timeout=5)
+    assert time.monotonic() - stopped_at < 1.0
+
+    runs = [r for r in await runs_of(contemplation) if r.kind == "agent"]
+    assert {r.status for r in runs} == {"stopped"}
+    assert all(r.text.startswith("thinking hard") for r in runs), "partial drafts are kept"
+    await socket.disconnect()
+
+
+async def test_reloading_shows_the_panels_and_the_answer_as_they_were(user, conversation, llm, client):
+    drafts(llm, "reload me", [f"Draft {i}. Final answer: 3" for i in range(4)])
+    llm.script("reload me", Reply(text="Relied on: B, D\n\nMerged: **three**."), system="judge")
+    socket, frames = await contemplate(user, conversation, "reload me")
+    await frames.until(answer_done, timeout=30)
+    await socket.disconnect()
+
+    await sync_to_async(client.force_login)(user)
+    page = (await sync_to_async(client.get)(f"/c/{conversation.pk}/")).content.decode()
+    assert page.count('class="agent"') == 4
+    assert all(f"Draft {i}. Final answer: 3" in page for i in range(4))
+    assert "Merged: <strong>three</strong>." in page
+    assert "4 agents · 2 of 4 agree" in page
+
+
+async def test_someone_else_cannot_watch_or_start_a_contemplation_in_my_conversation(user, other_user, conversation, llm):
+    intruder = await open_chat(other_user, conversation.pk)
+    assert await close_code(intruder) == 4404
+    assert await sync_to_async(Message.objects.filter(conversation=conversation).count)() == 0
