@@ -742,10 +742,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sequential", type=int, default=None, help="messages one at a time (default 50)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per concurrency level (default 2)")
     parser.add_argument("--concurrency", type=int,
-                        default=int(os.environ.get("MUSE_WORKER_CONCURRENCY", "64")),
-                        help="worker threads, as `manage.py serve --concurrency` (default 64)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes (default 1, as `manage.py serve`)")
+                        default=int(os.environ.get("MUSE_WORKER_CONCURRENCY", "128")),
+                        help="threads per worker, as `manage.py serve --concurrency` (default 128)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("MUSE_WORKERS", "2")),
+                        help="worker processes, as `manage.py serve --workers` (default 2)")
     parser.add_argument("--first-token-delay", type=float, default=0.2)
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--token-delay", type=float, default=0.01)
@@ -810,9 +810,9 @@ def main() -> int:
             "--tokens", str(args.tokens), "--token-delay", str(args.token_delay),
         ])
         started = time.perf_counter()
-        command = worker_command(args.concurrency, settings.CELERY_TASK_DEFAULT_QUEUE)
         workers = [
-            processes.spawn(f"worker{i}", command + ["--hostname", f"{run_dir.name}-{i}@%h"])
+            processes.spawn(f"worker{i}", worker_command(args.concurrency, settings.CELERY_TASK_DEFAULT_QUEUE,
+                                                         f"{run_dir.name}-{i}"))
             for i in range(args.workers)
         ]
         people = create_people(max([1, *args.k]), prefix)

@@ -124,6 +124,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests run the worker in another process: the test database must be a
     # file both can open, not SQLite's in-memory default.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-muse.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool("MUSE_DB_POOL", True):
+    # A connection pool (psycopg_pool): CONN_MAX_AGE=0 under ASGI would
+    # otherwise open a new PostgreSQL connection (~4 ms) for every query batch.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": envint("MUSE_DB_POOL_MIN", 2),
+        "max_size": envint("MUSE_DB_POOL_MAX", 20),
+        "timeout": 30,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, result backend and the Channels layer ----------

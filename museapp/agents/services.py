@@ -7,6 +7,7 @@ event loop. museapp/agents/tasks.py strings them together.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +23,8 @@ from museapp.chat import events, streaming
 from museapp.chat.models import Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import model_call
+
+log = logging.getLogger(__name__)
 
 STRATEGIES = {choice.value for choice in Contemplation.Strategy}
 
@@ -134,8 +137,11 @@ def contemplation_settle(*, contemplation_id: int) -> Settlement:
     settlement = Settlement()
     if thinking and contemplation.strategy == Contemplation.Strategy.VOTE:
         answers = {r.index: merge.short_answer(r.text) for r in runs if r.status == AgentRun.Status.DONE}
-        if merge.locked_majority(answers, len(thinking)):
+        leader = merge.locked_majority(answers, len(thinking))
+        if leader is not None:
             settlement.stop_streams = [events.agent_stream(r.pk) for r in thinking]
+            log.info("contemplation %s: the vote is settled on %r; stopping %d agent(s)",
+                     contemplation_id, leader, len(thinking))
     if not thinking:
         settlement.merge = merge_claim(contemplation_id=contemplation_id)
     return settlement

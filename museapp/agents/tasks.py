@@ -32,7 +32,10 @@ def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, call:
 
 
 def settle(*, contemplation_id: int) -> None:
-    settlement = services.contemplation_settle(contemplation_id=contemplation_id)
+    try:
+        settlement = services.contemplation_settle(contemplation_id=contemplation_id)
+    except services.Contemplation.DoesNotExist:
+        return  # deleted meanwhile (its conversation was deleted)
     if settlement.stop_streams:
         loop.run(stopping.request_stop(*settlement.stop_streams))
     if settlement.merge:

@@ -55,6 +55,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if recent:
             await self.send(text_data="".join([await self._render_live(m) for m in recent]))
 
+    async def dispatch(self, message: dict) -> None:
+        # Token frames are the hot path and touch no database: skip Channels'
+        # per-event close_old_connections, a trip through the one DB thread.
+        if message.get("type") == events.TOKENS:
+            await self.chat_tokens(message)
+            return
+        await super().dispatch(message)
+
     async def disconnect(self, code: int) -> None:
         if self.conversation is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)

@@ -20,6 +20,7 @@ from museapp.chat.services import ReplyOutcome
 from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_completion
 
 DONE, ERROR, STOPPED, CUT_OFF = "done", "error", "stopped", "cut_off"
+HEADER_MAX_CHARS = 160  # a held-back first line longer than this was not a header
 
 _active_streams = 0
 
@@ -99,12 +100,16 @@ async def run_stream(
             if holding:
                 held.append(delta)
                 joined = "".join(held)
-                if "\n" not in joined:
+                if "\n" in joined:
+                    first, _, delta = joined.partition("\n")
+                    header.append(first)
+                    delta = delta.lstrip("\n")
+                elif len(joined) > HEADER_MAX_CHARS:
+                    delta = joined  # no verdict line after all: it is all answer
+                else:
                     continue
-                first, _, delta = joined.partition("\n")
-                header.append(first)
                 holding = False
-                delta = delta.lstrip("\n")
+                held.clear()
                 if not delta:
                     continue
             parts.append(delta)

@@ -93,10 +93,18 @@ def _lib():
     return _litellm
 
 
-async def warm_up(model: str = "") -> None:
+async def warm_up(model: str = "", call: ModelCall | None = None) -> None:
     """Pay litellm's import and first-call set-up (~0.3 s) once per process,
-    not on someone's first message. A mock response makes no network call."""
+    not on someone's first message. A mock response makes no network call;
+    ``call`` (a one-token request to a self-hosted server) also opens the
+    HTTP connection."""
     lib = _lib()
+    if call is not None:
+        try:
+            async for _delta in stream_completion(call, StreamStats()):
+                pass
+        except ModelError:
+            pass
     try:
         response = await lib.acompletion(
             model=model or "openai/gpt-4o-mini",

@@ -67,13 +67,11 @@ def label_for(model: str) -> str:
 
 def model_call(*, model: str, messages: list[dict[str, str]], **overrides) -> ModelCall:
     remote = not local.is_local(model)
-    return ModelCall(
-        model=model,
-        messages=messages,
-        api_base=settings.MUSE_API_BASE if remote else None,
-        api_key=settings.MUSE_API_KEY if remote else None,
-        max_tokens=settings.MUSE_MAX_TOKENS,
-        timeout=settings.MUSE_LLM_TIMEOUT,
-        retries=settings.MUSE_LLM_RETRIES,
-        **overrides,
-    )
+    options = {
+        "api_base": settings.MUSE_API_BASE if remote else None,
+        "api_key": settings.MUSE_API_KEY if remote else None,
+        "max_tokens": settings.MUSE_MAX_TOKENS,
+        "timeout": settings.MUSE_LLM_TIMEOUT,
+        "retries": settings.MUSE_LLM_RETRIES,
+    }
+    return ModelCall(model=model, messages=messages, **{**options, **overrides})

@@ -44,7 +44,17 @@ def warm_up() -> None:
     from museapp.llm.adapter import warm_up as warm_llm
     from museapp.llm.config import available_models, configured_model
 
-    run(warm_llm(configured_model()))
+    from django.conf import settings
+
+    from museapp.llm.config import model_call
+
+    model = configured_model()
+    probe = None
+    if settings.MUSE_API_BASE and model and not local.is_local(model):
+        # A self-hosted OpenAI-compatible server: one token opens the
+        # connection the first message would otherwise wait for.
+        probe = model_call(model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=1)
+    run(warm_llm(model, probe))
     run(warm_streaming())
     if any(choice.is_local for choice in available_models()):
         local.warm_up()

@@ -70,3 +70,36 @@ def test_a_failed_answer_can_be_retried_without_retyping(page, llm):
     answer.get_by_role("button", name="Retry").click()
     expect(answer).to_have_attribute("data-status", "done")
     expect(answer).to_contain_text("Echo: flaky question")
+
+
+def test_contemplating_shows_the_agents_thinking_then_one_merged_answer(page, llm):
+    for role in ["Direct solver", "Step-by-step reasoner", "Skeptic", "Explorer"]:
+        llm.script("Is 91 prime?", Reply(text=f"{role} checks: 91 = 7 x 13. " * 6 + "Final answer: no",
+                                         token_delay=0.05), system=f"You are the {role}")
+    llm.script("Is 91 prime?", Reply(text="Relied on: A, B, C, D\n\nNo: 91 = 7 × 13.", token_delay=0.05),
+               system="judge")
+    sign_up(page, "ada")
+
+    switch = page.get_by_role("switch", name="Contemplating")
+    switch.check()
+    page.get_by_role("textbox", name="Message").fill("Is 91 prime?")
+    page.get_by_role("button", name="Send").click()
+
+    panels = page.locator("details.agent")
+    expect(panels).to_have_count(4)
+    for index in range(4):
+        panel = page.locator(f'details.agent[data-agent-index="{index}"]')
+        expect(panel).to_have_attribute("data-status", "thinking")
+        expect(panel).to_contain_text("checks: 91")
+    expect(page.locator("details.agent").first).to_contain_text("tokens")
+
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(answer.locator(".body")).to_have_text("No: 91 = 7 × 13.")
+    expect(answer.locator(".coordination-line")).to_contain_text("4 agents · 4 of 4 agree")
+    expect(page.locator('details.agent[data-status="done"]')).to_have_count(4)
+    expect(page.locator("details.agent[open]")).to_have_count(0)  # collapsed once merged
+
+    page.reload()
+    expect(page.get_by_role("switch", name="Contemplating")).to_be_checked()  # remembered
+    expect(page.locator("details.agent")).to_have_count(4)

@@ -20,12 +20,13 @@ from django.core.management.base import BaseCommand, CommandError
 from museapp.ops import embedded_redis
 
 
-def worker_command(concurrency: int, queue: str) -> list[str]:
+def worker_command(concurrency: int, queue: str, name: str = "muse") -> list[str]:
     return [
         sys.executable, "-m", "celery", "-A", "museapp", "worker",
         "--pool", "threads",
         "--concurrency", str(concurrency),
         "--queues", queue,
+        "--hostname", f"{name}@%h",
         "--without-mingle", "--without-gossip", "--without-heartbeat",
         "--loglevel", os.environ.get("LOG_LEVEL", "INFO"),
     ]
@@ -47,14 +48,20 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("MUSE_WORKERS", "2")),
+            help="worker processes (one per core uses the machine; each streams on its own event loop)",
+        )
+        parser.add_argument(
             "--concurrency",
             type=int,
-            default=int(os.environ.get("MUSE_WORKER_CONCURRENCY", "64")),
-            help="worker threads: answers streamed at once by this worker",
+            default=int(os.environ.get("MUSE_WORKER_CONCURRENCY", "128")),
+            help="threads per worker: streams (answers and agents) one worker runs at once",
         )
         parser.add_argument("--no-migrate", action="store_true")
 
-    def handle(self, *args, host, port, concurrency, no_migrate, **options):
+    def handle(self, *args, host, port, workers, concurrency, no_migrate, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.redis = None
         self.stopping = False
@@ -69,7 +76,9 @@ class Command(BaseCommand):
                 started = self.redis.start()
                 where = settings.EMBEDDED_REDIS_SOCKET
                 self.stdout.write(f"Embedded Redis {'started' if started else 'already running'} at {where}")
-            self._spawn("worker", worker_command(concurrency, settings.CELERY_TASK_DEFAULT_QUEUE))
+            for index in range(max(workers, 1)):
+                self._spawn(f"worker {index + 1}",
+                            worker_command(concurrency, settings.CELERY_TASK_DEFAULT_QUEUE, f"muse{index + 1}"))
             self._wait_for_worker()
             self._spawn("web", web_command(host, port))
             self._wait_for_port(host, port)
@@ -99,7 +108,7 @@ class Command(BaseCommand):
         """Round-trip a no-op task: the worker is consuming once it answers."""
         from museapp.celery import ping
 
-        self.stdout.write("Starting the worker…")
+        self.stdout.write("Starting the workers (and loading the offline model, if it is in use)…")
         deadline = time.monotonic() + timeout
         result = ping.delay()
         while time.monotonic() < deadline:
