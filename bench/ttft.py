@@ -516,9 +516,10 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
     from museapp.chat.streaming import FramePublisher
 
     group = f"bench-breakdown-{uuid.uuid4().hex[:8]}"
-    publisher = FramePublisher(group, 2**62)
+    stream = events.message_stream(2**62)
+    publisher = FramePublisher(group, stream)
     layer = get_channel_layer()
-    event = events.tokens(2**62, "tok1 tok2 ", 1)
+    event = events.tokens(stream, "tok1 tok2 ", 1, 2, 10.0)
     sends = 2000
     for label, step in (
         ("frame publish: FramePublisher.flush", None),
@@ -537,7 +538,7 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
     try:  # the publisher may keep a snapshot of the answer in Redis
         from museapp.chat import livetext
 
-        await livetext.clear(publisher.message_id)
+        await livetext.clear(publisher.stream)
     except (ImportError, AttributeError):
         pass
     return result

@@ -203,7 +203,7 @@ MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
 # Frames per second a worker process may publish across all its streams:
 # under load frames get bigger rather than more numerous.
 MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)
-MUSE_FRAME_BUDGET = envint("MUSE_FRAME_BUDGET", 400)
+MUSE_FRAME_BUDGET = envint("MUSE_FRAME_BUDGET", 200)
 
 # --- Auth -----------------------------------------------------------------
 LOGIN_URL = "login"

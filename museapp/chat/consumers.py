@@ -10,6 +10,7 @@ import re
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import close_old_connections, connection
 from django.http import Http404
 
 from museapp.chat import events, frames, livetext, services, stopping
@@ -22,6 +23,16 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 MAX_FRAME_CHARS = 100_000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _turn_runner(function):
+    """Saving a turn is the web process's biggest piece of database work.
+    PostgreSQL takes many at once, so run them in parallel threads (each with
+    its own pooled connection) instead of queueing behind Channels' single
+    database thread; SQLite takes one writer at a time, so keep its queue."""
+    if connection.vendor == "sqlite":
+        return database_sync_to_async(function)
+    return sync_to_async(function, thread_sensitive=False)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -103,17 +114,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         text = payload.get("message")
         strategy = payload.get("strategy")
         try:
-            turn = await database_sync_to_async(services.turn_start)(
-                conversation=self.conversation,
+            # One trip to the database thread for saving and rendering: under
+            # load every trip queues behind everyone else's.
+            turn, html = await _turn_runner(self._start_turn)(
                 text=text,
                 contemplate=payload.get("contemplate") in ("on", "true", True),
                 strategy=strategy if isinstance(strategy, str) else "",
+                client_id=client_id,
             )
         except services.InvalidMessage as invalid:
             await self.send(text_data=frames.rejected(invalid.reason, client_id, text))
             return
-        conversation = turn.user_message.conversation if turn.title_changed else None
-        html = await database_sync_to_async(self._render_own_turn)(turn, client_id, conversation)
         await self.send(text_data=html)
         # Other tabs learn of the turn before the worker can publish a token.
         await self.channel_layer.group_send(
@@ -208,9 +219,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _message(self, message_id: int) -> Message | None:
         return self._messages().filter(pk=message_id).first()
 
-    def _render_own_turn(self, turn, client_id: str, conversation) -> str:
-        ids = [turn.user_message.pk, turn.assistant_message.pk]
-        return frames.turn_for_sender(list(self._messages().filter(pk__in=ids)), client_id, conversation)
+    def _start_turn(self, *, text, contemplate: bool, strategy: str, client_id: str):
+        try:
+            turn = services.turn_start(
+                conversation=self.conversation, text=text, contemplate=contemplate, strategy=strategy
+            )
+            conversation = turn.user_message.conversation if turn.title_changed else None
+            html = frames.turn_for_sender([turn.user_message, turn.assistant_message], client_id, conversation)
+            return turn, html
+        finally:
+            if connection.vendor != "sqlite":
+                close_old_connections()  # back to the pool: this thread is not Channels' DB thread
 
     def _render_turn(self, event: dict) -> str:
         ids = [i for i in (event["user_message_id"], event["assistant_message_id"]) if i]

@@ -20,11 +20,14 @@ def _keys(stream: str) -> tuple[str, str]:
 
 async def record(stream: str, text: str, seq: int) -> None:
     text_key, seq_key = _keys(stream)
+    # One round trip; MULTI keeps text and number consistent for a reader.
     async with client().pipeline(transaction=True) as pipe:
         pipe.append(text_key, text.encode())
-        pipe.set(seq_key, seq)
-        pipe.expire(text_key, TTL_SECONDS)
-        pipe.expire(seq_key, TTL_SECONDS)
+        if seq == 1:  # the keys are new: give them a lifetime once
+            pipe.set(seq_key, seq, ex=TTL_SECONDS)
+            pipe.expire(text_key, TTL_SECONDS)
+        else:
+            pipe.set(seq_key, seq, keepttl=True)
         await pipe.execute()
 
 

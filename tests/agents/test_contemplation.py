@@ -265,3 +265,35 @@ async def test_someone_else_cannot_watch_or_start_a_contemplation_in_my_conversa
     intruder = await open_chat(other_user, conversation.pk)
     assert await close_code(intruder) == 4404
     assert await sync_to_async(Message.objects.filter(conversation=conversation).count)() == 0
+
+
+async def test_an_agent_whose_worker_died_is_marked_failed_by_the_watchdog_and_the_merge_goes_on(user, conversation, llm):
+    """A worker killed mid-draft never reports back. The watchdog, due after
+    the deadline, must close the run as failed and merge what finished."""
+    from museapp.agents import tasks
+    from museapp.chat import services
+
+    @sync_to_async
+    def a_contemplation_whose_last_agent_lost_its_worker():
+        conversation.contemplate = True
+        conversation.merge_strategy = "vote"
+        conversation.save()
+        turn = services.turn_start(conversation=conversation, text="orphaned?", contemplate=True, strategy="vote")
+        runs = list(turn.contemplation.contemplation.runs.order_by("index"))
+        for run in runs[:3]:
+            AgentRun.objects.filter(pk=run.pk).update(status="done", text="Final answer: 5", completion_tokens=3)
+        return turn.contemplation.contemplation, runs[3]
+
+    contemplation, orphan = await a_contemplation_whose_last_agent_lost_its_worker()
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+
+    await sync_to_async(tasks.contemplation_watchdog.delay)(contemplation_id=contemplation.pk)
+    text = await frames.until(answer_done, timeout=20)
+
+    await sync_to_async(orphan.refresh_from_db)()
+    assert orphan.status == "failed"
+    assert "stopped responding" in orphan.error
+    assert 'data-author="assistant" data-status="done"' in text
+    assert "3 of 4 agree" in text
+    await socket.disconnect()
