@@ -34,6 +34,11 @@ LABEL = "SmolLM2 135M (offline demo)"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
 DEFAULT_MAX_TOKENS = 512
+MAX_ANSWER_TOKENS = 512  # a 135M model rarely says anything useful past this
+# A model this small loops ("la femme de France, la femme de France, ...")
+# without a repetition penalty; a little temperature helps it too.
+REPEAT_PENALTY = 1.18
+DEFAULT_TEMPERATURE = 0.6
 
 
 def model_path() -> Path | None:
@@ -156,9 +161,13 @@ def generate(messages: list[dict], *, max_tokens: int, temperature: float | None
     llama = slots.acquire()
     try:
         fitted = fit_to_context(llama, messages, max_tokens)
-        kwargs = {"messages": fitted, "max_tokens": max_tokens, "stream": True}
-        if temperature is not None:
-            kwargs["temperature"] = temperature
+        kwargs = {
+            "messages": fitted,
+            "max_tokens": max_tokens,
+            "stream": True,
+            "repeat_penalty": REPEAT_PENALTY,
+            "temperature": DEFAULT_TEMPERATURE if temperature is None else temperature,
+        }
         completion_tokens = 0
         for chunk in llama.create_chat_completion(**kwargs):
             if cancelled.is_set():
@@ -185,7 +194,7 @@ def _handler_class():
         async def astreaming(self, model: str, messages: list, *args, optional_params: dict | None = None,
                              **kwargs) -> AsyncIterator[dict]:
             params = optional_params or {}
-            max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), CONTEXT_TOKENS // 2)
+            max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), MAX_ANSWER_TOKENS)
             loop = asyncio.get_running_loop()
             chunks: asyncio.Queue = asyncio.Queue()
             cancelled = threading.Event()
@@ -237,7 +246,9 @@ def register(litellm) -> None:
 
 
 def warm_up() -> None:
-    """Load the model once (about a second) before anyone is waiting on it."""
+    """Load every slot (a fraction of a second each) before anyone waits on
+    them: built on demand, the first answers at once would start staggered."""
     if available():
         with contextlib.suppress(Exception):
-            pool().warm(1)
+            slots = pool()
+            slots.warm(slots.size)
