@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "museapp.accounts",
     "museapp.chat",
     "museapp.agents",
+    "museapp.feedback",
     "museapp.llm",
     "museapp.ops",
 ]

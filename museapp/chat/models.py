@@ -30,7 +30,9 @@ class MessageQuerySet(models.QuerySet):
     def for_display(self) -> "MessageQuerySet":
         """Everything the message partial shows, loaded up front (templates
         render in async consumers too, where a lazy query would fail)."""
-        return self.select_related("contemplation").prefetch_related("contemplation__runs")
+        return self.select_related("contemplation").prefetch_related(
+            "contemplation__runs", "ratings", "draft_picks"
+        )
 
 
 class Message(models.Model):

@@ -103,3 +103,23 @@ def test_contemplating_shows_the_agents_thinking_then_one_merged_answer(page, ll
     page.reload()
     expect(page.get_by_role("switch", name="Contemplating")).to_be_checked()  # remembered
     expect(page.locator("details.agent")).to_have_count(4)
+
+
+def test_thumbs_up_stays_pressed_after_a_reload(page, llm):
+    sign_up(page, "barbara")
+    page.get_by_role("textbox", name="Message").fill("rate me")
+    page.get_by_role("textbox", name="Message").press("Enter")
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "done")
+
+    answer.get_by_role("button", name="Thumbs up").click()
+    expect(answer.get_by_role("button", name="Thumbs up")).to_have_attribute("aria-pressed", "true")
+    answer.get_by_label("accurate").check()
+    answer.get_by_role("button", name="Send feedback").click()
+    expect(answer.get_by_role("button", name="Saved")).to_be_visible()
+
+    page.reload()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer.get_by_role("button", name="Thumbs up")).to_have_attribute("aria-pressed", "true")
+    expect(answer.get_by_role("button", name="Thumbs down")).to_have_attribute("aria-pressed", "false")
+    expect(answer.get_by_label("accurate")).to_be_checked()

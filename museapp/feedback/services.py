@@ -1,0 +1,65 @@
+"""Ratings and best-draft picks: one click to rate, one more to explain."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from museapp.agents.models import AgentRun
+from museapp.chat.models import Message
+from museapp.feedback.models import COMMENT_MAX, DOWN_REASONS, UP_REASONS, BestDraftPick, Rating
+
+
+class InvalidFeedback(ValueError):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _rateable(message: Message) -> None:
+    if not message.is_assistant or message.status != Message.Status.DONE:
+        raise InvalidFeedback("Only a finished answer can be rated.")
+
+
+@transaction.atomic
+def rating_toggle(*, user, message: Message, value: int) -> Rating | None:
+    """Press a thumb: pressing the pressed one removes the rating, pressing
+    the other switches it (and clears reasons that belonged to the old one)."""
+    _rateable(message)
+    if value not in (Rating.Value.UP, Rating.Value.DOWN):
+        raise InvalidFeedback("A rating is thumbs up or thumbs down.")
+    current = Rating.objects.select_for_update().filter(user=user, message=message).first()
+    if current is not None and current.value == value:
+        current.delete()
+        return None
+    if current is None:
+        return Rating.objects.create(user=user, message=message, value=value)
+    current.value, current.reasons, current.comment = value, [], current.comment
+    current.save(update_fields=["value", "reasons", "updated_at"])
+    return current
+
+
+def rating_explain(*, user, message: Message, reasons: list[str], comment: str) -> Rating:
+    rating = Rating.objects.filter(user=user, message=message).first()
+    if rating is None:
+        raise InvalidFeedback("Rate the answer first.")
+    allowed = UP_REASONS if rating.is_up else DOWN_REASONS
+    unknown = [r for r in reasons if r not in allowed]
+    if unknown:
+        raise InvalidFeedback(f"Unknown reason: {unknown[0]}.")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise InvalidFeedback(f"A comment can be at most {COMMENT_MAX:,} characters ({len(comment):,} given).")
+    rating.reasons = [r for r in allowed if r in reasons]
+    rating.comment = comment
+    rating.save(update_fields=["reasons", "comment", "updated_at"])
+    return rating
+
+
+def best_draft_pick(*, user, message: Message, run_id: object) -> BestDraftPick:
+    _rateable(message)
+    try:
+        run = AgentRun.objects.get(pk=int(run_id), contemplation__message=message, kind=AgentRun.Kind.AGENT)
+    except (AgentRun.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise InvalidFeedback("That draft is not part of this answer.") from None
+    pick, _ = BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
+    return pick

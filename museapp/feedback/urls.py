@@ -1,0 +1,11 @@
+from django.urls import path
+
+from museapp.feedback import views
+
+app_name = "feedback"
+
+urlpatterns = [
+    path("m/<str:message_id>/rate/", views.rate, name="rate"),
+    path("m/<str:message_id>/rate/why/", views.explain, name="explain"),
+    path("m/<str:message_id>/best-draft/", views.best_draft, name="best_draft"),
+]
