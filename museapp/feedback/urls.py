@@ -8,4 +8,6 @@ urlpatterns = [
     path("m/<str:message_id>/rate/", views.rate, name="rate"),
     path("m/<str:message_id>/rate/why/", views.explain, name="explain"),
     path("m/<str:message_id>/best-draft/", views.best_draft, name="best_draft"),
+    path("insights/", views.insights, name="insights"),
+    path("insights/export/", views.export, name="export"),
 ]

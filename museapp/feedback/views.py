@@ -49,3 +49,49 @@ def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
     return TemplateResponse(request, "agents/_contemplation.html",
                             {"message": message, "contemplation": message.contemplation_or_none, "error": error},
                             status=400 if error else 200)
+
+
+def _staff_only(request: HttpRequest) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if not request.user.is_staff:
+        raise PermissionDenied("Insights are for staff.")
+
+
+PERIODS = {"7": 7, "30": 30, "90": 90, "all": None}
+
+
+def insights(request: HttpRequest) -> HttpResponse:
+    from museapp.feedback.insights import chart_points, report
+
+    _staff_only(request)
+    period = request.GET.get("period", "30")
+    if period not in PERIODS:
+        period = "30"
+    data = report(PERIODS[period])
+    return TemplateResponse(request, "feedback/insights.html", {
+        **data,
+        "tables": [("Quick versus contemplating", data["modes"]), ("By merge strategy", data["strategies"]),
+                   ("By number of agents", data["agent_counts"])],
+        "period": period,
+        "periods": list(PERIODS),
+        "quick_points": chart_points(data["daily"], "quick"),
+        "contemplating_points": chart_points(data["daily"], "contemplating"),
+    })
+
+
+def export(request: HttpRequest) -> HttpResponse:
+    from django.http import StreamingHttpResponse
+
+    from museapp.feedback.export import export_lines
+
+    _staff_only(request)
+    fmt = request.GET.get("format", "jsonl")
+    if fmt not in ("jsonl", "csv"):
+        fmt = "jsonl"
+    pairs = request.GET.get("pairs") == "1"
+    response = StreamingHttpResponse(export_lines(fmt=fmt, pairs=pairs),
+                                     content_type="text/csv" if fmt == "csv" else "application/jsonl")
+    name = f"muse-{'pairs' if pairs else 'feedback'}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -43,3 +43,13 @@ def thousands(number) -> str:
 @register.filter
 def letter_of(contemplation, run) -> str:
     return contemplation.letter_of(run)
+
+
+@register.filter
+def percent(value) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def attr_day(row) -> str:
+    return str(row.get("day", "")) if isinstance(row, dict) else ""

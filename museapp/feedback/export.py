@@ -1,0 +1,98 @@
+"""Rated answers and preference pairs, for analysis and training.
+
+Rows: one per rated answer, with the prompt (the question it answered), the
+answer, mode, strategy, models, tokens, cost, latency, rating, reasons and
+comment. Pairs: (prompt, chosen, rejected) from contemplated answers, where
+chosen is the person's best-draft pick, or else a thumbed-up final answer, and
+rejected is each draft the person (or the merge) passed over.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from museapp.agents.models import AgentRun
+from museapp.chat.models import Message
+from museapp.feedback.models import BestDraftPick, Rating
+
+ROW_FIELDS = [
+    "message_id", "created_at", "prompt", "answer", "mode", "strategy", "models", "prompt_tokens",
+    "completion_tokens", "cost", "latency_ms", "rating", "reasons", "comment",
+]
+PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "source"]
+
+
+def _prompt(message: Message) -> str:
+    return (
+        Message.objects.filter(conversation_id=message.conversation_id, author=Message.Author.USER,
+                               pk__lt=message.pk)
+        .order_by("-pk").values_list("content", flat=True).first() or ""
+    )
+
+
+def feedback_rows() -> Iterator[dict]:
+    ratings = Rating.objects.select_related("message", "message__contemplation").order_by("pk")
+    for rating in ratings.iterator(chunk_size=500):
+        message = rating.message
+        contemplation = message.contemplation_or_none
+        models = sorted(set(contemplation.runs.values_list("model", flat=True))) if contemplation else [message.model]
+        yield {
+            "message_id": message.pk,
+            "created_at": message.created_at.isoformat(),
+            "prompt": _prompt(message),
+            "answer": message.content,
+            "mode": "contemplating" if contemplation else "quick",
+            "strategy": (contemplation.strategy_used or contemplation.strategy) if contemplation else "",
+            "models": [m for m in models if m],
+            "prompt_tokens": message.prompt_tokens,
+            "completion_tokens": message.completion_tokens,
+            "cost": float(message.cost) if message.cost is not None else None,
+            "latency_ms": message.total_ms,
+            "rating": "up" if rating.is_up else "down",
+            "reasons": rating.reasons,
+            "comment": rating.comment,
+        }
+
+
+def preference_pairs() -> Iterator[dict]:
+    picked = {p.message_id: p.run_id for p in BestDraftPick.objects.all()}
+    liked = set(Rating.objects.filter(value=Rating.Value.UP).values_list("message_id", flat=True))
+    messages = Message.objects.filter(pk__in=set(picked) | liked, contemplation__isnull=False)
+    for message in messages.select_related("contemplation").order_by("pk"):
+        drafts = [r for r in message.contemplation.runs.filter(kind=AgentRun.Kind.AGENT) if r.text.strip()]
+        prompt = _prompt(message)
+        if message.pk in picked:
+            chosen = next((d for d in drafts if d.pk == picked[message.pk]), None)
+            if chosen is None:
+                continue
+            rejected, source = [d for d in drafts if d.pk != chosen.pk], "best_draft"
+            chosen_text = chosen.text
+        else:
+            relied = set(message.contemplation.relied_on or [])
+            rejected, source = [d for d in drafts if d.index not in relied], "thumbs_up_vs_passed_over"
+            chosen_text = message.content
+        for draft in rejected:
+            if draft.text.strip() != chosen_text.strip():
+                yield {"message_id": message.pk, "prompt": prompt, "chosen": chosen_text,
+                       "rejected": draft.text, "source": source}
+
+
+def export_lines(*, fmt: str, pairs: bool = False) -> Iterator[str]:
+    rows = preference_pairs() if pairs else feedback_rows()
+    if fmt == "jsonl":
+        for row in rows:
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+        return
+    fields = PAIR_FIELDS if pairs else ROW_FIELDS
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()})
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
