@@ -22,6 +22,12 @@ class ConversationAdmin(admin.ModelAdmin):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["id", "conversation", "author", "status", "model", "completion_tokens", "cost", "total_ms"]
-    list_filter = ["author", "status", "contemplation__strategy", "ratings__value"]
+    list_filter = [
+        "author",
+        "status",
+        ("contemplation", admin.EmptyFieldListFilter),  # quick (empty) or contemplated
+        "contemplation__strategy",
+        "ratings__value",
+    ]
     search_fields = ["content", "conversation__title", "conversation__user__username"]
     raw_id_fields = ["conversation"]

@@ -82,3 +82,20 @@ async def stop_event(stream: str) -> asyncio.Event:
 
 def forget(stream: str) -> None:
     _waiting.pop(stream, None)
+
+
+POLL_SECONDS = 0.5
+
+
+async def wait(stream: str, event: asyncio.Event) -> None:
+    """Return once this stream is asked to stop. The pub/sub message usually
+    wakes it at once; polling the key is the safety net for a message Redis
+    pub/sub dropped (it keeps nothing for a subscriber that missed it)."""
+    while True:
+        try:
+            await asyncio.wait_for(event.wait(), timeout=POLL_SECONDS)
+            return
+        except asyncio.TimeoutError:
+            if await is_requested(stream):
+                log.info("stop for %s arrived by polling, not by pub/sub", stream)
+                return

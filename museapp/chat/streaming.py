@@ -118,7 +118,7 @@ async def run_stream(
 
     _active_streams += 1
     consumer = asyncio.ensure_future(consume())
-    stopper = asyncio.ensure_future(stop.wait())
+    stopper = asyncio.ensure_future(stopping.wait(stream, stop))
     status, error = DONE, ""
     timeout = None if deadline is None else max(deadline - time.time(), 0.0)
     try:
