@@ -137,7 +137,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.repeats = args.repeats or (2 if args.quick else 5)
     args.agents = args.agents or ([1, 4] if args.quick else [1, 2, 4, 8])
-    args.k = args.k if args.k is not None else ([10] if args.quick else [10, 25, 50])
+    args.k = [k for k in args.k if k > 0] if args.k is not None else ([10] if args.quick else [10, 25, 50])
     return args
 
 

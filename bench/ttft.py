@@ -183,25 +183,10 @@ def configure_environment(run_dir: Path, fake_port: int) -> None:
 
 
 def wait_for_workers(processes: Processes, count: int, timeout: float = 90.0) -> None:
-    """Round-trip the no-op task, as `manage.py serve` does; with several
-    workers, also wait until each answers a control ping."""
-    from museapp.celery import app, ping
+    """As `manage.py serve` does: until every worker is consuming."""
+    from museapp.ops.workers import wait_until_consuming
 
-    deadline = time.monotonic() + timeout
-    result = ping.delay()
-    while time.monotonic() < deadline:
-        processes.check()
-        try:
-            result.get(timeout=0.5)
-            break
-        except Exception:  # noqa: BLE001 - a timeout: keep waiting
-            continue
-    else:
-        raise RuntimeError("the worker did not answer muse.ping in time")
-    while count > 1 and len(app.control.ping(timeout=0.5)) < count:
-        processes.check()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"not all {count} workers started in time")
+    wait_until_consuming(processes.check, count=count, timeout=timeout)
 
 
 @dataclass

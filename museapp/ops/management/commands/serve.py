@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from museapp.ops import embedded_redis
+from museapp.ops.workers import wait_until_consuming
 
 
 def worker_command(concurrency: int, queue: str, name: str = "muse") -> list[str]:
@@ -105,20 +106,11 @@ class Command(BaseCommand):
                 raise CommandError(f"the {name} process exited with code {process.returncode}")
 
     def _wait_for_worker(self, timeout: float = 90.0) -> None:
-        """Round-trip a no-op task: the worker is consuming once it answers."""
-        from museapp.celery import ping
-
         self.stdout.write("Starting the workers (and loading the offline model, if it is in use)…")
-        deadline = time.monotonic() + timeout
-        result = ping.delay()
-        while time.monotonic() < deadline:
-            self._check_children()
-            try:
-                result.get(timeout=0.5)
-                return
-            except Exception:  # noqa: BLE001 - a timeout: keep waiting
-                continue
-        raise CommandError("the worker did not start in time")
+        try:
+            wait_until_consuming(self._check_children, timeout=timeout)
+        except TimeoutError as exc:
+            raise CommandError(str(exc)) from None
 
     def _wait_for_port(self, host: str, port: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
