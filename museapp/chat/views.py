@@ -60,6 +60,16 @@ def _model_context(request: HttpRequest, conversation) -> dict:
     }
 
 
+def _changed(request: HttpRequest, conversation, template: str, context: dict, error: str) -> HttpResponse:
+    """htmx gets the changed piece back (400 with the reason on an error); a
+    plain form post returns to the conversation, with the reason shown."""
+    if request.headers.get("HX-Request"):
+        return TemplateResponse(request, template, {**context, "error": error}, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    return redirect("chat:detail", conversation_id=conversation.pk)
+
+
 @require_POST
 def conversation_pick_model(request: HttpRequest, conversation_id: str) -> HttpResponse:
     conversation = get_conversation_for_user(request.user, conversation_id)
@@ -68,13 +78,8 @@ def conversation_pick_model(request: HttpRequest, conversation_id: str) -> HttpR
         services.conversation_pick_model(conversation=conversation, model=request.POST.get("model", ""))
     except services.InvalidMessage as invalid:
         error = invalid.reason
-    if request.headers.get("HX-Request"):
-        context = {"conversation": conversation, "error": error, "oob_notice": True,
-                   **_model_context(request, conversation)}
-        return TemplateResponse(request, "chat/_model_picker.html", context, status=400 if error else 200)
-    if error:
-        messages.error(request, error)
-    return redirect("chat:detail", conversation_id=conversation.pk)
+    context = {"conversation": conversation, "oob_notice": True, **_model_context(request, conversation)}
+    return _changed(request, conversation, "chat/_model_picker.html", context, error)
 
 
 @require_POST
@@ -111,16 +116,8 @@ def conversation_rename(request: HttpRequest, conversation_id: str) -> HttpRespo
     except services.InvalidMessage as invalid:
         error = invalid.reason
         conversation.refresh_from_db()
-    if request.headers.get("HX-Request"):
-        return TemplateResponse(
-            request,
-            "chat/_conversation_item.html",
-            {"conversation": conversation, "current": conversation, "error": error, "renamed": not error},
-            status=400 if error else 200,
-        )
-    if error:
-        messages.error(request, error)
-    return redirect("chat:detail", conversation_id=conversation.pk)
+    context = {"conversation": conversation, "current": conversation, "renamed": not error}
+    return _changed(request, conversation, "chat/_conversation_item.html", context, error)
 
 
 @require_POST
