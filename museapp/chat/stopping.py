@@ -96,6 +96,12 @@ async def wait(stream: str, event: asyncio.Event) -> None:
             await asyncio.wait_for(event.wait(), timeout=POLL_SECONDS)
             return
         except asyncio.TimeoutError:
-            if await is_requested(stream):
-                log.info("stop for %s arrived by polling, not by pub/sub", stream)
-                return
+            pass
+        try:
+            requested = await is_requested(stream)
+        except Exception:  # noqa: BLE001 - a Redis hiccup is not a stop request
+            log.warning("could not check the stop key of %s", stream, exc_info=True)
+            continue
+        if requested:
+            log.info("stop for %s arrived by polling, not by pub/sub", stream)
+            return

@@ -9,6 +9,7 @@ bigger rather than more numerous. Used for answers and for agents' drafts.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ from django.conf import settings
 from museapp.chat import events, livetext, stopping
 from museapp.chat.services import ReplyOutcome
 from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_completion
+
+log = logging.getLogger(__name__)
 
 DONE, ERROR, STOPPED, CUT_OFF = "done", "error", "stopped", "cut_off"
 HEADER_MAX_CHARS = 160  # a held-back first line longer than this was not a header
@@ -120,9 +123,15 @@ async def run_stream(
     consumer = asyncio.ensure_future(consume())
     stopper = asyncio.ensure_future(stopping.wait(stream, stop))
     status, error = DONE, ""
-    timeout = None if deadline is None else max(deadline - time.time(), 0.0)
     try:
-        await asyncio.wait({consumer, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            timeout = None if deadline is None else max(deadline - time.time(), 0.0)
+            await asyncio.wait({consumer, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if consumer.done() or not stopper.done() or stopper.exception() is None:
+                break
+            # The stop watch itself failed (not a stop request): watch again.
+            log.warning("stop watch for %s failed: %r", stream, stopper.exception())
+            stopper = asyncio.ensure_future(stopping.wait(stream, stop))
         if consumer.done():
             exc = consumer.exception()
             if isinstance(exc, ModelError):

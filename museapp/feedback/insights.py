@@ -10,6 +10,7 @@ score intervals computed from the counts.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -147,15 +148,34 @@ def report(days: int | None) -> dict:
         .annotate(n=Count("id"), ups=Count("id", filter=Q(value=Rating.Value.UP)))
         .order_by("day")
     )
-    return {
-        "modes": _rows(answers, "mode", lambda m: "Contemplating" if m else "Quick"),
-        "strategies": _rows(contemplated, "strategy", lambda s: (s or "?").capitalize()),
-        "agent_counts": _rows(contemplated, "agents", lambda n: f"{n} agents"),
-        "daily": _daily(daily),
-        "comments": list(
+    return _concurrently({
+        "modes": lambda: _rows(answers, "mode", lambda m: "Contemplating" if m else "Quick"),
+        "strategies": lambda: _rows(contemplated, "strategy", lambda s: (s or "?").capitalize()),
+        "agent_counts": lambda: _rows(contemplated, "agents", lambda n: f"{n} agents"),
+        "daily": lambda: _daily(daily),
+        "comments": lambda: list(
             ratings.exclude(comment="").select_related("message", "user").order_by("-created_at")[:10]
         ),
-    }
+    })
+
+
+def _concurrently(queries: dict) -> dict:
+    """Run the independent queries at once, each on its own connection: the
+    database does them in parallel and the page waits for the slowest, not
+    the sum. Inside a transaction (whose uncommitted rows other connections
+    cannot see) they run one after the other."""
+    if connection.in_atomic_block:
+        return {name: query() for name, query in queries.items()}
+
+    def run(query):
+        try:
+            return query()
+        finally:
+            connection.close()  # this thread's own connection (back to the pool)
+
+    with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="insights") as pool:
+        futures = {name: pool.submit(run, query) for name, query in queries.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def _day(field: str):

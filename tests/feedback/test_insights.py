@@ -13,7 +13,8 @@ from museapp.chat.models import Conversation, Message
 from museapp.feedback.insights import report, wilson
 from museapp.feedback.models import BestDraftPick, Rating
 
-pytestmark = pytest.mark.django_db
+# Committed rows: the insights page runs its queries on parallel connections.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
