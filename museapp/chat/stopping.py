@@ -9,7 +9,7 @@ import asyncio
 import logging
 
 from museapp.chat import events
-from museapp.ops.redis_client import client as _client
+from museapp.ops.redis_client import client as _redis
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +105,7 @@ async def wait(stream: str, event: asyncio.Event) -> None:
         if requested:
             log.info("stop for %s arrived by polling, not by pub/sub", stream)
             return
+
+
+def _client():
+    return _redis("stop")

@@ -7,15 +7,18 @@ import weakref
 import redis.asyncio as aioredis
 from django.conf import settings
 
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = (
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def client() -> aioredis.Redis:
+def client(purpose: str = "streams") -> aioredis.Redis:
+    """``purpose`` gives a separate pool: stop requests ("stop") must never
+    wait behind the frames of busy streams."""
     loop = asyncio.get_running_loop()
-    redis = _clients.get(loop)
+    clients = _clients.setdefault(loop, {})
+    redis = clients.get(purpose)
     if redis is None:
         redis = aioredis.from_url(settings.REDIS_URL, max_connections=200)
-        _clients[loop] = redis
+        clients[purpose] = redis
     return redis
