@@ -77,8 +77,3 @@ class Frames:
 
     async def contains(self, needle: str, timeout: float = 10.0) -> str:
         return await self.until(lambda text: needle in text, timeout)
-
-    async def next(self, timeout: float = 5.0) -> str:
-        frame = await self.communicator.receive_output(timeout=timeout)
-        self.received.append(frame.get("text", ""))
-        return frame.get("text", "")

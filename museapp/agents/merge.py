@@ -89,11 +89,15 @@ JUDGE_SYSTEM = (
 )
 
 
-def synthesize_prompt(question: str, lettered: dict[str, Draft]) -> str:
+def _question_and_drafts(question: str, lettered: dict[str, Draft]) -> str:
     letters = ", ".join(lettered)
+    return f"Question:\n{question}\n\nDrafts ({letters}), in no particular order:\n\n{drafts_block(lettered)}\n\n"
+
+
+def synthesize_prompt(question: str, lettered: dict[str, Draft]) -> str:
     return (
-        f"Question:\n{question}\n\nDrafts ({letters}), in no particular order:\n\n{drafts_block(lettered)}\n\n"
-        "Write the single best final answer to the question.\n"
+        _question_and_drafts(question, lettered)
+        + "Write the single best final answer to the question.\n"
         "- Your FIRST line must be exactly `Relied on: <letters>`: the drafts whose substance your answer "
         "keeps (those that agree with it), e.g. `Relied on: A, C`.\n"
         "- Then a blank line, then the answer itself, addressed to the person who asked.\n"
@@ -103,10 +107,9 @@ def synthesize_prompt(question: str, lettered: dict[str, Draft]) -> str:
 
 
 def select_prompt(question: str, lettered: dict[str, Draft]) -> str:
-    letters = ", ".join(lettered)
     return (
-        f"Question:\n{question}\n\nDrafts ({letters}), in no particular order:\n\n{drafts_block(lettered)}\n\n"
-        "Pick the single best draft. Reply with exactly three lines:\n"
+        _question_and_drafts(question, lettered)
+        + "Pick the single best draft. Reply with exactly three lines:\n"
         "Best: <letter>\nAgree: <letters of the drafts that reach the same answer as the best, including it>\n"
         "Reason: <one line>"
     )

@@ -41,10 +41,6 @@ class Contemplation(models.Model):
         return [run for run in self.runs.all() if run.kind == AgentRun.Kind.AGENT]
 
     @property
-    def merge_run(self) -> "AgentRun | None":
-        return next((run for run in self.runs.all() if run.kind == AgentRun.Kind.MERGE), None)
-
-    @property
     def is_thinking(self) -> bool:
         return self.status == self.Status.THINKING
 
@@ -100,6 +96,3 @@ class AgentRun(models.Model):
     def is_thinking(self) -> bool:
         return self.status == self.Status.THINKING
 
-    @property
-    def tokens_so_far(self) -> int:
-        return self.completion_tokens or 0

@@ -10,7 +10,7 @@ from museapp.agents.roles import agent_count
 from museapp.agents.services import strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user
-from museapp.llm.config import available_models, configured_model, label_for
+from museapp.llm.config import available_models, configured_model
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
 

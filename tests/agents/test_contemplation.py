@@ -1,7 +1,6 @@
 """Contemplating mode end to end: the socket, a real Celery worker running the
 agents in parallel, real Redis, and the fake model scripted per agent role."""
 
-import asyncio
 import re
 import time
 
