@@ -23,7 +23,9 @@ def ping() -> str:
 
 
 @worker_ready.connect
-def warm_worker(**_kwargs) -> None:
+def start_worker(**_kwargs) -> None:
+    from museapp.ops import reaper
     from museapp.ops.loop import warm_up
 
     warm_up()
+    reaper.start()

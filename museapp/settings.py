@@ -173,8 +173,15 @@ CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 CELERY_REDIS_MAX_CONNECTIONS = envint("CELERY_REDIS_MAX_CONNECTIONS", 1000)
 CELERY_BROKER_POOL_LIMIT = envint("CELERY_BROKER_POOL_LIMIT", 100)
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Tasks are acknowledged when they start. A run whose worker dies is closed by
+# the reaper (museapp/ops/reaper.py) within seconds; Celery's own redelivery of
+# late-acknowledged tasks would come only after the visibility timeout, and
+# kombu's Redis transport crashed the worker acknowledging late after a Redis
+# restart ("'NoneType' object has no attribute 'hostname'").
+CELERY_TASK_ACKS_LATE = False
+# ...and a worker takes a task only when it has a free thread for it, so a
+# busy worker does not hoard tasks that an idle one could start.
+CELERY_WORKER_DISABLE_PREFETCH = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = envint("MUSE_TASK_TIME_LIMIT", 600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
@@ -201,6 +208,11 @@ MUSE_AGENT_MODELS = env("MUSE_AGENT_MODELS")  # optional: one model per agent, c
 MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY", "synthesize")  # synthesize | vote | select
 MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
 MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
+# A worker renews a lease on each run it streams; a run whose lease lapsed
+# (its worker died) is closed by the reaper. A run may wait in Celery's queue
+# this long before the reaper counts it as lost.
+MUSE_LEASE_SECONDS = envfloat("MUSE_LEASE_SECONDS", 8.0)
+MUSE_QUEUE_GRACE = envfloat("MUSE_QUEUE_GRACE", 30.0)
 # Frames per second a worker process may publish across all its streams:
 # under load frames get bigger rather than more numerous.
 MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)

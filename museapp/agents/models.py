@@ -33,6 +33,12 @@ class Contemplation(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     wall_ms = models.FloatField(null=True, blank=True)
 
+    class Meta:
+        indexes = [  # the reaper's look for contemplations not yet merged
+            models.Index(fields=["started_at"], condition=models.Q(status__in=["thinking", "merging"]),
+                         name="contemplation_open"),
+        ]
+
     def __str__(self) -> str:
         return f"contemplation of message {self.message_id}"
 
@@ -87,6 +93,9 @@ class AgentRun(models.Model):
         ordering = ["kind", "index"]
         constraints = [
             models.UniqueConstraint(fields=["contemplation", "kind", "index"], name="one_run_per_slot")
+        ]
+        indexes = [  # the reaper's look for agents still drafting
+            models.Index(fields=["started_at"], condition=models.Q(status="thinking"), name="agentrun_thinking"),
         ]
 
     def __str__(self) -> str:

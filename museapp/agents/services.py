@@ -21,6 +21,7 @@ from museapp.agents import merge, roles
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat import events, streaming
 from museapp.chat.models import Conversation, Message
+from museapp.chat.services import INTERRUPTED_REASON
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import model_call
 
@@ -118,6 +119,34 @@ def agent_fail(*, run_id: int, reason: str) -> None:
     )
 
 
+AGENT_INTERRUPTED = "Interrupted: the worker running this agent stopped."
+
+
+def agent_interrupted(*, run_id: int, text: str) -> AgentRun | None:
+    """An agent whose worker died (museapp/ops/reaper.py): failed, keeping
+    its partial draft; None if it had ended meanwhile."""
+    updated = AgentRun.objects.filter(pk=run_id, status=AgentRun.Status.THINKING).update(
+        status=AgentRun.Status.FAILED, text=text, error=AGENT_INTERRUPTED, finished_at=timezone.now()
+    )
+    return AgentRun.objects.select_related("contemplation__message").get(pk=run_id) if updated else None
+
+
+@transaction.atomic
+def merge_interrupted(*, contemplation_id: int) -> Message | None:
+    """A merge whose worker died: the answer ends as interrupted (Retry runs
+    the whole contemplation again)."""
+    contemplation = Contemplation.objects.select_for_update().select_related("message").get(pk=contemplation_id)
+    updated = Message.objects.filter(pk=contemplation.message_id, status=Message.Status.STREAMING).update(
+        status=Message.Status.ERROR, error=INTERRUPTED_REASON, finished_at=timezone.now()
+    )
+    if not updated:
+        return None
+    Contemplation.objects.filter(pk=contemplation_id).update(
+        status=Contemplation.Status.FAILED, finished_at=timezone.now()
+    )
+    return contemplation.message
+
+
 @dataclass
 class Settlement:
     """What to do after an agent ended: stop agents a vote no longer needs,
@@ -125,6 +154,7 @@ class Settlement:
 
     stop_streams: list[str] = field(default_factory=list)
     merge: bool = False
+    message_id: int | None = None
 
 
 @transaction.atomic
@@ -134,7 +164,7 @@ def contemplation_settle(*, contemplation_id: int) -> Settlement:
     contemplation = Contemplation.objects.select_for_update().get(pk=contemplation_id)
     runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
     thinking = [r for r in runs if r.is_thinking]
-    settlement = Settlement()
+    settlement = Settlement(message_id=contemplation.message_id)
     if thinking and contemplation.strategy == Contemplation.Strategy.VOTE:
         answers = {r.index: merge.short_answer(r.text) for r in runs if r.status == AgentRun.Status.DONE}
         leader = merge.locked_majority(answers, len(thinking))
@@ -155,14 +185,17 @@ def merge_claim(*, contemplation_id: int) -> bool:
     )
 
 
-def contemplation_overdue(*, contemplation_id: int, reason: str) -> bool:
+def contemplation_overdue(*, contemplation_id: int, reason: str) -> int | None:
     """The watchdog: agents still 'thinking' well past the deadline have lost
-    their worker. Mark them failed and claim the merge."""
+    their worker. Mark them failed and claim the merge; returns the answer's
+    message id when this caller won the merge."""
     runs = AgentRun.objects.filter(contemplation_id=contemplation_id, kind=AgentRun.Kind.AGENT,
                                    status=AgentRun.Status.THINKING)
     for run_id in runs.values_list("pk", flat=True):
         agent_fail(run_id=run_id, reason=reason)
-    return merge_claim(contemplation_id=contemplation_id)
+    if not merge_claim(contemplation_id=contemplation_id):
+        return None
+    return Contemplation.objects.values_list("message_id", flat=True).get(pk=contemplation_id)
 
 
 # --- the merge ----------------------------------------------------------------

@@ -8,7 +8,7 @@ it wins); a watchdog after the deadline covers agents whose worker died.
 from celery import shared_task
 
 from museapp.agents import services
-from museapp.chat import events, stopping, streaming
+from museapp.chat import events, leases, stopping, streaming
 from museapp.llm.adapter import ModelCall
 from museapp.ops import loop
 
@@ -17,6 +17,9 @@ WATCHDOG_GRACE_SECONDS = 15
 
 @shared_task(name="muse.run_agent")
 def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, call: dict, deadline: float) -> str:
+    stream = events.agent_stream(run_id)
+    if not loop.run(leases.claim(stream)):
+        return "skipped"  # a redelivery of a run that ended, or that another worker holds
     try:
         result = loop.run(services.agent_run(run_id=run_id, conversation_id=conversation_id,
                                              call=ModelCall(**call), deadline=deadline))
@@ -25,6 +28,8 @@ def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, call:
     except Exception as exc:  # noqa: BLE001 - an agent must never block the merge
         services.agent_fail(run_id=run_id, reason=f"The agent crashed ({type(exc).__name__}).")
         status = "error"
+    finally:
+        loop.run(leases.release(stream))
     loop.run(streaming.announce(conversation_id, events.agent_changed(run_id),
                                 finished_streams=(events.agent_stream(run_id),)))
     settle(contemplation_id=contemplation_id)
@@ -39,19 +44,31 @@ def settle(*, contemplation_id: int) -> None:
     if settlement.stop_streams:
         loop.run(stopping.request_stop(*settlement.stop_streams))
     if settlement.merge:
-        merge_contemplation.delay(contemplation_id=contemplation_id)
+        enqueue_merge(contemplation_id=contemplation_id, message_id=settlement.message_id)
+
+
+def enqueue_merge(*, contemplation_id: int, message_id: int) -> None:
+    # Covered while it waits in the queue, so the reaper leaves it alone.
+    loop.run(leases.reserve(events.message_stream(message_id)))
+    merge_contemplation.delay(contemplation_id=contemplation_id)
 
 
 @shared_task(name="muse.merge_contemplation")
 def merge_contemplation(*, contemplation_id: int) -> str:
     plan = services.merge_plan(contemplation_id=contemplation_id)
+    stream = events.message_stream(plan.message_id)
+    if not loop.run(leases.claim(stream)):
+        return "skipped"  # a redelivery of a merge that ended, or that another worker holds
     # The pages collapse the agents' panels and show the answer streaming.
     loop.run(streaming.announce(plan.conversation_id, events.message_changed(plan.message_id)))
     try:
-        result = loop.run(services.merge_run(plan))
-    except Exception as exc:  # noqa: BLE001 - the answer must end, not hang
-        result = services.MergeResult("", "error", error=f"The merge failed ({type(exc).__name__}).")
-    services.merge_finish(plan=plan, result=result)
+        try:
+            result = loop.run(services.merge_run(plan))
+        except Exception as exc:  # noqa: BLE001 - the answer must end, not hang
+            result = services.MergeResult("", "error", error=f"The merge failed ({type(exc).__name__}).")
+        services.merge_finish(plan=plan, result=result)
+    finally:
+        loop.run(leases.release(stream))
     loop.run(streaming.announce_changed(conversation_id=plan.conversation_id, message_id=plan.message_id))
     return result.status
 
@@ -59,11 +76,12 @@ def merge_contemplation(*, contemplation_id: int) -> str:
 @shared_task(name="muse.contemplation_watchdog")
 def contemplation_watchdog(*, contemplation_id: int) -> bool:
     """Runs after the deadline: agents still thinking lost their worker."""
-    if services.contemplation_overdue(
+    message_id = services.contemplation_overdue(
         contemplation_id=contemplation_id,
         reason="The worker running this agent stopped responding.",
-    ):
-        merge_contemplation.delay(contemplation_id=contemplation_id)
+    )
+    if message_id is not None:
+        enqueue_merge(contemplation_id=contemplation_id, message_id=message_id)
         return True
     return False
 

@@ -12,8 +12,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections, connection
 from django.http import Http404
+from redis.exceptions import RedisError
 
-from museapp.chat import events, frames, livetext, services, stopping
+from museapp.chat import events, frames, leases, livetext, services, stopping
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
 from museapp.chat.models import Message
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 1013  # "try again later": the page's socket reconnects
 MAX_FRAME_CHARS = 100_000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -61,10 +63,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Subscribe first, then render the current state, then drop frames
         # that state already covers: a page that reconnects mid-answer
         # catches up with nothing lost and nothing doubled.
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        recent = await database_sync_to_async(self._recent_answers)()
-        if recent:
-            await self.send(text_data="".join([await self._render_live(m) for m in recent]))
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            recent = await database_sync_to_async(self._recent_answers)()
+            if recent:
+                await self.send(text_data="".join([await self._render_live(m) for m in recent]))
+        except RedisError:
+            # Redis is restarting: the page reconnects in a moment and catches up.
+            log.warning("chat socket for conversation %s closed: Redis unavailable", self.conversation.pk)
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     async def dispatch(self, message: dict) -> None:
         # Token frames are the hot path and touch no database: skip Channels'
@@ -107,6 +114,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await handler(payload)
         except Http404:
             await self._error("That message is not in this conversation.")
+        except RedisError:
+            log.warning("chat action %r failed: Redis unavailable", action, exc_info=True)
+            await self._error("Muse lost its connection for a moment. Please try again.")
 
     async def _send_message(self, payload: dict) -> None:
         client_id = payload.get("client_id")
@@ -149,7 +159,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except services.InvalidMessage as invalid:
             await self._error(invalid.reason)
             return
-        await stopping.clear(events.message_stream(message.pk))  # the last attempt's Stop
+        stream = events.message_stream(message.pk)
+        await stopping.clear(stream)  # the last attempt's Stop
+        await leases.reserve(stream)  # replaces the last attempt's tombstone
         await self.channel_layer.group_send(
             self.group, events.message_changed(turn.assistant_message.pk)
         )

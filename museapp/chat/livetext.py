@@ -18,16 +18,30 @@ def _keys(stream: str) -> tuple[str, str]:
     return redis_key("live", stream, "text"), redis_key("live", stream, "seq")
 
 
-async def record(stream: str, text: str, seq: int) -> None:
+async def record(stream: str, text: str, seq: int, *, recorded_bytes: int) -> bool:
+    """Append ``text`` as frame ``seq``; ``recorded_bytes`` is how much was
+    recorded before. Returns False when Redis held something else (it
+    restarted and lost the earlier text): then call ``rewrite``."""
     text_key, seq_key = _keys(stream)
+    data = text.encode()
     # One round trip; MULTI keeps text and number consistent for a reader.
     async with client().pipeline(transaction=True) as pipe:
-        pipe.append(text_key, text.encode())
+        pipe.append(text_key, data)
         if seq == 1:  # the keys are new: give them a lifetime once
             pipe.set(seq_key, seq, ex=TTL_SECONDS)
             pipe.expire(text_key, TTL_SECONDS)
         else:
             pipe.set(seq_key, seq, keepttl=True)
+        length = (await pipe.execute())[0]
+    return length == recorded_bytes + len(data)
+
+
+async def rewrite(stream: str, text: str, seq: int) -> None:
+    """Record the whole text anew (after a Redis restart lost it)."""
+    text_key, seq_key = _keys(stream)
+    async with client().pipeline(transaction=True) as pipe:
+        pipe.set(text_key, text.encode(), ex=TTL_SECONDS)
+        pipe.set(seq_key, seq, ex=TTL_SECONDS)
         await pipe.execute()
 
 

@@ -66,7 +66,11 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["conversation", "id"])]
+        indexes = [
+            models.Index(fields=["conversation", "id"]),
+            # The reaper's look for answers still streaming (few, in a big table).
+            models.Index(fields=["created_at"], condition=models.Q(status="streaming"), name="message_streaming"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author} #{self.pk}"

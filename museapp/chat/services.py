@@ -258,6 +258,18 @@ def reply_finish(*, message_id: int, outcome: ReplyOutcome) -> bool:
     return bool(updated)
 
 
+INTERRUPTED_REASON = "Interrupted: the worker writing this answer stopped before it finished."
+
+
+def reply_interrupted(*, message_id: int, text: str) -> Message | None:
+    """Close an answer whose worker died (museapp/ops/reaper.py), keeping
+    what was streamed; None if it had ended meanwhile."""
+    updated = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
+        content=text, status=Message.Status.ERROR, error=INTERRUPTED_REASON, finished_at=timezone.now()
+    )
+    return Message.objects.filter(pk=message_id).first() if updated else None
+
+
 def _assistant_placeholder(conversation: Conversation) -> Message:
     model = configured_model(conversation.model)
     if not model:

@@ -23,7 +23,9 @@ from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_compl
 log = logging.getLogger(__name__)
 
 DONE, ERROR, STOPPED, CUT_OFF = "done", "error", "stopped", "cut_off"
-HEADER_MAX_CHARS = 160  # a held-back first line longer than this was not a header
+HEADER_MAX_CHARS = 160
+CANCEL_GRACE_SECONDS = 0.5
+ANNOUNCE_PATIENCE_SECONDS = 30.0  # a held-back first line longer than this was not a header
 
 _active_streams = 0
 
@@ -41,6 +43,9 @@ class FramePublisher:
         self.pending: list[str] = []
         self.seq = 0
         self.count = 0
+        self.shown: list[str] = []  # the frames published so far
+        self.recorded_bytes = 0
+        self.failing = False
         self.started = time.monotonic()
         self.last_flush = 0.0
 
@@ -49,22 +54,35 @@ class FramePublisher:
         self.count += 1
         # The first token goes out at once: time to first token is what a
         # person feels most.
-        if self.seq == 0 or time.monotonic() - self.last_flush >= frame_interval():
+        if (self.seq == 0 and not self.failing) or time.monotonic() - self.last_flush >= frame_interval():
             await self.flush()
 
     async def flush(self) -> None:
         if not self.pending:
             return
         text = "".join(self.pending)
-        self.pending.clear()
-        self.seq += 1
         self.last_flush = time.monotonic()
-        # The snapshot first, then the frame: see museapp/chat/livetext.py.
-        await livetext.record(self.stream, text, self.seq)
-        elapsed_ms = (self.last_flush - self.started) * 1000
-        await self.layer.group_send(
-            self.group, events.tokens(self.stream, text, self.seq, self.count, elapsed_ms)
-        )
+        try:
+            # The snapshot first, then the frame: see museapp/chat/livetext.py.
+            if not await livetext.record(self.stream, text, self.seq + 1, recorded_bytes=self.recorded_bytes):
+                await livetext.rewrite(self.stream, "".join(self.shown) + text, self.seq + 1)
+            elapsed_ms = (self.last_flush - self.started) * 1000
+            await self.layer.group_send(
+                self.group, events.tokens(self.stream, text, self.seq + 1, self.count, elapsed_ms)
+            )
+        except Exception:  # noqa: BLE001 - Redis is away (a restart): keep the text for the next frame
+            if not self.failing:
+                log.warning("could not publish %s; holding its text until Redis answers", self.stream,
+                            exc_info=True)
+            self.failing = True
+            return
+        if self.failing:
+            log.info("publishing %s again", self.stream)
+            self.failing = False
+        self.pending.clear()
+        self.shown.append(text)
+        self.recorded_bytes += len(text.encode())
+        self.seq += 1
 
 
 @dataclass
@@ -96,10 +114,13 @@ async def run_stream(
     held: list[str] = []
     header: list[str] = []
     stop = await stopping.stop_event(stream)
+    ended = False  # set once this stream is over: the consumer must not go on
 
     async def consume() -> None:
         holding = hold_first_line
         async for delta in stream_completion(call, stats):
+            if ended:
+                return  # stopped or cut off, though the cancellation was lost
             if holding:
                 held.append(delta)
                 joined = "".join(held)
@@ -116,7 +137,7 @@ async def run_stream(
                 if not delta:
                     continue
             parts.append(delta)
-            if publish:
+            if publish and not ended:
                 await publisher.add(delta)
 
     _active_streams += 1
@@ -139,8 +160,17 @@ async def run_stream(
             elif exc is not None:
                 status, error = ERROR, f"Muse failed while answering ({type(exc).__name__})."
         else:
+            ended = True
             consumer.cancel()
-            await asyncio.gather(consumer, return_exceptions=True)
+            # Do not wait for the model stream to wind down: a cancellation
+            # can be swallowed deep in the HTTP stack (Python 3.11's
+            # asyncio.wait_for loses one that races a result), and then the
+            # consumer runs on until the model finishes. The ``ended`` flag
+            # ends it at its next chunk instead, and nothing more is shown.
+            await asyncio.wait({consumer}, timeout=CANCEL_GRACE_SECONDS)
+            if not consumer.done():
+                log.warning("stream %s ignored its cancellation; leaving it to end at its next chunk", stream)
+                consumer.add_done_callback(_retrieve)
             status = STOPPED if stopper.done() else CUT_OFF
         if publish:
             await publisher.flush()
@@ -167,6 +197,11 @@ async def stream_reply(*, message_id: int, conversation_id: int, call: ModelCall
     return outcome_of(result)
 
 
+def _retrieve(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as lost
+
+
 def outcome_of(result: StreamResult, *, text: str | None = None) -> ReplyOutcome:
     stats = result.stats
     return ReplyOutcome(
@@ -190,13 +225,24 @@ async def publish_text(*, stream: str, conversation_id: int, text: str) -> None:
 
 async def announce(conversation_id: int, *events_to_send: dict, finished_streams: tuple[str, ...] = ()) -> None:
     """Tell the pages what changed (they re-render it from the database);
-    streams that are final in the database drop their live snapshots."""
-    if finished_streams:
-        await livetext.clear(*finished_streams)
+    streams that are final in the database drop their live snapshots. The
+    database already holds the change, so a Redis restart only delays this:
+    keep trying for a while rather than leave pages showing a stale state."""
     layer = get_channel_layer()
     group = events.conversation_group(conversation_id)
-    for event in events_to_send:
-        await layer.group_send(group, event)
+    give_up_at = time.monotonic() + ANNOUNCE_PATIENCE_SECONDS
+    while True:
+        try:
+            if finished_streams:
+                await livetext.clear(*finished_streams)
+            for event in events_to_send:
+                await layer.group_send(group, event)
+            return
+        except Exception:  # noqa: BLE001 - Redis is away; the pages catch up when they reconnect
+            if time.monotonic() > give_up_at:
+                raise
+            log.warning("could not announce to %s yet; retrying", group)
+            await asyncio.sleep(0.5)
 
 
 async def announce_changed(*, conversation_id: int, message_id: int) -> None:

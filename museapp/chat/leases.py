@@ -1,0 +1,134 @@
+"""Leases: how Muse knows a stream is still being worked on.
+
+A worker claims a stream (an answer, an agent's draft or a merge) before it
+calls the model, and its process renews the claim every few seconds while the
+stream runs. A worker that dies (SIGKILL, a lost machine) stops renewing, the
+lease lapses, and the reaper (museapp/ops/reaper.py) closes the run as
+interrupted. A run that ends leaves a tombstone, so a late redelivery of its
+task (Celery re-queues the unacknowledged tasks of a dead worker) does not
+run it twice.
+
+Values of a lease key: a worker's token while it runs, ``queued`` for a run
+that was handed to Celery and may wait in the queue a while (a merge, a
+retry), ``ended`` once it ended and ``reaped`` once the reaper closed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+from django.conf import settings
+
+from museapp.chat.events import redis_key
+from museapp.ops.redis_client import client
+
+log = logging.getLogger(__name__)
+
+QUEUED, ENDED, REAPED = "queued", "ended", "reaped"
+HELD, MISSING = "held", "missing"
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+_held: set[str] = set()
+_renewer: asyncio.Task | None = None
+
+# Take the lease if nobody holds it (or it is only queued); refuse a stream
+# that another worker holds or that already ended.
+_CLAIM = """
+local value = redis.call('GET', KEYS[1])
+if value == false or value == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# Renew only leases that are still ours (or that a Redis restart lost).
+_RENEW = """
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if value == false or value == ARGV[1] then
+    redis.call('SET', key, ARGV[1], 'EX', ARGV[2])
+  end
+end
+return 0
+"""
+
+
+def ttl() -> int:
+    return max(1, int(settings.MUSE_LEASE_SECONDS))
+
+
+def tombstone_ttl() -> int:
+    """Longer than Celery keeps an unacknowledged task before redelivery."""
+    return int(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]) + 300
+
+
+def _key(stream: str) -> str:
+    return redis_key("lease", stream)
+
+
+async def claim(stream: str) -> bool:
+    """Take ``stream`` for this worker process; False when it must not run
+    (held elsewhere, already ended, or closed by the reaper)."""
+    if not await client("stop").eval(_CLAIM, 1, _key(stream), OWNER, QUEUED, ttl()):
+        return False
+    _held.add(stream)
+    _start_renewing()
+    return True
+
+
+async def release(stream: str, *, state: str = ENDED) -> None:
+    """The run is over (its result is saved): leave a tombstone."""
+    _held.discard(stream)
+    await client("stop").set(_key(stream), state, ex=tombstone_ttl())
+
+
+async def reserve(*streams: str) -> None:
+    """A run handed to Celery that may wait in the queue (a merge, a retry):
+    covered until a worker claims it, or for ``MUSE_QUEUE_GRACE`` seconds."""
+    if streams:
+        async with client("stop").pipeline(transaction=False) as pipe:
+            for stream in streams:
+                pipe.set(_key(stream), QUEUED, ex=max(1, int(settings.MUSE_QUEUE_GRACE)))
+            await pipe.execute()
+
+
+async def states(streams: list[str]) -> dict[str, str]:
+    """For the reaper: HELD (someone runs or will run it), MISSING (nobody
+    does), or ENDED / REAPED. Raises if Redis cannot be asked: not knowing is
+    not the same as missing."""
+    if not streams:
+        return {}
+    values = await client("stop").mget([_key(stream) for stream in streams])
+    found = {}
+    for stream, value in zip(streams, values):
+        value = value.decode() if isinstance(value, bytes) else value
+        found[stream] = MISSING if value is None else value if value in (ENDED, REAPED) else HELD
+    return found
+
+
+def _start_renewing() -> None:
+    global _renewer
+    if _renewer is None or _renewer.done():
+        _renewer = asyncio.get_running_loop().create_task(_renew(), name="muse-lease-renewer")
+
+
+async def _renew() -> None:
+    """Renew every lease this process holds, a few times per lease lifetime.
+    A lease a Redis restart lost comes back; a tombstone is left alone."""
+    while True:
+        await asyncio.sleep(ttl() / 4)
+        streams = list(_held)
+        if not streams:
+            continue
+        try:
+            await client("stop").eval(_RENEW, len(streams), *[_key(s) for s in streams], OWNER, ttl())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - try again next round; the lease has slack
+            log.warning("could not renew %d lease(s)", len(streams), exc_info=True)

@@ -1,0 +1,72 @@
+"""The Redis server restarts (losing everything it held) in the middle of an
+answer: the answer still completes, the open page sees it end, and Muse keeps
+serving without being restarted itself."""
+
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from museapp.chat.models import Conversation, Message
+from museapp.ops.embedded_redis import EmbeddedRedis
+from tests.conftest import wait_until
+from tests.fakellm import Reply
+from tests.live import Stack, Tab, session_for
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def redis_server():
+    directory = Path(tempfile.mkdtemp(prefix="muse-redis-", dir="/tmp"))  # short: a socket path
+    server = EmbeddedRedis(directory / "redis.sock", directory)
+    server.start()
+    yield server
+    server.stop()
+
+
+def restart(server: EmbeddedRedis, down_for: float = 1.0) -> None:
+    server.process.kill()  # SIGKILL: nothing saved, every connection cut
+    server.process.wait()
+    server.process = None
+    time.sleep(down_for)
+    server.start()
+
+
+def test_a_redis_restart_mid_answer_loses_nothing_and_needs_no_restart_of_muse(tmp_path, llm, user, redis_server):
+    stack = Stack(tmp_path, REDIS_URL=f"unix://{redis_server.socket_path}",
+                  MUSE_LEASE_SECONDS="2", MUSE_QUEUE_GRACE="1")
+    try:
+        llm.script("through the storm", Reply(tokens=200, token_delay=0.04))
+        conversation = Conversation.objects.create(user=user)
+        web, _worker = stack.web(), stack.worker("w1")
+        tab = Tab(web.host, session_for(user), conversation.pk)
+        tab.send(action="send", message="through the storm", client_id="c1")
+        tab.contains("tok10 ")
+
+        restart(redis_server)
+
+        answer = Message.objects.get(conversation=conversation, author="assistant")
+        wait_until(lambda: Message.objects.get(pk=answer.pk).status != Message.Status.STREAMING, timeout=40,
+                   message="the answer to end")
+        answer.refresh_from_db()
+        assert answer.status == Message.Status.DONE
+        assert answer.content.startswith("tok0 ") and answer.content.rstrip().endswith("tok199")
+
+        # The page open through the restart, or one that reconnects, shows the whole answer.
+        fresh = Tab(web.host, session_for(user), conversation.pk)
+        fresh.contains("tok199")
+        tab.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text), timeout=20)
+        logged_in_the_outage = len(stack.server_errors())
+
+        # And Muse goes on serving.
+        llm.script("after the storm", Reply(text="Calm again."))
+        fresh.send(action="send", message="after the storm", client_id="c2")
+        fresh.contains("Calm again.")
+        fresh.until(lambda text: text.count('data-status="done"') >= 2)
+        assert stack.server_errors()[logged_in_the_outage:] == [], "nothing fails once Redis is back"
+        assert stack.server_errors(tracebacks=False) == [], "no request failed, even during the outage"
+    finally:
+        stack.stop()
