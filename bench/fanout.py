@@ -37,7 +37,7 @@ import websockets
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ttft import (  # noqa: E402 - the shared process and people helpers
+from harness import (  # noqa: E402 - the shared process and people helpers
     Processes,
     configure_environment,
     create_people,

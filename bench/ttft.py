@@ -21,337 +21,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
-import re
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import websockets
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.fakellm import free_port  # noqa: E402
+from harness import (  # noqa: E402 - the shared start-up, clients and readings
+    ANSWER_TIMEOUT,
+    MODEL,
+    Answer,
+    BenchRun,
+    ChatSocket,
+    CpuMeter,
+    Person,
+    close_all,
+    connect_all,
+    fmt,
+    percentile,
+    run_async,
+)
 
 # The issue's targets, in ms, for the default (full) levels.
 TARGET_FIRST_MS = 100
 TARGET_SEQUENTIAL = {"p50": 25, "p95": 40}
 TARGET_CONCURRENT_P95 = {50: 750, 200: 3000}
-
-ANSWER_TIMEOUT = 60.0  # no final status by then: the message is lost
-MODEL = "openai/fake-model"
-
-
-# --- helpers ---------------------------------------------------------------
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile (p in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {name} process exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the {name} process did not listen on port {port} in {timeout:g} s")
-
-
-class Processes:
-    """The children this run started; each in its own process group, so
-    stopping a group stops everything it spawned."""
-
-    def __init__(self, log_dir: Path):
-        self.log_dir = log_dir
-        self.children: dict[str, subprocess.Popen] = {}
-        self.redis = None
-
-    def spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        with open(self.log_dir / f"{name}.log", "wb") as log:
-            process = subprocess.Popen(
-                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.children[name] = process
-        return process
-
-    def check(self) -> None:
-        for name, process in self.children.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"the {name} process exited with code {process.returncode}")
-
-    def log_tail(self, name: str, chars: int = 2500) -> str:
-        path = self.log_dir / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
-
-    def stop_all(self) -> None:
-        # In reverse order of start: the web first (no new messages), then the
-        # workers, then the model, then Redis.
-        running = list(reversed(self.children.values()))
-        for process in running:
-            if process.poll() is None:
-                _signal_group(process, signal.SIGTERM)
-        for process in running:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-            # Anything the child left behind in its group goes too.
-            _signal_group(process, signal.SIGKILL)
-        if self.redis is not None:
-            self.redis.stop()
-            self.redis = None
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-class CpuMeter:
-    """CPU seconds (user + system) of the app's processes (with their
-    children), of this client process alone, and of the whole machine (other
-    people's work included: the machine is shared)."""
-
-    def __init__(self, pids: dict[str, list[int]]):
-        self.processes = {name: [psutil.Process(pid) for pid in group] for name, group in pids.items()}
-
-    def sample(self) -> dict[str, float]:
-        totals = {}
-        for name, group in self.processes.items():
-            total = 0.0
-            for process in group:
-                family = [process] if process.pid == os.getpid() else [process, *process.children(recursive=True)]
-                for proc in family:
-                    try:
-                        times = proc.cpu_times()
-                        total += times.user + times.system
-                    except psutil.NoSuchProcess:
-                        pass
-            totals[name] = total
-        machine = psutil.cpu_times()
-        totals["machine"] = machine.user + machine.nice + machine.system + machine.irq + machine.softirq
-        return totals
-
-
-# --- start-up --------------------------------------------------------------
-
-
-def configure_environment(run_dir: Path, fake_port: int) -> None:
-    """The environment of this process and every child: set before Django."""
-    run_id = run_dir.name
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "museapp.settings",
-            "MUSE_DATA_DIR": str(run_dir),
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-            "MUSE_MODEL": MODEL,
-            "MUSE_API_BASE": f"http://127.0.0.1:{fake_port}/v1",
-            "MUSE_API_KEY": "x",
-            "MUSE_LLM_RETRIES": "0",
-            "MUSE_QUEUE": f"muse-{run_id}",
-            "MUSE_REDIS_PREFIX": f"muse-{run_id}",
-            "MUSE_WARM_UP": "1",  # as production
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-
-
-def wait_for_workers(processes: Processes, count: int, timeout: float = 90.0) -> None:
-    """As `manage.py serve` does: until every worker is consuming."""
-    from museapp.ops.workers import wait_until_consuming
-
-    wait_until_consuming(processes.check, count=count, timeout=timeout)
-
-
-@dataclass
-class Person:
-    user_id: int
-    conversation_id: int
-    session_key: str
-
-
-def create_people(count: int, prefix: str) -> list[Person]:
-    """Users with one conversation each, logged in by a session row: no
-    password hashing (200 PBKDF2 hashes would take minutes)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from museapp.chat.models import Conversation
-
-    User = get_user_model()
-    unusable = make_password(None)
-    users = User.objects.bulk_create(
-        [User(username=f"{prefix}-{i}", password=unusable) for i in range(count)]
-    )
-    users = list(User.objects.filter(username__startswith=f"{prefix}-").order_by("id"))
-    conversations = Conversation.objects.bulk_create([Conversation(user=u) for u in users])
-    people = []
-    for user, conversation in zip(users, conversations):
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        people.append(Person(user.pk, conversation.pk, session.session_key))
-    return people
-
-
-def delete_people(prefix: str, people: list[Person]) -> None:
-    from django.contrib.auth import get_user_model
-    from django.contrib.sessions.models import Session
-
-    Session.objects.filter(session_key__in=[p.session_key for p in people]).delete()
-    get_user_model().objects.filter(username__startswith=f"{prefix}-").delete()
-
-
-# --- the clients -------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    status: str = "lost"  # done, error, stopped, rejected, lost, failed
-    overhead_ms: float | None = None  # send -> first token frame, minus the model's delay
-    done_ms: float | None = None  # send -> final status frame
-    message_id: int | None = None  # the assistant message
-    turn_ms: float | None = None  # send -> the turn frame (the rows are saved and rendered)
-    model_ms: float | None = None  # the worker's own TTFT (model call -> first delta) minus the delay
-    frames: int = 0  # every frame received for this message
-    token_frames: list[int] = field(default_factory=list)  # tokens carried by each token frame
-    detail: str = ""
-
-    @property
-    def tokens(self) -> int:
-        return sum(self.token_frames)
-
-    @property
-    def parts(self) -> tuple[float, float, float] | None:
-        """The overhead in three parts: the web process's turn (send -> the
-        turn frame back: socket, DB transaction, render); the model call in
-        the worker (its own TTFT minus the model's delay: litellm); the rest
-        (enqueue, Celery, worker pick-up, frame publish, channel layer, web
-        consumer, client)."""
-        if None in (self.overhead_ms, self.turn_ms, self.model_ms):
-            return None
-        return self.turn_ms, self.model_ms, self.overhead_ms - self.turn_ms - self.model_ms
-
-
-_ASSISTANT_ID = re.compile(r'data-message-id="(\d+)" data-author="assistant"')
-_STATUS = re.compile(r'data-status="(\w+)"')
-
-
-class ChatSocket:
-    """One person's browser tab on one conversation."""
-
-    def __init__(self, port: int, person: Person, first_token_delay: float):
-        self.port = port
-        self.person = person
-        self.delay_ms = first_token_delay * 1000
-        self.ws = None
-
-    async def connect(self) -> None:
-        self.ws = await websockets.connect(
-            f"ws://127.0.0.1:{self.port}/ws/chat/{self.person.conversation_id}/",
-            origin=f"http://127.0.0.1:{self.port}",
-            additional_headers={"Cookie": f"sessionid={self.person.session_key}"},
-            max_size=None,
-            open_timeout=30,
-        )
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-
-    async def ask(self, text: str, timeout: float = ANSWER_TIMEOUT) -> Answer:
-        """Send one message; follow its frames until the answer's final status."""
-        answer = Answer()
-        client_id = uuid.uuid4().hex[:16]
-        sent = time.perf_counter()
-        await self.ws.send(json.dumps({"action": "send", "message": text, "client_id": client_id}))
-        try:
-            # One timeout for the whole answer: cheaper than one per frame.
-            async with asyncio.timeout(timeout):
-                await self._follow(answer, f'id="pending-{client_id}"', sent)
-        except TimeoutError:
-            pass  # still "lost"
-        except websockets.ConnectionClosed as closed:
-            answer.status, answer.detail = "failed", f"socket closed ({closed.rcvd})"
-        return answer
-
-    async def _follow(self, answer: Answer, pending: str, sent: float) -> None:
-        body = article = None
-        while True:
-            frame = await self.ws.recv()
-            now = time.perf_counter()
-            answer.frames += 1
-            if body is None:
-                if pending not in frame:
-                    continue  # a catch-up frame from before this message
-                found = _ASSISTANT_ID.search(frame)
-                if found is None:
-                    answer.status = "rejected"
-                    answer.detail = re.sub(r"<[^>]+>", " ", frame).split("  ")[-1].strip()[:200]
-                    return
-                answer.message_id = int(found.group(1))
-                answer.turn_ms = (now - sent) * 1000
-                body = f'id="msg-{found.group(1)}-body" hx-swap-oob="beforeend">'
-                article = f'id="msg-{found.group(1)}"'
-            at = frame.find(body)
-            if at >= 0:
-                if answer.overhead_ms is None:
-                    answer.overhead_ms = (now - sent) * 1000 - self.delay_ms
-                answer.token_frames.append(frame.count("tok", at))
-            if article in frame:
-                status = _STATUS.search(frame, frame.find(article))
-                if status and status.group(1) != "streaming":
-                    answer.status = status.group(1)
-                    answer.done_ms = (now - sent) * 1000
-                    if answer.status == "error":
-                        error = re.search(r'class="error"[^>]*>([^<]*)', frame)
-                        answer.detail = error.group(1).strip() if error else ""
-                    return
-
-
-async def connect_all(port: int, people: list[Person], delay: float) -> list[ChatSocket]:
-    sockets = [ChatSocket(port, person, delay) for person in people]
-    gate = asyncio.Semaphore(50)
-
-    async def connect(sock: ChatSocket) -> None:
-        async with gate:
-            await sock.connect()
-
-    await asyncio.gather(*(connect(s) for s in sockets))
-    return sockets
-
-
-async def close_all(sockets: list[ChatSocket]) -> None:
-    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
 
 
 # --- phases ------------------------------------------------------------------
@@ -749,130 +448,56 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     args = parse_args()
-    # Started with `&` from a script, SIGINT is ignored: handle it ourselves.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    run = BenchRun("ttft", tag="bench", keep=args.keep)
+    return run.execute(lambda: measure(args, run))
 
-    base = Path(os.environ.get("MUSE_DATA_DIR") or tempfile.gettempdir())
-    base.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix="ttft-", dir=base)).resolve()
-    fake_port, web_port = free_port(), free_port()
-    configure_environment(run_dir, fake_port)
-    processes = Processes(run_dir)
-    prefix = f"bench-{run_dir.name}"
-    people: list[Person] = []
-    failed = False
-    try:
-        import django
 
-        django.setup()
-        from django.conf import settings
-        from django.core.management import call_command
-        from django.db import connections
+def measure(args, run: BenchRun) -> int:
+    run.start(
+        people=max([1, *args.k]), workers=args.workers, concurrency=args.concurrency,
+        fake_options=["--first-token-delay", str(args.first_token_delay),
+                      "--tokens", str(args.tokens), "--token-delay", str(args.token_delay)],
+    )
+    web_port, people = run.web_port, run.people
+    meter = CpuMeter(run.pids())
+    delay = args.first_token_delay
+    phases: list[Phase] = []
 
-        from museapp.ops import embedded_redis
-        from museapp.ops.management.commands.serve import web_command, worker_command
-
-        database = settings.DATABASES["default"]
-        setup = (
-            f"{'SQLite (fresh file)' if database['ENGINE'].endswith('sqlite3') else 'PostgreSQL ' + database['NAME']}"
-            f" + {'embedded Redis' if settings.EMBEDDED_REDIS else 'Redis ' + settings.REDIS_URL}"
-        )
-        print(f"[bench] {setup}; run directory {run_dir}", flush=True)
-        if settings.EMBEDDED_REDIS:
-            processes.redis = embedded_redis.from_settings()
-            processes.redis.start()
-        call_command("migrate", interactive=False, verbosity=0)
-
-        fake = processes.spawn("fake", [
-            sys.executable, "-m", "tests.fakellm", "--port", str(fake_port),
-            "--first-token-delay", str(args.first_token_delay),
-            "--tokens", str(args.tokens), "--token-delay", str(args.token_delay),
-        ])
-        started = time.perf_counter()
-        workers = [
-            processes.spawn(f"worker{i}", worker_command(args.concurrency, settings.CELERY_TASK_DEFAULT_QUEUE,
-                                                         f"{run_dir.name}-{i}"))
-            for i in range(args.workers)
-        ]
-        people = create_people(max([1, *args.k]), prefix)
-        connections.close_all()
-        wait_for_port(fake_port, fake, "fake model")
-        wait_for_workers(processes, args.workers)
-        web = processes.spawn("web", web_command("127.0.0.1", web_port))
-        wait_for_port(web_port, web, "web")
-        print(f"[bench] worker and web up in {time.perf_counter() - started:.1f} s", flush=True)
-
-        pids = {"worker": [w.pid for w in workers], "web": [web.pid], "fake": [fake.pid], "client": [os.getpid()]}
-        if processes.redis is not None:
-            pids["redis"] = [processes.redis.process.pid]
-        meter = CpuMeter(pids)
-        delay = args.first_token_delay
-        phases: list[Phase] = []
-
-        async def measure() -> Answer:
-            await asyncio.sleep(args.settle)
-            first = await first_message(web_port, people[0], delay)
-            print(f"[bench] first message: {fmt(first.overhead_ms)} ms overhead ({first.status})", flush=True)
-            phase = await run_sequential(web_port, people[0], delay, args.sequential, meter)
+    async def measure() -> Answer:
+        await asyncio.sleep(args.settle)
+        first = await first_message(web_port, people[0], delay)
+        print(f"[bench] first message: {fmt(first.overhead_ms)} ms overhead ({first.status})", flush=True)
+        phase = await run_sequential(web_port, people[0], delay, args.sequential, meter)
+        phases.append(phase)
+        _progress(phase)
+        for k in args.k:
+            run.processes.check()
+            phase = await run_concurrent(web_port, people[:k], delay, args.rounds, meter)
             phases.append(phase)
             _progress(phase)
-            for k in args.k:
-                processes.check()
-                phase = await run_concurrent(web_port, people[:k], delay, args.rounds, meter)
-                phases.append(phase)
-                _progress(phase)
-            return first
+        return first
 
-        first = _run_async(measure())
-        processes.check()
-        for phase in phases:
-            read_model_times(phase.answers, delay)
-        read_model_times([first], delay)
-        report(args, setup, first, phases)
-        if not args.no_breakdown:
-            # These reach into the app's internals, which change: a failure
-            # here must not cost the figures above.
-            try:
-                breakdown = asyncio.run(cpu_breakdown(f"http://127.0.0.1:{fake_port}/v1", args.tokens))
-                report_worker_steps(args, phases, breakdown)
-            except Exception as exc:  # noqa: BLE001
-                print(f"\n(worker steps not timed: {type(exc).__name__}: {exc})")
-            try:
-                report_web_steps(web_breakdown(people[0]))
-            except Exception as exc:  # noqa: BLE001
-                print(f"\n(web steps not timed: {type(exc).__name__}: {exc})")
-        return 0
-    except KeyboardInterrupt:
-        print("\n[bench] interrupted; stopping everything", flush=True)
-        return 130
-    except Exception:
-        failed = True
-        for name in processes.children:
-            tail = processes.log_tail(name)
-            if tail:
-                print(f"--- {name}.log (end) ---\n{tail}", file=sys.stderr)
-        raise
-    finally:
-        # A second Ctrl-C must not interrupt the clean-up.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        processes.stop_all()
-        if people and "DATABASE_URL" in os.environ:
-            try:
-                delete_people(prefix, people)
-            except Exception as exc:  # noqa: BLE001 - clean-up is best effort
-                print(f"[bench] could not delete the run's users: {exc}", file=sys.stderr)
-        if args.keep or failed:
-            print(f"[bench] data and logs kept in {run_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(run_dir, ignore_errors=True)
+    first = run_async(measure())
+    run.processes.check()
+    for phase in phases:
+        read_model_times(phase.answers, delay)
+    read_model_times([first], delay)
+    report(args, run.setup, first, phases)
+    if not args.no_breakdown:
+        # These reach into the app's internals, which change: a failure
+        # here must not cost the figures above.
+        try:
+            breakdown = asyncio.run(cpu_breakdown(f"http://127.0.0.1:{run.fake_port}/v1", args.tokens))
+            report_worker_steps(args, phases, breakdown)
+        except Exception as exc:  # noqa: BLE001
+            print(f"\n(worker steps not timed: {type(exc).__name__}: {exc})")
+        try:
+            report_web_steps(web_breakdown(people[0]))
+        except Exception as exc:  # noqa: BLE001
+            print(f"\n(web steps not timed: {type(exc).__name__}: {exc})")
+    return 0
 
 
 def _progress(phase: Phase) -> None:
@@ -882,19 +507,6 @@ def _progress(phase: Phase) -> None:
         f"{phase.wall:.1f} s",
         flush=True,
     )
-
-
-def _run_async(coro):
-    """The clients' event loop: uvloop when installed (uvicorn[standard] brings
-    it), so the benchmark's own client takes less of the shared CPU."""
-    try:
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    except ImportError:
-        factory = None
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(coro)
 
 
 if __name__ == "__main__":
