@@ -1,6 +1,7 @@
 """Contemplating mode end to end: the socket, a real Celery worker running the
 agents in parallel, real Redis, and the fake model scripted per agent role."""
 
+import html
 import re
 import time
 
@@ -264,6 +265,38 @@ async def test_reloading_shows_the_panels_and_the_answer_as_they_were(user, conv
     assert all(f"Draft {i}. Final answer: 3" in page for i in range(4))
     assert "Merged: <strong>three</strong>." in page
     assert "4 agents · 2 of 4 agree" in page
+
+
+def shown_in(frames_text: str, stream: str) -> str:
+    """What a page shows of a stream: the text it was given on connecting,
+    then every token frame after it."""
+    snapshot = re.search(rf'id="{stream}-body">(.*?)</div>', frames_text, re.S)
+    assert snapshot, f"the page was given {stream}'s current text"
+    after = frames_text[snapshot.end():]
+    appended = re.findall(rf'<span id="{stream}-body" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
+    return html.unescape(snapshot.group(1) + "".join(appended))
+
+
+async def test_a_page_reloaded_mid_contemplation_catches_up_in_every_panel_with_nothing_lost_or_doubled(
+        user, conversation, llm):
+    drafts(llm, "reload mid-way", [" ".join(f"{role.split()[0]}{i}" for i in range(50)) for role in ROLES],
+           token_delay=0.03)
+    llm.script("reload mid-way", Reply(text="Relied on: A\n\nMerged."), system="judge")
+    socket, frames = await contemplate(user, conversation, "reload mid-way")
+    await frames.until(lambda text: len(set(re.findall(r'id="(agent-\d+)-body" hx-swap-oob', text))) == 4)
+
+    reloaded = await open_chat(user, conversation.pk)  # a reload while every agent is drafting
+    reloaded_frames = Frames(reloaded)
+    text = await reloaded_frames.until(answer_done, timeout=30)
+
+    runs = [r for r in await runs_of(await contemplation_of(conversation)) if r.kind == "agent"]
+    for run in runs:
+        shown = shown_in(text, f"agent-{run.pk}")
+        assert shown == run.text, f"panel {run.index} shows its whole draft once"
+        assert 0 < text.index(f'id="agent-{run.pk}-body">') < text.index(f'id="agent-{run.pk}-body" hx-swap-oob')
+    assert "Merged." in text
+    await socket.disconnect()
+    await reloaded.disconnect()
 
 
 async def test_someone_else_cannot_watch_or_start_a_contemplation_in_my_conversation(user, other_user, conversation, llm):
