@@ -76,13 +76,19 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, fake_llm, tmp_path_factory):
+def celery_worker_log(tmp_path_factory) -> Path:
+    """Where the worker of `celery_worker_process` writes its output."""
+    return tmp_path_factory.mktemp("worker") / "worker.log"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, fake_llm, celery_worker_log):
     """A real Celery worker (threads pool) in its own process, on the test
     database and the run's Redis, as `manage.py serve` starts it."""
     from museapp.celery import ping
     from museapp.ops.management.commands.serve import worker_command
 
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    log = celery_worker_log
     with open(log, "wb") as out:
         process = subprocess.Popen(
             worker_command(32, settings.CELERY_TASK_DEFAULT_QUEUE),
@@ -102,12 +108,18 @@ def celery_worker_process(django_db_setup, django_db_blocker, fake_llm, tmp_path
 
 
 @pytest.fixture(scope="session")
-def live_server_url(celery_worker_process, tmp_path_factory):
+def live_server_log(tmp_path_factory) -> Path:
+    """Where the ASGI server of `live_server_url` writes its output."""
+    return tmp_path_factory.mktemp("web") / "web.log"
+
+
+@pytest.fixture(scope="session")
+def live_server_url(celery_worker_process, live_server_log):
     """The ASGI server (uvicorn, as in production) on a free port."""
     from museapp.ops.management.commands.serve import web_command
 
     port = free_port()
-    log = tmp_path_factory.mktemp("web") / "web.log"
+    log = live_server_log
     with open(log, "wb") as out:
         process = subprocess.Popen(
             web_command("127.0.0.1", port),

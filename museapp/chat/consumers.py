@@ -37,6 +37,16 @@ def _turn_runner(function):
     return sync_to_async(function, thread_sensitive=False)
 
 
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Every other WebSocket path. Channels' URLRouter raises on a path no
+    route matches (django/channels#2147): a 500 and a traceback per knock.
+    Close it like an unknown conversation instead."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     conversation = None
 
@@ -97,6 +107,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             payload = json.loads(text_data)
         except ValueError:
             await self._error("That message could not be read (malformed JSON).")
+            return
+        except RecursionError:  # a few kB of "[[[[…" is deeper than Python's stack
+            await self._error("That message could not be read (nested too deeply).")
             return
         if not isinstance(payload, dict):
             await self._error("That message could not be read (expected a JSON object).")

@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from museapp.chat.consumers import ChatConsumer
+from museapp.chat.consumers import ChatConsumer, UnknownPathConsumer
 
 websocket_urlpatterns = [
     path("ws/chat/<str:conversation_id>/", ChatConsumer.as_asgi()),
+    re_path(r"", UnknownPathConsumer.as_asgi()),  # last: anything else is a 4404, not a 500
 ]

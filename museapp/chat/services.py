@@ -103,6 +103,8 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
 def message_clean_text(text: object) -> str:
     if not isinstance(text, str):
         raise InvalidMessage("The message must be text.")
+    if "\x00" in text:  # PostgreSQL cannot store it in a text column
+        raise InvalidMessage("The message contains a null character (U+0000); remove it and send again.")
     text = text.strip()
     if not text:
         raise InvalidMessage("Type a message first: an empty message cannot be sent.")

@@ -7,10 +7,12 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 
+from museapp.asgi import application
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
-from tests.sockets import Frames, close_code, knock, open_chat, send
+from tests.sockets import ORIGIN, Frames, close_code, knock, open_chat, send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -196,6 +198,7 @@ async def test_no_configured_model_keeps_the_message_and_explains(user, conversa
         ({"message": "   \n\t "}, "empty message"),
         ({"message": "x" * 20_001}, "the limit is 20,000"),
         ({"message": ["not", "text"]}, "must be text"),
+        ({"message": "a\x00b"}, "null character"),  # PostgreSQL cannot store it
         ({"action": "dance", "message": "hi"}, "Unknown action"),
         ({"action": "stop", "message_id": "abc"}, "not in this conversation"),
         ({"action": "stop", "message_id": 10**30}, "not in this conversation"),
@@ -233,6 +236,16 @@ async def test_malformed_frames_get_an_error_and_the_socket_keeps_working(user, 
     await socket.disconnect()
 
 
+async def test_json_nested_too_deeply_to_read_gets_an_error_and_the_socket_keeps_working(user, conversation, llm):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await socket.send_to(text_data="[" * 5000 + "]" * 5000)  # 10 kB, found by tests/chat/test_fuzz.py
+    await frames.contains("nested too deeply")
+    await send(socket, message="still there?")
+    await frames.until(lambda t: 'data-status="done"' in t)
+    await socket.disconnect()
+
+
 async def test_sending_while_an_answer_streams_is_refused(user, conversation, llm):
     llm.script("first one", Reply(tokens=100, token_delay=0.02))
     socket = await open_chat(user, conversation.pk)
@@ -256,6 +269,14 @@ async def test_someone_elses_conversation_is_closed_with_4404(user, other_user, 
 @pytest.mark.parametrize("path_id", ["999999", "abc", "-1", "1" * 40, "1_0"])
 async def test_unknown_conversation_ids_are_closed_with_4404(user, path_id):
     socket = await open_chat(user, path_id)
+    assert await close_code(socket) == 4404
+
+
+@pytest.mark.parametrize("path", ["/ws/chat//", "/ws/chat/1/extra/", "/ws/", "/elsewhere"])
+async def test_a_path_no_route_matches_is_closed_with_4404_not_a_server_error(path):
+    socket = WebsocketCommunicator(application, path, headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1:8000")])
+    connected, _ = await socket.connect(timeout=5)
+    assert connected
     assert await close_code(socket) == 4404
 
 

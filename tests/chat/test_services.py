@@ -59,6 +59,12 @@ def test_a_message_that_is_not_text_is_refused(value):
     assert refused.value.reason == "The message must be text."
 
 
+def test_a_message_with_a_null_character_is_refused():
+    with pytest.raises(InvalidMessage) as refused:
+        services.message_clean_text("before\x00after")
+    assert "null character" in refused.value.reason
+
+
 def test_a_message_is_trimmed_but_keeps_its_inner_lines():
     assert services.message_clean_text("  first\n\nsecond  \n") == "first\n\nsecond"
 
