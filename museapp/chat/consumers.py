@@ -100,7 +100,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.conversation is None:
             return
-        if text_data is None or len(text_data) > MAX_FRAME_CHARS + 1000:
+        if text_data is None:
+            await self._error("That message could not be read (Muse reads text frames only).")
+            return
+        if len(text_data) > MAX_FRAME_CHARS + 1000:
             await self._error("That message is too large to send.")
             return
         try:

@@ -160,6 +160,8 @@ async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterato
             if choice.finish_reason:
                 stats.finish_reason = choice.finish_reason
             delta = choice.delta.content if choice.delta else None
+            if delta and "\x00" in delta:
+                delta = delta.replace("\x00", "")  # PostgreSQL text cannot hold it; no one can see it
             if delta:
                 if stats.first_token_at is None:
                     stats.first_token_at = time.monotonic()

@@ -266,6 +266,26 @@ async def test_someone_elses_conversation_is_closed_with_4404(user, other_user, 
     assert await close_code(socket) == 4404
 
 
+async def test_a_binary_frame_is_refused_as_unreadable_and_the_socket_keeps_working(user, conversation, llm):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await socket.send_to(bytes_data=b"\x00\x01binary")
+    await frames.contains("Muse reads text frames only")
+    await send(socket, message="still there?")
+    await frames.until(lambda t: 'data-status="done"' in t)
+    await socket.disconnect()
+
+
+async def test_a_null_character_in_the_models_output_is_dropped_not_a_failed_save(user, conversation, llm):
+    llm.script("null please", Reply(text="before\x00after"))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="null please")
+    await frames.until(lambda t: 'data-status="done"' in t)
+    assert (await answer_of(conversation)).content == "beforeafter"
+    await socket.disconnect()
+
+
 @pytest.mark.parametrize("path_id", ["999999", "abc", "-1", "1" * 40, "1_0"])
 async def test_unknown_conversation_ids_are_closed_with_4404(user, path_id):
     socket = await open_chat(user, path_id)
