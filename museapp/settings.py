@@ -206,6 +206,11 @@ MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
 MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)
 MUSE_FRAME_BUDGET = envint("MUSE_FRAME_BUDGET", 200)
 
+# Per-person limits, counted in Redis: "<count>/<sec|min|hour|day>" (a window
+# of several units too: "5/15min"), or "off". See README, "Security".
+MUSE_RATE_MESSAGES = env("MUSE_RATE_MESSAGES", "30/min")  # answers started: sent or retried
+MUSE_RATE_CONTEMPLATIONS = env("MUSE_RATE_CONTEMPLATIONS", "30/hour")  # contemplating runs
+
 # --- Auth -----------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"
