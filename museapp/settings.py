@@ -212,6 +212,10 @@ MUSE_RATE_MESSAGES = env("MUSE_RATE_MESSAGES", "30/min")  # answers started: sen
 MUSE_RATE_CONTEMPLATIONS = env("MUSE_RATE_CONTEMPLATIONS", "30/hour")  # contemplating runs
 
 # --- Auth -----------------------------------------------------------------
+# Failed log-ins before the form refuses to check passwords, per username
+# (case-insensitive) and per client address; a success clears the username's.
+MUSE_LOGIN_ATTEMPTS = env("MUSE_LOGIN_ATTEMPTS", "5/15min")
+MUSE_LOGIN_ATTEMPTS_PER_IP = env("MUSE_LOGIN_ATTEMPTS_PER_IP", "20/15min")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
-RATE_SETTINGS = ("MUSE_RATE_MESSAGES", "MUSE_RATE_CONTEMPLATIONS")
+RATE_SETTINGS = ("MUSE_RATE_MESSAGES", "MUSE_RATE_CONTEMPLATIONS", "MUSE_LOGIN_ATTEMPTS",
+                 "MUSE_LOGIN_ATTEMPTS_PER_IP")
 
 
 @register()
