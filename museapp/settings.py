@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "museapp.ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,7 +219,16 @@ MUSE_QUEUE_GRACE = envfloat("MUSE_QUEUE_GRACE", 30.0)
 MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)
 MUSE_FRAME_BUDGET = envint("MUSE_FRAME_BUDGET", 200)
 
+# Per-person limits, counted in Redis: "<count>/<sec|min|hour|day>" (a window
+# of several units too: "5/15min"), or "off". See README, "Security".
+MUSE_RATE_MESSAGES = env("MUSE_RATE_MESSAGES", "30/min")  # answers started: sent or retried
+MUSE_RATE_CONTEMPLATIONS = env("MUSE_RATE_CONTEMPLATIONS", "30/hour")  # contemplating runs
+
 # --- Auth -----------------------------------------------------------------
+# Failed log-ins before the form refuses to check passwords, per username
+# (case-insensitive) and per client address; a success clears the username's.
+MUSE_LOGIN_ATTEMPTS = env("MUSE_LOGIN_ATTEMPTS", "5/15min")
+MUSE_LOGIN_ATTEMPTS_PER_IP = env("MUSE_LOGIN_ATTEMPTS_PER_IP", "20/15min")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -242,6 +252,20 @@ WHITENOISE_USE_FINDERS = True
 
 # --- Security -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Scripts and styles only from Muse's static files: no inline script, eval or
+# inline style (museapp/ops/security.py). The Django admin works under it too.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self' ws: wss:",  # the chat socket ('self' covers it only in newer browsers)
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

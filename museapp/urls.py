@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from museapp.accounts.forms import ThrottledAdminAuthenticationForm
+
+# The admin's log-in page must not be a way around the log-in throttle.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
 urlpatterns = [
     path("accounts/", include("museapp.accounts.urls")),
     path("admin/", admin.site.urls),

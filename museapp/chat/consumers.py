@@ -14,7 +14,7 @@ from django.db import close_old_connections, connection
 from django.http import Http404
 from redis.exceptions import RedisError
 
-from museapp.chat import events, frames, leases, livetext, services, stopping
+from museapp.chat import events, frames, leases, limits, livetext, services, stopping
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
 from museapp.chat.models import Message
 
@@ -139,17 +139,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = client_id if isinstance(client_id, str) and CLIENT_ID.match(client_id) else ""
         text = payload.get("message")
         strategy = payload.get("strategy")
+        contemplate = payload.get("contemplate") in ("on", "true", True)
         try:
+            await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplate)
             # One trip to the database thread for saving and rendering: under
             # load every trip queues behind everyone else's.
             turn, html = await _turn_runner(self._start_turn)(
                 text=text,
-                contemplate=payload.get("contemplate") in ("on", "true", True),
+                contemplate=contemplate,
                 strategy=strategy if isinstance(strategy, str) else "",
                 client_id=client_id,
             )
-        except services.InvalidMessage as invalid:
-            await self.send(text_data=frames.rejected(invalid.reason, client_id, text))
+        except (limits.RateLimited, services.InvalidMessage) as refused:
+            await self.send(text_data=frames.rejected(refused.reason, client_id, text))
             return
         await self.send(text_data=html)
         # Other tabs learn of the turn before the worker can publish a token.
@@ -170,10 +172,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _retry(self, payload: dict) -> None:
         message = await self._own_message(payload.get("message_id"))
+        # A retry runs the answer again (a contemplated one with all its agents).
+        contemplated = await database_sync_to_async(lambda: message.contemplation_or_none is not None)()
         try:
+            await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
             turn = await database_sync_to_async(services.reply_retry)(message=message)
-        except services.InvalidMessage as invalid:
-            await self._error(invalid.reason)
+        except (limits.RateLimited, services.InvalidMessage) as refused:
+            await self._error(refused.reason)
             return
         stream = events.message_stream(message.pk)
         await stopping.clear(stream)  # the last attempt's Stop

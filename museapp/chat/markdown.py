@@ -1,6 +1,7 @@
 """Finished answers are shown as Markdown: rendered with raw HTML disabled,
 code blocks highlighted, then cleaned by an allowlist sanitizer, so neither a
-person nor a model can inject markup."""
+person nor a model can inject markup. No inline styles either (the
+Content-Security-Policy allows none): table alignment becomes a class."""
 
 from functools import lru_cache
 
@@ -24,10 +25,10 @@ ALLOWED_ATTRIBUTES = {
     "code": {"class"},
     "span": {"class"},
     "pre": {"class"},
-    "th": {"style"},
-    "td": {"style"},
     "ol": {"start"},
 }
+ALIGNMENTS = {"left", "center", "right"}
+ALLOWED_CLASSES = {cell: {f"align-{a}" for a in ALIGNMENTS} for cell in ("th", "td")}
 
 
 def _highlight(code: str, lang: str, _attrs) -> str:
@@ -40,11 +41,24 @@ def _highlight(code: str, lang: str, _attrs) -> str:
     return highlight(code, lexer, _formatter)
 
 
+def _alignment_classes(state) -> None:
+    """markdown-it aligns table cells with style="text-align:..."; make that
+    class="align-..." (styled in muse.css)."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and token.attrs:
+            style = str(token.attrs.pop("style", ""))
+            align = style.removeprefix("text-align:").strip()
+            if align in ALIGNMENTS:
+                token.attrs["class"] = f"align-{align}"
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight}).enable(
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight}).enable(
         ["table", "strikethrough"]
     )
+    parser.core.ruler.push("alignment_classes", _alignment_classes)
+    return parser
 
 
 def render_markdown(text: str) -> SafeString:
@@ -53,8 +67,8 @@ def render_markdown(text: str) -> SafeString:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
-        filter_style_properties={"text-align"},
     )
     return mark_safe(clean)  # noqa: S308 - sanitized by nh3 just above

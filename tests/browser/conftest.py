@@ -47,3 +47,29 @@ def page(browser, live_server_url):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# Every page of the context records Content-Security-Policy violations in
+# window.__cspViolations; the browser also logs each to the console, which
+# outlives navigations.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.pathname}:${event.lineNumber} ${event.sample || ""}`);
+});
+"""
+
+
+@pytest.fixture
+def csp_violations(page):
+    """A function returning every policy violation seen so far on any page."""
+    logged: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and logged.append(message.text))
+    page.add_init_script(RECORD_VIOLATIONS)
+
+    def seen() -> list[str]:
+        on_this_page = page.evaluate("window.__cspViolations || []")
+        return logged + on_this_page
+
+    return seen

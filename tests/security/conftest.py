@@ -1,0 +1,22 @@
+import pytest
+
+from museapp.chat.events import redis_key
+from museapp.ops.redis_client import sync_client
+from tests.browser.conftest import browser, page  # noqa: F401 - the browser tests here use them
+
+
+def forget_counters() -> None:
+    client = sync_client()
+    for pattern in (redis_key("rate", "*"), redis_key("login", "*")):
+        keys = list(client.scan_iter(match=pattern))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters():
+    """Each test starts with no rate-limit or log-in counts, and leaves none
+    behind (the other tests log in from 127.0.0.1 too)."""
+    forget_counters()
+    yield
+    forget_counters()

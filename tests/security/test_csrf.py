@@ -1,0 +1,96 @@
+"""Every request that changes something needs the CSRF token; the chat socket
+refuses pages from other origins (tests/chat/test_consumer.py,
+test_a_foreign_origin_is_refused)."""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from museapp.chat.models import Conversation, Message
+from museapp.feedback.models import Rating
+
+pytestmark = pytest.mark.django_db
+
+CHANGES = {  # URL name -> what a forged form would post
+    "signup": {"username": "forged", "password1": "violet kettle 7391", "password2": "violet kettle 7391"},
+    "login": {"username": "ada", "password": "correct horse 42"},
+    "logout": {},
+    "chat:new": {},
+    "chat:dismiss_local_notice": {},
+    "chat:rename": {"title": "forged"},
+    "chat:delete": {},
+    "chat:pick_model": {"model": "openai/fake-model-2"},
+    "chat:preferences": {"contemplate": "on"},
+    "feedback:rate": {"value": "down"},
+    "feedback:explain": {"reasons": "wrong", "comment": "forged"},
+    "feedback:best_draft": {"run_id": "1"},
+}
+READS = {"chat:home", "chat:detail", "feedback:insights", "feedback:export"}
+
+
+@pytest.fixture
+def answer(user):
+    conversation = Conversation.objects.create(user=user, title="Mine")
+    return Message.objects.create(conversation=conversation, author="assistant", content="hi", status="done")
+
+
+def path_of(name: str, answer: Message) -> str:
+    if name.startswith("chat:") and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home"}:
+        return reverse(name, args=[answer.conversation_id])
+    if name.startswith("feedback:") and name not in {"feedback:insights", "feedback:export"}:
+        return reverse(name, args=[answer.pk])
+    return reverse(name)
+
+
+def muse_url_names() -> set[str]:
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name != "admin":
+                    yield from walk(pattern.url_patterns, f"{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield namespace + pattern.name
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_url_is_known_as_a_read_or_a_change():
+    assert muse_url_names() == READS | set(CHANGES)
+
+
+@pytest.fixture
+def forger(user):
+    """A logged-in browser posting from another site: no CSRF token."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    return browser
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_a_post_without_the_csrf_token_is_refused(forger, answer, name):
+    response = forger.post(path_of(name, answer), CHANGES[name])
+
+    assert response.status_code == 403
+
+
+def test_a_forged_rating_is_refused_and_saves_nothing(forger, answer):
+    response = forger.post(f"/m/{answer.pk}/rate/", {"value": "down"})
+
+    assert response.status_code == 403
+    assert not Rating.objects.exists()
+
+
+def test_a_forged_logout_is_refused_and_keeps_the_person_logged_in(forger, user):
+    response = forger.post("/accounts/logout/")
+
+    assert response.status_code == 403
+    assert forger.session.get("_auth_user_id") == str(user.pk)
+
+
+def test_with_the_token_the_same_rating_is_saved(forger, answer):  # so the 403 above is CSRF's
+    forger.get(f"/c/{answer.conversation_id}/")  # as the page itself would, it gets the token
+    token = forger.cookies["csrftoken"].value
+
+    response = forger.post(f"/m/{answer.pk}/rate/", {"value": "down"}, HTTP_X_CSRFTOKEN=token)
+
+    assert response.status_code == 200
+    assert Rating.objects.get(message=answer).value == -1

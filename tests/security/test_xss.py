@@ -1,0 +1,178 @@
+"""Hostile HTML from a person or a model never runs: not in the live token
+frames, not in the finished Markdown, not after a reload.
+
+Each payload sets ``window.__xss`` if it ever executes, so the browser test
+can tell "shown as text" from "ran"."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from museapp.chat import frames
+from museapp.chat.markdown import ALLOWED_TAGS, render_markdown
+from museapp.chat.models import Conversation, Message
+from tests.browser.test_chat_flow import sign_up
+from tests.fakellm import Reply
+from tests.markup import Element, parse_html
+
+PAYLOADS = [
+    "<script>window.__xss=1</script>",
+    "<img src=x onerror=window.__xss=1>",
+    "<svg onload=window.__xss=1>",
+    "<img/src=x/onerror=window.__xss=1>",  # no spaces: one streamed token
+    "[click me](javascript:window.__xss=1)",
+    "[click me](JaVaScRiPt:window.__xss=1)",
+    "![picture](javascript:window.__xss=1)",
+    "<javascript:window.__xss=1>",
+    "[data](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9MTwvc2NyaXB0Pg==)",
+    '<iframe srcdoc="<script>parent.__xss=1</script>"></iframe>',
+    '"><script>window.__xss=1</script>',
+    '<a href="jav&#x09;ascript:window.__xss=1">tab</a>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>",
+    "<details open ontoggle=window.__xss=1>",
+    '<style>@import "/static/x.css"; body { display: none }</style>',
+    '<div hx-get="/accounts/signup/" hx-trigger="load" hx-swap="outerHTML">htmx</div>',
+    '<span hx-swap-oob="true" id="composer">hijacked</span>',
+    '<button hx-on:click="window.__xss=1" hx-on::load="window.__xss=1">on</button>',
+    '<form action="javascript:window.__xss=1"><button>go</button></form>',
+    "</textarea><script>window.__xss=1</script>",
+    "<object data=javascript:window.__xss=1></object>",
+]
+
+
+def problems_in(element: Element) -> list[str]:
+    """Anything inside that could run or change the page: a tag outside the
+    Markdown allowlist, an event handler, an htmx attribute, an inline style,
+    or a link to anything but http(s)/mailto."""
+    found = []
+    for child in element.all():
+        if child.tag not in ALLOWED_TAGS:
+            found.append(f"<{child.tag}>")
+        for name, value in child.attrs.items():
+            if name.startswith("on") or name.startswith(("hx-", "data-hx-", "ws-")) or name in {"style", "id"}:
+                found.append(f"<{child.tag} {name}>")
+            if name in {"href", "src", "action", "formaction", "data", "srcdoc"}:
+                scheme = "".join((value or "").split()).lower().partition(":")[0]
+                if scheme not in {"http", "https", "mailto"}:
+                    found.append(f"<{child.tag} {name}={value!r}>")
+    return found
+
+
+# --- units: the live frame and the final render ------------------------------
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_streamed_token_batch_is_text_only(payload):
+    frame = parse_html(frames.tokens("msg-7", payload))
+
+    [wrapper] = frame.children
+    assert (wrapper.tag, wrapper.attrs) == ("span", {"id": "msg-7-body", "hx-swap-oob": "beforeend"})
+    assert wrapper.children == [payload], "escaped: arrives as the very same text, no markup"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_an_agents_streamed_draft_is_text_only(payload):
+    frame = parse_html(frames.tokens("agent-3", payload, count=5, elapsed_ms=120.0))
+
+    body, stats = frame.children
+    assert body.attrs["id"] == "agent-3-body" and body.children == [payload]
+    assert stats.attrs["id"] == "agent-3-stats" and stats.all() == []
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_the_finished_markdown_holds_nothing_executable(payload):
+    assert problems_in(parse_html(render_markdown(f"Look: {payload} and more"))) == []
+
+
+def test_every_payload_at_once_holds_nothing_executable():
+    assert problems_in(parse_html(render_markdown("\n\n".join(PAYLOADS)))) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_finished_answer_frame_and_the_persons_message_hold_nothing_executable(user, payload):
+    conversation = Conversation.objects.create(user=user)
+    asked = Message.objects.create(conversation=conversation, author="user", content=payload)
+    answer = Message.objects.create(conversation=conversation, author="assistant", status="done",
+                                    content=f"You said: {payload}")
+
+    answer_body = parse_html(frames.message(answer)).one("div", **{"class": "body markdown"})
+    asked_body = parse_html(frames.messages_appended([asked])).one("div", **{"class": "body user-text"})
+
+    assert problems_in(answer_body) == []
+    assert asked_body.children == [payload], "shown exactly as typed, as text"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_refused_message_is_given_back_as_text(payload):
+    frame = parse_html(frames.rejected("Too fast.", "c1", payload))
+
+    assert [e.tag for e in frame.children if isinstance(e, Element)] == ["div", "textarea", "div"]
+    assert frame.one("textarea").children == [payload]
+
+
+# --- end to end: a person sends them, the model streams them ------------------
+
+
+HOSTILE_MESSAGE = "hostile please\n" + "\n".join(PAYLOADS)
+
+# Everything in a message's text that could run or reach out; [] when safe.
+FIND_PROBLEMS = """() => {
+  const found = [];
+  for (const body of document.querySelectorAll("#messages .body, #messages .agent-body")) {
+    for (const el of body.querySelectorAll("*")) {
+      const tag = el.tagName.toLowerCase();
+      if (["script", "iframe", "object", "embed", "style", "svg", "math", "img", "form", "details",
+           "textarea", "link", "meta", "base"].includes(tag)) found.push(`<${tag}>`);
+      for (const attr of el.attributes) {
+        const name = attr.name.toLowerCase();
+        if (name.startsWith("on") || name.startsWith("hx-") || name.startsWith("data-hx-")
+            || name === "style" || name === "id") found.push(`<${tag} ${name}>`);
+        if (["href", "src", "action", "data", "srcdoc"].includes(name)
+            && !/^(https?|mailto):/i.test(attr.value.replace(/\\s/g, ""))) found.push(`<${tag} ${name}=${attr.value}>`);
+      }
+    }
+  }
+  const composer = document.getElementById("composer");
+  if (!composer || composer.tagName !== "FORM") found.push("the composer was replaced");
+  return found;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_hostile_markup_never_runs_while_streaming_or_after_a_reload(page, llm):
+    # Long enough to look at the page mid-stream; several tokens per frame,
+    # so a payload can arrive whole in one frame.
+    reply = "\n\n".join(["Here they are:", *PAYLOADS, "Halfway there.", *PAYLOADS, *PAYLOADS])
+    llm.script("hostile please", Reply(text=reply, token_delay=0.01))
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_up(page, "eve")
+
+    page.get_by_role("textbox", name="Message").fill(HOSTILE_MESSAGE)
+    page.get_by_role("textbox", name="Message").press("Enter")
+    answer = page.locator('article[data-author="assistant"]').last
+    asked = page.locator('article[data-author="user"]').last
+
+    expect(answer).to_contain_text("Halfway there.")
+    streamed = answer.locator(".body").text_content()
+    problems, xss = page.evaluate(FIND_PROBLEMS), page.evaluate("window.__xss")
+    assert answer.get_attribute("data-status") == "streaming", "all of that was seen mid-stream"
+    assert problems == []
+    assert xss is None
+    assert [p for p in PAYLOADS if p not in streamed] == [], "every payload shown as text"
+
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(answer).to_contain_text("<object data=javascript:window.__xss=1></object>")
+    expect(asked.locator(".body")).to_have_text(HOSTILE_MESSAGE)
+    assert page.evaluate(FIND_PROBLEMS) == []
+    assert page.evaluate("window.__xss") is None
+
+    page.reload()
+    expect(page.locator('article[data-author="assistant"]').last).to_have_attribute("data-status", "done")
+    page.wait_for_timeout(500)  # give an onload/ontoggle/hx-trigger="load" its chance
+    assert page.evaluate(FIND_PROBLEMS) == []
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
