@@ -141,6 +141,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         strategy = payload.get("strategy")
         contemplate = payload.get("contemplate") in ("on", "true", True)
         try:
+            services.message_clean_text(text)  # a message refused anyway counts against no limit
             await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplate)
             # One trip to the database thread for saving and rendering: under
             # load every trip queues behind everyone else's.

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis import Redis
 
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]]" = (
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], aioredis.Redis]]" = (
     weakref.WeakKeyDictionary()
 )
 
@@ -20,17 +20,20 @@ def client(purpose: str = "streams") -> aioredis.Redis:
     wait behind the frames of busy streams."""
     loop = asyncio.get_running_loop()
     clients = _clients.setdefault(loop, {})
-    redis = clients.get(purpose)
+    key = (purpose, settings.REDIS_URL)
+    redis = clients.get(key)
     if redis is None:
         redis = aioredis.from_url(settings.REDIS_URL, max_connections=200)
-        clients[purpose] = redis
+        clients[key] = redis
     return redis
 
 
-@functools.lru_cache(maxsize=1)
 def sync_client() -> Redis:
     """For sync views (the log-in throttle). Thread-safe; short timeouts so an
     unreachable Redis costs a request well under a second, not a hang."""
-    return Redis.from_url(
-        settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5, max_connections=50
-    )
+    return _sync_client(settings.REDIS_URL)
+
+
+@functools.lru_cache(maxsize=4)
+def _sync_client(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, max_connections=50)

@@ -6,12 +6,12 @@ import logging
 import time
 
 import pytest
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 
 from museapp.chat.models import Conversation, Message
-from museapp.ops import ratelimit, redis_client
+from museapp.chat import limits
+from museapp.ops import ratelimit
 from museapp.ops.ratelimit import Rate, parse_rate
 from tests.fakellm import Reply
 from tests.sockets import Frames, open_chat, send
@@ -117,6 +117,20 @@ async def test_a_message_over_the_limit_is_refused_given_back_and_not_saved(user
 
 
 @socket_test
+async def test_a_message_refused_as_invalid_uses_up_no_slot(user, conversation, llm, settings):
+    settings.MUSE_RATE_MESSAGES = "1/min"
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="   ", client_id="c1")
+    await frames.contains("empty message")
+
+    await send(socket, message="the one real message", client_id="c2")
+
+    await answered(conversation, 1)
+    await socket.disconnect()
+
+
+@socket_test
 async def test_contemplating_runs_have_their_own_limit_and_a_refusal_counts_against_neither(
     user, conversation, llm, settings
 ):
@@ -174,21 +188,13 @@ async def test_limits_are_per_person(user, other_user, conversation, llm, settin
     await theirs.disconnect()
 
 
-@socket_test
-async def test_when_redis_is_unreachable_people_can_still_chat(user, conversation, llm, settings, monkeypatch, caplog):
+@pytest.mark.asyncio
+async def test_when_redis_is_unreachable_the_limits_let_people_through(settings, caplog):
     settings.MUSE_RATE_MESSAGES = "1/min"
-    nowhere = aioredis.from_url("unix:///nonexistent/muse-redis.sock")
-    real_client = redis_client.client
-    monkeypatch.setattr(redis_client, "client", lambda purpose="streams": nowhere if purpose == "limits"
-                        else real_client(purpose))
-    socket = await open_chat(user, conversation.pk)
-    frames = Frames(socket)
+    settings.REDIS_URL = "unix:///nonexistent/muse-redis.sock"
 
     with caplog.at_level(logging.WARNING, logger=ratelimit.__name__):
-        for number in (1, 2):
-            await send(socket, message=f"message {number}")
-            await answered(conversation, number)
+        for _ in range(3):
+            await limits.turn_count(user_id=1, contemplate=True)  # raises RateLimited when it counts
 
     assert "letting the request through" in caplog.text
-    assert len(await messages_of(conversation)) == 4
-    await socket.disconnect()
