@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -29,26 +28,8 @@ def get_loop() -> asyncio.AbstractEventLoop:
                 target=loop.run_forever, name="muse-event-loop", daemon=True
             )
             thread.start()
-            threading.Thread(target=_nudge, args=(loop,), name="muse-loop-nudge", daemon=True).start()
             _loop = loop
         return _loop
-
-
-def _nudge(loop: asyncio.AbstractEventLoop, every: float = 0.25) -> None:
-    """Wake the loop a few times a second. Seen in CI: a stop request's
-    timers and pub/sub wake-up went unnoticed until another thread handed the
-    loop work, so a stream ran on for 30 s after Stop. Until that cause is
-    found, a regular thread-safe wake-up bounds the delay."""
-    while not loop.is_closed():
-        time.sleep(every)
-        try:
-            loop.call_soon_threadsafe(_noop)
-        except RuntimeError:  # closed meanwhile
-            return
-
-
-def _noop() -> None:
-    pass
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

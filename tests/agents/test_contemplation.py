@@ -98,9 +98,6 @@ async def test_vote_tallies_short_answers_without_a_judge(user, conversation, ll
     await socket.disconnect()
 
 
-# Known issue (see the closing note): rarely a stop goes unseen until the
-# stream ends. Rerun, so a regression that fails every time still fails CI.
-@pytest.mark.flaky(reruns=2)
 async def test_vote_stops_the_agents_it_no_longer_needs(user, conversation, llm):
     drafts(llm, "capital?", ["Final answer: Paris"] * 3 + ["I will ramble " * 200 + "Final answer: Paris"],
            token_delay=0.0)
@@ -232,9 +229,6 @@ async def test_when_every_agent_fails_the_answer_says_so_and_offers_retry(user, 
     await socket.disconnect()
 
 
-# Known issue (see the closing note): rarely a stop goes unseen until the
-# stream ends. Rerun, so a regression that fails every time still fails CI.
-@pytest.mark.flaky(reruns=2)
 async def test_stop_cancels_every_agent_within_a_second(user, conversation, llm):
     drafts(llm, "stop us", ["thinking hard " * 300] * 4, token_delay=0.03)
     socket, frames = await contemplate(user, conversation, "stop us")

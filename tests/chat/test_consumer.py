@@ -119,6 +119,30 @@ async def test_stop_ends_the_answer_within_a_second_and_keeps_the_partial_text(u
     await socket.disconnect()
 
 
+async def test_stopping_twenty_answers_at_once_stops_every_one_within_a_second(user, llm):
+    """Many streams on one worker, all stopped together: none may run on."""
+    llm.script("stop us all", Reply(tokens=2000, token_delay=0.01))
+    conversations = [await sync_to_async(Conversation.objects.create)(user=user) for _ in range(20)]
+    sockets = [await open_chat(user, c.pk) for c in conversations]
+    frames = [Frames(socket) for socket in sockets]
+    for socket in sockets:
+        await send(socket, message="stop us all")
+    await asyncio.gather(*[f.contains("tok20") for f in frames])
+    answers = [await answer_of(c) for c in conversations]
+
+    stopped_at = time.monotonic()
+    await asyncio.gather(*[send(socket, action="stop", message_id=answer.pk)
+                           for socket, answer in zip(sockets, answers)])
+    await asyncio.gather(*[f.until(lambda t: 'data-status="stopped"' in t, timeout=10) for f in frames])
+    assert time.monotonic() - stopped_at < 1.5
+
+    for conversation in conversations:
+        answer = await answer_of(conversation)
+        assert answer.status == "stopped" and "tok1999" not in answer.content
+    for socket in sockets:
+        await socket.disconnect()
+
+
 async def test_stop_works_before_the_first_token_arrives(user, conversation, llm):
     llm.script("slow start", Reply(text="never shown", first_token_delay=5))
     socket = await open_chat(user, conversation.pk)
