@@ -15,7 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.task(name="muse.ping")
+@app.task(name="muse.ping", ignore_result=False)
 def ping() -> str:
     """A no-op the web process sends once at start-up: the first send in a
     process pays for connection set-up, so no user message has to."""

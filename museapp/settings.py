@@ -183,6 +183,10 @@ CELERY_TASK_ACKS_LATE = False
 # ...and a worker takes a task only when it has a free thread for it, so a
 # busy worker does not hoard tasks that an idle one could start.
 CELERY_WORKER_DISABLE_PREFETCH = True
+# Runs report through the database and the channel layer; nobody reads task
+# results, which would otherwise pile up in Redis for a day (only the
+# start-up ping keeps its result).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = envint("MUSE_TASK_TIME_LIMIT", 600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from museapp.chat import events, livetext, stopping
+from museapp.chat import events, leases, livetext, stopping
 from museapp.chat.services import ReplyOutcome
 from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_completion
 
@@ -256,6 +256,9 @@ async def announce_changed(*, conversation_id: int, message_id: int) -> None:
 
 
 async def warm_up() -> None:
-    """Open the channel layer's and the stop listener's Redis connections."""
+    """Open the channel layer's, the stop listener's and the leases' Redis
+    connections (and load the lease script) before the first answer."""
     await stopping.listen()
     await get_channel_layer().group_send("warm-up", {"type": "warm.up"})
+    if await leases.claim("warm-up"):
+        await leases.release("warm-up")
