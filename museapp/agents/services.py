@@ -185,19 +185,6 @@ def merge_claim(*, contemplation_id: int) -> bool:
     )
 
 
-def contemplation_overdue(*, contemplation_id: int, reason: str) -> int | None:
-    """The watchdog: agents still 'thinking' well past the deadline have lost
-    their worker. Mark them failed and claim the merge; returns the answer's
-    message id when this caller won the merge."""
-    runs = AgentRun.objects.filter(contemplation_id=contemplation_id, kind=AgentRun.Kind.AGENT,
-                                   status=AgentRun.Status.THINKING)
-    for run_id in runs.values_list("pk", flat=True):
-        agent_fail(run_id=run_id, reason=reason)
-    if not merge_claim(contemplation_id=contemplation_id):
-        return None
-    return Contemplation.objects.values_list("message_id", flat=True).get(pk=contemplation_id)
-
-
 # --- the merge ----------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Agents never raise: a failure is saved on the agent's row, so the merge always
 runs. The merge starts when the last agent settles (the first caller to claim
-it wins); a watchdog after the deadline covers agents whose worker died.
+it wins). Agents whose worker died are closed by the reaper
+(museapp/ops/reaper.py), which settles their contemplation.
 """
 
 from celery import shared_task
@@ -11,8 +12,6 @@ from museapp.agents import services
 from museapp.chat import events, leases, stopping, streaming
 from museapp.llm.adapter import ModelCall
 from museapp.ops import loop
-
-WATCHDOG_GRACE_SECONDS = 15
 
 
 @shared_task(name="muse.run_agent")
@@ -73,21 +72,8 @@ def merge_contemplation(*, contemplation_id: int) -> str:
     return result.status
 
 
-@shared_task(name="muse.contemplation_watchdog")
-def contemplation_watchdog(*, contemplation_id: int) -> bool:
-    """Runs after the deadline: agents still thinking lost their worker."""
-    message_id = services.contemplation_overdue(
-        contemplation_id=contemplation_id,
-        reason="The worker running this agent stopped responding.",
-    )
-    if message_id is not None:
-        enqueue_merge(contemplation_id=contemplation_id, message_id=message_id)
-        return True
-    return False
-
-
 def start(plan: services.ContemplationStart, conversation_id: int) -> None:
-    """Start every agent at once (a Celery group), and the watchdog."""
+    """Start every agent at once (a Celery group)."""
     from celery import group
 
     contemplation_id = plan.contemplation.pk
@@ -96,7 +82,3 @@ def start(plan: services.ContemplationStart, conversation_id: int) -> None:
                     call=job.call.as_dict(), deadline=plan.deadline)
         for job in plan.jobs
     ).apply_async()
-    contemplation_watchdog.apply_async(
-        kwargs={"contemplation_id": contemplation_id},
-        countdown=plan.contemplation.deadline_s + WATCHDOG_GRACE_SECONDS,
-    )

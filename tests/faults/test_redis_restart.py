@@ -70,3 +70,33 @@ def test_a_redis_restart_mid_answer_loses_nothing_and_needs_no_restart_of_muse(t
         assert stack.server_errors(tracebacks=False) == [], "no request failed, even during the outage"
     finally:
         stack.stop()
+
+
+def test_a_redis_restart_mid_contemplation_still_ends_in_a_merged_answer(tmp_path, llm, user, redis_server):
+    stack = Stack(tmp_path, REDIS_URL=f"unix://{redis_server.socket_path}", MUSE_AGENTS="2",
+                  MUSE_MERGE_STRATEGY="select", MUSE_LEASE_SECONDS="2", MUSE_QUEUE_GRACE="1")
+    try:
+        llm.script("weather the storm", Reply(tokens=120, token_delay=0.04))
+        llm.script("weather the storm", Reply(text="Pick Draft A. Both agree."), system="judge")
+        conversation = Conversation.objects.create(user=user)
+        web, _worker = stack.web(), stack.worker("w1")
+        tab = Tab(web.host, session_for(user), conversation.pk)
+        tab.send(action="send", message="weather the storm", contemplate="on", client_id="c1")
+        tab.until(lambda _text: len(tab.streams_with("agent", "tok5 ")) == 2)
+
+        restart(redis_server)
+
+        answer = Message.objects.get(conversation=conversation, author="assistant")
+        wait_until(lambda: Message.objects.get(pk=answer.pk).status != Message.Status.STREAMING, timeout=60,
+                   message="the merged answer to end")
+        answer.refresh_from_db()
+        assert answer.status == Message.Status.DONE
+        assert answer.content.rstrip().endswith("tok119"), "a whole draft, chosen by the merge"
+        runs = answer.contemplation.runs.filter(kind="agent")
+        assert [run.status for run in runs] == ["done", "done"]
+        assert all(run.text.rstrip().endswith("tok119") for run in runs), "no draft lost its text"
+        fresh = Tab(web.host, session_for(user), conversation.pk)
+        fresh.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text))
+        assert stack.server_errors(tracebacks=False) == []
+    finally:
+        stack.stop()
