@@ -153,3 +153,10 @@ def user(django_user_model):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user(username="mallory", password="correct horse 43")
+
+
+@pytest.fixture
+def conversation(user):
+    from museapp.chat.models import Conversation
+
+    return Conversation.objects.create(user=user)

@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from museapp.asgi import application
+from museapp.chat.models import Message
 
 ORIGIN = b"http://127.0.0.1:8000"
 
@@ -77,3 +78,13 @@ class Frames:
 
     async def contains(self, needle: str, timeout: float = 10.0) -> str:
         return await self.until(lambda text: needle in text, timeout)
+
+
+@sync_to_async
+def messages_of(conversation) -> list[Message]:
+    return list(Message.objects.filter(conversation=conversation).order_by("id"))
+
+
+@sync_to_async
+def answer_of(conversation) -> Message | None:
+    return Message.objects.filter(conversation=conversation, author="assistant").last()

@@ -1,7 +1,11 @@
 """Stop requests travel from the web process to whichever worker runs the
 stream (an answer or an agent's draft): a Redis key (for a stop that arrives before the stream starts) and a
 pub/sub message (to stop a running stream at once). Each worker process has
-one listener, on its event loop, that wakes the right stream."""
+one listener, on its event loop, that wakes the right stream, and one poller
+that reads the stop keys of all its streams in one round trip twice a second:
+pub/sub keeps nothing for a subscriber that was disconnected, and redis-py
+resubscribes without telling us, so a stop sent meanwhile lives on only in
+its key."""
 
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ log = logging.getLogger(__name__)
 
 STOP_TTL_SECONDS = 3600
 
-_waiting: dict[int, asyncio.Event] = {}
+_waiting: dict[str, asyncio.Event] = {}
 _listener: asyncio.Task | None = None
+_poller: asyncio.Task | None = None
 
 
 async def request_stop(*streams: str) -> None:
@@ -39,13 +44,15 @@ async def is_requested(stream: str) -> bool:
 
 
 async def listen() -> None:
-    """Start this process's listener (idempotent); returns once subscribed."""
-    global _listener
-    if _listener is not None and not _listener.done():
-        return
-    pubsub = _client().pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(events.stop_channel())
-    _listener = asyncio.create_task(_listen(pubsub), name="muse-stop-listener")
+    """Start this process's listener and poller (idempotent); returns once
+    subscribed."""
+    global _listener, _poller
+    if _listener is None or _listener.done():
+        pubsub = _client().pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(events.stop_channel())
+        _listener = asyncio.create_task(_listen(pubsub), name="muse-stop-listener")
+    if _poller is None or _poller.done():
+        _poller = asyncio.create_task(_poll(), name="muse-stop-poller")
 
 
 async def _listen(pubsub) -> None:
@@ -87,24 +94,24 @@ def forget(stream: str) -> None:
 POLL_SECONDS = 0.5
 
 
-async def wait(stream: str, event: asyncio.Event) -> None:
-    """Return once this stream is asked to stop. The pub/sub message usually
-    wakes it at once; polling the key is the safety net for a message Redis
-    pub/sub dropped (it keeps nothing for a subscriber that missed it)."""
+async def _poll() -> None:
     while True:
-        try:
-            await asyncio.wait_for(event.wait(), timeout=POLL_SECONDS)
-            return
-        except asyncio.TimeoutError:
-            pass
-        try:
-            requested = await is_requested(stream)
-        except Exception:  # noqa: BLE001 - a Redis hiccup is not a stop request
-            log.warning("could not check the stop key of %s", stream, exc_info=True)
+        await asyncio.sleep(POLL_SECONDS)
+        streams = [stream for stream, event in _waiting.items() if not event.is_set()]
+        if not streams:
             continue
-        if requested:
-            log.info("stop for %s arrived by polling, not by pub/sub", stream)
-            return
+        try:
+            values = await _client().mget([events.stop_key(stream) for stream in streams])
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a Redis hiccup is not a stop request
+            log.warning("could not read the stop keys of %d stream(s)", len(streams), exc_info=True)
+            continue
+        for stream, value in zip(streams, values):
+            event = _waiting.get(stream)
+            if value and event is not None and not event.is_set():
+                log.info("stop for %s arrived by polling, not by pub/sub", stream)
+                event.set()
 
 
 def _client():

@@ -143,17 +143,11 @@ async def run_stream(
 
     _active_streams += 1
     consumer = asyncio.ensure_future(consume())
-    stopper = asyncio.ensure_future(stopping.wait(stream, stop))
+    stopper = asyncio.ensure_future(stop.wait())
     status, error = DONE, ""
     try:
-        while True:
-            timeout = None if deadline is None else max(deadline - time.time(), 0.0)
-            await asyncio.wait({consumer, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if consumer.done() or not stopper.done() or stopper.exception() is None:
-                break
-            # The stop watch itself failed (not a stop request): watch again.
-            log.warning("stop watch for %s failed: %r", stream, stopper.exception())
-            stopper = asyncio.ensure_future(stopping.wait(stream, stop))
+        timeout = None if deadline is None else max(deadline - time.time(), 0.0)
+        await asyncio.wait({consumer, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if consumer.done():
             exc = consumer.exception()
             if isinstance(exc, ModelError):

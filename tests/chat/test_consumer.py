@@ -10,30 +10,17 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from museapp.asgi import application
+from museapp.chat import events
 from museapp.chat.models import Conversation, Message
+from museapp.ops import redis_client
 from tests.fakellm import Reply
-from tests.sockets import ORIGIN, Frames, close_code, knock, open_chat, send
+from tests.sockets import ORIGIN, Frames, answer_of, close_code, knock, messages_of, open_chat, send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio,
     pytest.mark.usefixtures("celery_worker_process"),
 ]
-
-
-@pytest.fixture
-def conversation(user):
-    return Conversation.objects.create(user=user)
-
-
-@sync_to_async
-def messages_of(conversation):
-    return list(Message.objects.filter(conversation=conversation).order_by("id"))
-
-
-@sync_to_async
-def answer_of(conversation):
-    return Message.objects.filter(conversation=conversation, author="assistant").last()
 
 
 async def wait_for_status(conversation, status, timeout=10.0):
@@ -141,6 +128,24 @@ async def test_stopping_twenty_answers_at_once_stops_every_one_within_a_second(u
         assert answer.status == "stopped" and "tok1999" not in answer.content
     for socket in sockets:
         await socket.disconnect()
+
+
+async def test_a_stop_whose_pubsub_message_was_lost_still_stops_the_answer_by_its_key(user, conversation, llm):
+    """Pub/sub keeps nothing for a worker that was reconnecting: only the key
+    is left, as if the message had been lost on the way."""
+    llm.script("lost stop", Reply(tokens=500, token_delay=0.02))
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="lost stop")
+    await frames.contains("tok3")
+    answer = await answer_of(conversation)
+
+    stopped_at = time.monotonic()
+    await redis_client.client("stop").set(events.stop_key(events.message_stream(answer.pk)), "1")
+
+    await frames.until(lambda t: 'data-status="stopped"' in t, timeout=5)
+    assert time.monotonic() - stopped_at < 1.5
+    await socket.disconnect()
 
 
 async def test_stop_works_before_the_first_token_arrives(user, conversation, llm):

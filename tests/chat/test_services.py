@@ -11,11 +11,6 @@ from museapp.chat.services import InvalidMessage, ReplyOutcome
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def conversation(user):
-    return Conversation.objects.create(user=user)
-
-
 def add(conversation, author, content="", status=Message.Status.DONE, **fields) -> Message:
     return Message.objects.create(
         conversation=conversation, author=author, content=content, status=status, **fields

@@ -14,7 +14,7 @@ from museapp.chat import limits
 from museapp.ops import ratelimit
 from museapp.ops.ratelimit import Rate, parse_rate
 from tests.fakellm import Reply
-from tests.sockets import Frames, open_chat, send
+from tests.sockets import Frames, messages_of, open_chat, send
 
 
 
@@ -24,16 +24,6 @@ def socket_test(test):
                  pytest.mark.usefixtures("celery_worker_process")):
         test = mark(test)
     return test
-
-
-@pytest.fixture
-def conversation(user):
-    return Conversation.objects.create(user=user)
-
-
-@sync_to_async
-def messages_of(conversation):
-    return list(Message.objects.filter(conversation=conversation).order_by("id"))
 
 
 @sync_to_async
