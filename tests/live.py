@@ -38,6 +38,10 @@ class Process:
         return self.log.read_text(errors="replace")
 
 
+# Short leases, so fault tests need not wait long for a dead worker to be noticed.
+FAST_REAPING = {"MUSE_LEASE_SECONDS": "2", "MUSE_QUEUE_GRACE": "1"}
+
+
 class Stack:
     def __init__(self, directory: Path, **env: str):
         run = uuid.uuid4().hex[:8]

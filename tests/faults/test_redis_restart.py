@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from museapp.chat.models import Conversation, Message
+from museapp.chat.models import Message
 from museapp.ops.embedded_redis import EmbeddedRedis
 from tests.conftest import wait_until
 from tests.fakellm import Reply
-from tests.live import Stack, Tab, session_for
+from tests.live import FAST_REAPING, Stack, Tab, session_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -35,68 +35,68 @@ def restart(server: EmbeddedRedis, down_for: float = 1.0) -> None:
     server.start()
 
 
-def test_a_redis_restart_mid_answer_loses_nothing_and_needs_no_restart_of_muse(tmp_path, llm, user, redis_server):
-    stack = Stack(tmp_path, REDIS_URL=f"unix://{redis_server.socket_path}",
-                  MUSE_LEASE_SECONDS="2", MUSE_QUEUE_GRACE="1")
-    try:
-        llm.script("through the storm", Reply(tokens=200, token_delay=0.04))
-        conversation = Conversation.objects.create(user=user)
-        web, _worker = stack.web(), stack.worker("w1")
-        tab = Tab(web.host, session_for(user), conversation.pk)
-        tab.send(action="send", message="through the storm", client_id="c1")
-        tab.contains("tok10 ")
-
-        restart(redis_server)
-
-        answer = Message.objects.get(conversation=conversation, author="assistant")
-        wait_until(lambda: Message.objects.get(pk=answer.pk).status != Message.Status.STREAMING, timeout=40,
-                   message="the answer to end")
-        answer.refresh_from_db()
-        assert answer.status == Message.Status.DONE
-        assert answer.content.startswith("tok0 ") and answer.content.rstrip().endswith("tok199")
-
-        # The page open through the restart, or one that reconnects, shows the whole answer.
-        fresh = Tab(web.host, session_for(user), conversation.pk)
-        fresh.contains("tok199")
-        tab.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text), timeout=20)
-        logged_in_the_outage = len(stack.server_errors())
-
-        # And Muse goes on serving.
-        llm.script("after the storm", Reply(text="Calm again."))
-        fresh.send(action="send", message="after the storm", client_id="c2")
-        fresh.contains("Calm again.")
-        fresh.until(lambda text: text.count('data-status="done"') >= 2)
-        assert stack.server_errors()[logged_in_the_outage:] == [], "nothing fails once Redis is back"
-        assert stack.server_errors(tracebacks=False) == [], "no request failed, even during the outage"
-    finally:
-        stack.stop()
+@pytest.fixture
+def stack(tmp_path, llm, redis_server):
+    stack = Stack(tmp_path, REDIS_URL=f"unix://{redis_server.socket_path}", **FAST_REAPING,
+                  MUSE_AGENTS="2", MUSE_MERGE_STRATEGY="select")
+    yield stack
+    stack.stop()
 
 
-def test_a_redis_restart_mid_contemplation_still_ends_in_a_merged_answer(tmp_path, llm, user, redis_server):
-    stack = Stack(tmp_path, REDIS_URL=f"unix://{redis_server.socket_path}", MUSE_AGENTS="2",
-                  MUSE_MERGE_STRATEGY="select", MUSE_LEASE_SECONDS="2", MUSE_QUEUE_GRACE="1")
-    try:
-        llm.script("weather the storm", Reply(tokens=120, token_delay=0.04))
-        llm.script("weather the storm", Reply(text="Pick Draft A. Both agree."), system="judge")
-        conversation = Conversation.objects.create(user=user)
-        web, _worker = stack.web(), stack.worker("w1")
-        tab = Tab(web.host, session_for(user), conversation.pk)
-        tab.send(action="send", message="weather the storm", contemplate="on", client_id="c1")
-        tab.until(lambda _text: len(tab.streams_with("agent", "tok5 ")) == 2)
+def the_answer_once_it_ends(conversation, timeout: float) -> Message:
+    answer = Message.objects.get(conversation=conversation, author="assistant")
+    wait_until(lambda: Message.objects.get(pk=answer.pk).status != Message.Status.STREAMING, timeout=timeout,
+               message="the answer to end")
+    answer.refresh_from_db()
+    return answer
 
-        restart(redis_server)
 
-        answer = Message.objects.get(conversation=conversation, author="assistant")
-        wait_until(lambda: Message.objects.get(pk=answer.pk).status != Message.Status.STREAMING, timeout=60,
-                   message="the merged answer to end")
-        answer.refresh_from_db()
-        assert answer.status == Message.Status.DONE
-        assert answer.content.rstrip().endswith("tok119"), "a whole draft, chosen by the merge"
-        runs = answer.contemplation.runs.filter(kind="agent")
-        assert [run.status for run in runs] == ["done", "done"]
-        assert all(run.text.rstrip().endswith("tok119") for run in runs), "no draft lost its text"
-        fresh = Tab(web.host, session_for(user), conversation.pk)
-        fresh.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text))
-        assert stack.server_errors(tracebacks=False) == []
-    finally:
-        stack.stop()
+def test_a_redis_restart_mid_answer_loses_nothing_and_needs_no_restart_of_muse(
+        stack, llm, user, conversation, redis_server):
+    llm.script("through the storm", Reply(tokens=200, token_delay=0.04))
+    web, _worker = stack.web(), stack.worker("w1")
+    tab = Tab(web.host, session_for(user), conversation.pk)
+    tab.send(action="send", message="through the storm", client_id="c1")
+    tab.contains("tok10 ")
+
+    restart(redis_server)
+
+    answer = the_answer_once_it_ends(conversation, timeout=40)
+    assert answer.status == Message.Status.DONE
+    assert answer.content.startswith("tok0 ") and answer.content.rstrip().endswith("tok199")
+
+    # The page open through the restart, or one that reconnects, shows the whole answer.
+    fresh = Tab(web.host, session_for(user), conversation.pk)
+    fresh.contains("tok199")
+    tab.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text), timeout=20)
+    logged_in_the_outage = len(stack.server_errors())
+
+    # And Muse goes on serving.
+    llm.script("after the storm", Reply(text="Calm again."))
+    fresh.send(action="send", message="after the storm", client_id="c2")
+    fresh.contains("Calm again.")
+    fresh.until(lambda text: text.count('data-status="done"') >= 2)
+    assert stack.server_errors()[logged_in_the_outage:] == [], "nothing fails once Redis is back"
+    assert stack.server_errors(tracebacks=False) == [], "no request failed, even during the outage"
+
+
+def test_a_redis_restart_mid_contemplation_still_ends_in_a_merged_answer(
+        stack, llm, user, conversation, redis_server):
+    llm.script("weather the storm", Reply(tokens=120, token_delay=0.04))
+    llm.script("weather the storm", Reply(text="Pick Draft A. Both agree."), system="judge")
+    web, _worker = stack.web(), stack.worker("w1")
+    tab = Tab(web.host, session_for(user), conversation.pk)
+    tab.send(action="send", message="weather the storm", contemplate="on", client_id="c1")
+    tab.until(lambda _text: len(tab.streams_with("agent", "tok5 ")) == 2)
+
+    restart(redis_server)
+
+    answer = the_answer_once_it_ends(conversation, timeout=60)
+    assert answer.status == Message.Status.DONE
+    assert answer.content.rstrip().endswith("tok119"), "a whole draft, chosen by the merge"
+    runs = answer.contemplation.runs.filter(kind="agent")
+    assert [run.status for run in runs] == ["done", "done"]
+    assert all(run.text.rstrip().endswith("tok119") for run in runs), "no draft lost its text"
+    fresh = Tab(web.host, session_for(user), conversation.pk)
+    fresh.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text))
+    assert stack.server_errors(tracebacks=False) == []

@@ -9,13 +9,9 @@ import pytest
 from museapp.agents.models import AgentRun
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
-from tests.live import Stack, Tab, session_for
+from tests.live import FAST_REAPING, Stack, Tab, session_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
-
-# Short leases so the tests need not wait long for a dead worker to be noticed.
-FAST_REAPING = {"MUSE_LEASE_SECONDS": "2", "MUSE_QUEUE_GRACE": "1"}
-
 
 @pytest.fixture
 def stack(tmp_path, llm):
