@@ -157,7 +157,8 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
     from channels.layers import get_channel_layer
     from django.conf import settings
 
-    from museapp.chat import events
+    from museapp.streams import events
+    from museapp.streams.names import Stream
     from museapp.llm.adapter import StreamStats, stream_completion
     from museapp.llm.config import model_call
 
@@ -197,11 +198,11 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
 
     # Per frame: the app's own publish step (whatever it does besides the
     # channel-layer send), then the channel-layer send alone.
-    from museapp.chat.streaming import FramePublisher
+    from museapp.streams.publisher import FramePublisher
 
-    group = f"bench-breakdown-{uuid.uuid4().hex[:8]}"
-    stream = events.message_stream(2**62)
-    publisher = FramePublisher(group, stream)
+    stream = Stream.answer(2**62)
+    publisher = FramePublisher(2**62, stream)  # a conversation nobody watches
+    group = publisher.group
     layer = get_channel_layer()
     event = events.tokens(stream, "tok1 tok2 ", 1, 2, 10.0)
     sends = 2000
@@ -220,7 +221,7 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
         result[f"{label} (per frame)"] = (time.process_time() - start) * 1000 / sends
     await layer.flush()
     try:  # the publisher may keep a snapshot of the answer in Redis
-        from museapp.chat import livetext
+        from museapp.streams import livetext
 
         await livetext.clear(publisher.stream)
     except (ImportError, AttributeError):
@@ -235,7 +236,8 @@ def web_breakdown(person: Person, repeats: int = 30) -> dict[str, tuple[float, f
     from django.db import close_old_connections, connection
 
     from museapp.celery import ping
-    from museapp.chat import frames, services
+    from museapp.turns import services
+    from museapp.web import frames
     from museapp.chat.models import Conversation, Message
 
     def timed(step) -> tuple[float, float]:
@@ -256,7 +258,7 @@ def web_breakdown(person: Person, repeats: int = 30) -> dict[str, tuple[float, f
         close_old_connections()
         turns.append(services.turn_start(conversation=conversation, text="How are you?"))
         # Let the next turn start (a conversation takes one answer at a time).
-        Message.objects.filter(pk=turns[-1].assistant_message.pk).update(status=Message.Status.DONE)
+        Message.objects.filter(pk=turns[-1].answer.pk).update(status=Message.Status.DONE)
         close_old_connections()
 
     result = {
@@ -265,7 +267,7 @@ def web_breakdown(person: Person, repeats: int = 30) -> dict[str, tuple[float, f
     }
     turn = turns[-1]
     result["turn frame render"] = timed(
-        lambda: frames.turn_for_sender([turn.user_message, turn.assistant_message], "abc", None)
+        lambda: frames.turn_for_sender([turn.user_message, turn.answer], "abc", None)
     )
     result["Celery .delay() (muse.ping)"] = timed(lambda: ping.delay())
 

@@ -11,7 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from museapp.chat.routing import websocket_urlpatterns  # noqa: E402
+from museapp.web.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -22,6 +22,6 @@ application = ProtocolTypeRouter(
     }
 )
 
-from museapp.ops.warmup import warm_in_background  # noqa: E402
+from museapp.web.warmup import warm_in_background  # noqa: E402
 
 warm_in_background()

@@ -24,8 +24,8 @@ def ping() -> str:
 
 @worker_ready.connect
 def start_worker(**_kwargs) -> None:
-    from museapp.ops import reaper
-    from museapp.ops.loop import warm_up
+    # lazy: this module is imported before Django's apps are ready
+    from museapp.streams import reaper, warmup
 
-    warm_up()
+    warmup.warm_up()
     reaper.start()

@@ -175,7 +175,7 @@ CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 CELERY_REDIS_MAX_CONNECTIONS = envint("CELERY_REDIS_MAX_CONNECTIONS", 1000)
 CELERY_BROKER_POOL_LIMIT = envint("CELERY_BROKER_POOL_LIMIT", 100)
 # Tasks are acknowledged when they start. A run whose worker dies is closed by
-# the reaper (museapp/ops/reaper.py) within seconds; Celery's own redelivery of
+# the reaper (museapp/streams/reaper.py) within seconds; Celery's own redelivery of
 # late-acknowledged tasks would come only after the visibility timeout, and
 # kombu's Redis transport crashed the worker acknowledging late after a Redis
 # restart ("'NoneType' object has no attribute 'hostname'").

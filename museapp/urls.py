@@ -10,5 +10,5 @@ urlpatterns = [
     path("accounts/", include("museapp.accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("museapp.feedback.urls")),
-    path("", include("museapp.chat.urls")),
+    path("", include("museapp.web.urls")),
 ]

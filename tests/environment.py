@@ -16,7 +16,7 @@ os.environ["MUSE_MODELS"] = (
     "openai/fake-model=Fake model,openai/fake-model-2=Fake model two,"
     "muse-local/smollm2-135m=SmolLM2 (offline demo)"
 )
-os.environ["MUSE_API_KEY"] = "test-key"
+os.environ["MUSE_API_KEY"] = "sk-muse-test-9f3c1e7a2b"  # distinctive: tests/security/test_secrets.py hunts for it
 os.environ["MUSE_LLM_RETRIES"] = "0"
 os.environ["MUSE_LLM_TIMEOUT"] = "20"
 os.environ.setdefault("MUSE_FAKE_LLM_PORT", str(free_port()))

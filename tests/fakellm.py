@@ -58,6 +58,7 @@ class FakeLLM:
         self.default = default or Reply()
         self.rules: list[Rule] = []
         self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []  # each request's HTTP headers, aligned with ``requests``
         self.in_flight = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -81,16 +82,23 @@ class FakeLLM:
         with self._lock:
             self.rules.clear()
             self.requests.clear()
+            self.headers.clear()
 
     def requests_matching(self, text: str) -> list[dict]:
         with self._lock:
             return [r for r in self.requests if text in _last_user(r)]
 
-    def _pick(self, body: dict) -> Reply:
+    def headers_matching(self, text: str) -> list[dict[str, str]]:
+        """The HTTP headers of the requests ``requests_matching`` returns."""
+        with self._lock:
+            return [h for r, h in zip(self.requests, self.headers, strict=True) if text in _last_user(r)]
+
+    def _pick(self, body: dict, headers: dict[str, str] | None = None) -> Reply:
         last = _last_user(body)
         system = _system(body)
         with self._lock:
             self.requests.append(body)
+            self.headers.append(dict(headers or {}))
             for rule in self.rules:
                 if rule.system is not None and rule.system not in system:
                     continue
@@ -107,7 +115,7 @@ class FakeLLM:
             body = await request.json()
         except ValueError:
             return web.json_response({"error": {"message": "bad json"}}, status=400)
-        reply = self._pick(body)
+        reply = self._pick(body, dict(request.headers))
         if reply.first_token_delay:
             await asyncio.sleep(reply.first_token_delay)
         if reply.status != 200:

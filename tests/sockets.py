@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -78,6 +80,15 @@ class Frames:
 
     async def contains(self, needle: str, timeout: float = 10.0) -> str:
         return await self.until(lambda text: needle in text, timeout)
+
+
+def answer_ended(answer_id: int, status: str = "done") -> Callable[[str], bool]:
+    """For ``Frames.until`` (and ``tests.live.Tab.until``): this answer's own
+    article has arrived with ``status``. Wait on that, never on a count of
+    status markup: an answer is rendered several times (its turn, each change,
+    a reconnect's snapshot), so a count can be met by an earlier one alone."""
+    article = re.compile(rf'<article id="msg-{int(answer_id)}"[^>]*\sdata-status="{re.escape(status)}"')
+    return lambda text: article.search(text) is not None
 
 
 @sync_to_async

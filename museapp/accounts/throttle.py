@@ -10,8 +10,8 @@ import hashlib
 from django.conf import settings
 from django.http import HttpRequest
 
-from museapp.chat.events import redis_key
 from museapp.ops import ratelimit
+from museapp.ops.redis_client import redis_key
 
 
 def _username_counter(username: str) -> ratelimit.Counter | None:

@@ -30,7 +30,9 @@ def short_answer(text: str) -> str | None:
     found = FINAL_ANSWER.findall(text or "")
     if not found:
         return None
-    answer = found[-1].strip().strip("*_`$ ").rstrip(".!").strip()
+    answer, previous = found[-1].strip(), None
+    while answer != previous:  # markup and punctuation in any order: "**24**."
+        previous, answer = answer, answer.strip("*_`$ ").rstrip(".!").strip()
     if not answer or len(answer) > 80:
         return None
     lowered = answer.lower()
@@ -123,7 +125,7 @@ def letters_in(text: str, lettered: dict[str, Draft]) -> list[str]:
 def parse_relied_on(header: str, lettered: dict[str, Draft]) -> list[str]:
     if not re.match(r"^\W*relied on\W*", header or "", re.IGNORECASE):
         return []
-    return letters_in(header.split(":", 1)[-1], lettered)
+    return letters_in(header.split(":", 1)[-1].upper(), lettered)
 
 
 @dataclass

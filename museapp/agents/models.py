@@ -1,6 +1,9 @@
 from django.db import models
 
 from museapp.chat.models import Message
+from museapp.streams.names import Stream
+from museapp.streams.records import RunRecord, RunRecordQuerySet
+from museapp.streams.run import StreamStatus
 
 
 class Contemplation(models.Model):
@@ -58,7 +61,7 @@ class Contemplation(models.Model):
         return (self.draft_letters or {}).get(str(run.index), "")
 
 
-class AgentRun(models.Model):
+class AgentRun(RunRecord):
     """One model call of a contemplation: an agent's draft, or the merge."""
 
     class Kind(models.TextChoices):
@@ -80,14 +83,18 @@ class AgentRun(models.Model):
     temperature = models.FloatField(null=True, blank=True)
     text = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.THINKING)
-    error = models.TextField(blank=True)
-    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
-    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
-    ttft_ms = models.FloatField(null=True, blank=True)
-    total_ms = models.FloatField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RunRecordQuerySet.as_manager()
+
+    RUNNING = Status.THINKING
+    TEXT_FIELD = "text"
+    STATUS_FOR = {
+        StreamStatus.DONE: Status.DONE,
+        StreamStatus.ERROR: Status.FAILED,
+        StreamStatus.STOPPED: Status.STOPPED,
+        StreamStatus.CUT_OFF: Status.CUT_OFF,
+    }
 
     class Meta:
         ordering = ["kind", "index"]
@@ -104,4 +111,8 @@ class AgentRun(models.Model):
     @property
     def is_thinking(self) -> bool:
         return self.status == self.Status.THINKING
+
+    @property
+    def stream(self) -> Stream:
+        return Stream.agent(self.pk)
 

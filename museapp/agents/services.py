@@ -1,8 +1,8 @@
 """Contemplation: fan a question out to diverse agents, then merge honestly.
 
-The plain functions here own the database; the async ones (``*_run``) own the
-model calls and frames and touch no database, so they run on the worker's
-event loop. museapp/agents/tasks.py strings them together.
+The plain functions here own the database; the async ones (``merge_run``)
+own the model calls and frames and touch no database, so they run on the
+worker's event loop. museapp/agents/tasks.py strings them together.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -19,11 +18,14 @@ from django.utils import timezone
 
 from museapp.agents import merge, roles
 from museapp.agents.models import AgentRun, Contemplation
-from museapp.chat import events, streaming
-from museapp.chat.models import Conversation, Message
-from museapp.chat.services import INTERRUPTED_REASON
+from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import model_call
+from museapp.streams import stopping
+from museapp.streams.names import Stream
+from museapp.streams.publisher import publish_text
+from museapp.streams.records import usage_fields
+from museapp.streams.run import StreamResult, StreamStatus, run_stream
 
 log = logging.getLogger(__name__)
 
@@ -83,52 +85,23 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
 # --- agents -----------------------------------------------------------------
 
 
-async def agent_run(*, run_id: int, conversation_id: int, call: ModelCall,
-                    deadline: float) -> streaming.StreamResult:
-    return await streaming.run_stream(
-        stream=events.agent_stream(run_id), conversation_id=conversation_id, call=call, deadline=deadline
-    )
-
-
-AGENT_STATUS = {
-    streaming.DONE: AgentRun.Status.DONE,
-    streaming.ERROR: AgentRun.Status.FAILED,
-    streaming.STOPPED: AgentRun.Status.STOPPED,
-    streaming.CUT_OFF: AgentRun.Status.CUT_OFF,
-}
-
-
-def agent_finish(*, run_id: int, result: streaming.StreamResult) -> None:
-    stats = result.stats
-    AgentRun.objects.filter(pk=run_id, status=AgentRun.Status.THINKING).update(
-        text=result.text,
-        status=AGENT_STATUS[result.status],
-        error=result.error,
-        prompt_tokens=stats.prompt_tokens,
-        completion_tokens=stats.completion_tokens,
-        cost=_decimal(stats.cost),
-        ttft_ms=stats.ttft_ms,
-        total_ms=stats.total_ms,
-        finished_at=timezone.now(),
-    )
+def agent_finish(*, run_id: int, result: StreamResult) -> None:
+    AgentRun.objects.filter(pk=run_id).finish_stream(result)
 
 
 def agent_fail(*, run_id: int, reason: str) -> None:
-    AgentRun.objects.filter(pk=run_id, status=AgentRun.Status.THINKING).update(
-        status=AgentRun.Status.FAILED, error=reason, finished_at=timezone.now()
-    )
+    AgentRun.objects.filter(pk=run_id).interrupt(reason=reason)
 
 
 AGENT_INTERRUPTED = "Interrupted: the worker running this agent stopped."
 
 
 def agent_interrupted(*, run_id: int, text: str) -> AgentRun | None:
-    """An agent whose worker died (museapp/ops/reaper.py): failed, keeping
-    its partial draft; None if it had ended meanwhile."""
-    updated = AgentRun.objects.filter(pk=run_id, status=AgentRun.Status.THINKING).update(
-        status=AgentRun.Status.FAILED, text=text, error=AGENT_INTERRUPTED, finished_at=timezone.now()
-    )
-    return AgentRun.objects.select_related("contemplation__message").get(pk=run_id) if updated else None
+    """An agent whose worker died (museapp/agents/reaping.py): failed,
+    keeping its partial draft; None if it had ended meanwhile."""
+    if not AgentRun.objects.filter(pk=run_id).interrupt(reason=AGENT_INTERRUPTED, text=text):
+        return None
+    return AgentRun.objects.select_related("contemplation__message").get(pk=run_id)
 
 
 @transaction.atomic
@@ -136,10 +109,7 @@ def merge_interrupted(*, contemplation_id: int) -> Message | None:
     """A merge whose worker died: the answer ends as interrupted (Retry runs
     the whole contemplation again)."""
     contemplation = Contemplation.objects.select_for_update().select_related("message").get(pk=contemplation_id)
-    updated = Message.objects.filter(pk=contemplation.message_id, status=Message.Status.STREAMING).update(
-        status=Message.Status.ERROR, error=INTERRUPTED_REASON, finished_at=timezone.now()
-    )
-    if not updated:
+    if not Message.objects.filter(pk=contemplation.message_id).interrupt(reason=INTERRUPTED_REASON):
         return None
     Contemplation.objects.filter(pk=contemplation_id).update(
         status=Contemplation.Status.FAILED, finished_at=timezone.now()
@@ -152,7 +122,7 @@ class Settlement:
     """What to do after an agent ended: stop agents a vote no longer needs,
     and whether this caller won the right to start the merge."""
 
-    stop_streams: list[str] = field(default_factory=list)
+    stop_streams: list[Stream] = field(default_factory=list)
     merge: bool = False
     message_id: int | None = None
 
@@ -169,7 +139,7 @@ def contemplation_settle(*, contemplation_id: int) -> Settlement:
         answers = {r.index: merge.short_answer(r.text) for r in runs if r.status == AgentRun.Status.DONE}
         leader = merge.locked_majority(answers, len(thinking))
         if leader is not None:
-            settlement.stop_streams = [events.agent_stream(r.pk) for r in thinking]
+            settlement.stop_streams = [r.stream for r in thinking]
             log.info("contemplation %s: the vote is settled on %r; stopping %d agent(s)",
                      contemplation_id, leader, len(thinking))
     if not thinking:
@@ -188,8 +158,13 @@ def merge_claim(*, contemplation_id: int) -> bool:
 # --- the merge ----------------------------------------------------------------
 
 
+JUDGE_TEMPERATURE = 0.2
+
+
 @dataclass
 class MergePlan:
+    """What the merge needs, read from the database before it streams."""
+
     contemplation_id: int
     message_id: int
     conversation_id: int
@@ -201,11 +176,15 @@ class MergePlan:
     started: float  # time.time() of the contemplation's start
     seed: int
 
+    @property
+    def stream(self) -> Stream:
+        return Stream.answer(self.message_id)
+
 
 @dataclass
 class MergeResult:
     text: str
-    status: str  # a Message.Status
+    status: StreamStatus
     error: str = ""
     strategy_used: str = ""
     relied_on: list[int] = field(default_factory=list)
@@ -213,7 +192,7 @@ class MergeResult:
     tally: dict = field(default_factory=dict)
     note: str = ""
     letters: dict[int, str] = field(default_factory=dict)
-    judge: streaming.StreamResult | None = None
+    judge: StreamResult | None = None
     first_token_at: float | None = None  # time.time()
 
 
@@ -244,13 +223,11 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
 
 
 async def merge_run(plan: MergePlan) -> MergeResult:
-    from museapp.chat import stopping
-
-    if await stopping.is_requested(events.message_stream(plan.message_id)):
-        return MergeResult("", Message.Status.STOPPED, note="Stopped before the merge.")
+    if await stopping.is_requested(plan.stream):
+        return MergeResult("", StreamStatus.STOPPED, note="Stopped before the merge.")
     if not plan.drafts:
         detail = f" ({plan.failures[0]})" if plan.failures else ""
-        return MergeResult("", Message.Status.ERROR, error=f"Every agent failed, so there is nothing to merge{detail}.")
+        return MergeResult("", StreamStatus.ERROR, error=f"Every agent failed, so there is nothing to merge{detail}.")
     if plan.strategy == Contemplation.Strategy.VOTE:
         result = await _vote(plan)
         if result is not None:
@@ -270,31 +247,31 @@ async def _vote(plan: MergePlan) -> MergeResult | None:
     counts = merge.tally(answers)
     relied = [d.index for d in plan.drafts if answers[d.index] == winner]
     note = "Vote: " + ", ".join(f"{n}× {answer}" for answer, n in counts.most_common())
-    await _show(plan, chosen.text)
-    return MergeResult(chosen.text, Message.Status.DONE, strategy_used="vote", relied_on=relied,
-                       agreement=counts[winner], tally=dict(counts), note=note, first_token_at=time.time())
+    return await _published(plan, MergeResult(
+        chosen.text, StreamStatus.DONE, strategy_used="vote", relied_on=relied, agreement=counts[winner],
+        tally=dict(counts), note=note))
 
 
 async def _select(plan: MergePlan, fallback_from: str = "") -> MergeResult:
     lettered = merge.letter_drafts(plan.drafts, plan.seed)
     letters = {d.index: letter for letter, d in lettered.items()}
     call = _judge_call(plan, merge.select_prompt(plan.question, lettered))
-    judge = await streaming.run_stream(stream=events.message_stream(plan.message_id) + "-judge",
-                                       conversation_id=plan.conversation_id, call=call, publish=False)
-    if judge.status == streaming.STOPPED:
-        return MergeResult("", Message.Status.STOPPED, judge=judge, letters=letters)
+    # Not shown (the chosen draft is), but under the answer's name, so Stop reaches it.
+    judge = await run_stream(stream=plan.stream, conversation_id=plan.conversation_id, call=call, publish=False)
+    if judge.status == StreamStatus.STOPPED:
+        return MergeResult("", StreamStatus.STOPPED, judge=judge, letters=letters)
     selection = merge.parse_selection(judge.text, lettered)
     prefix = "No draft had a short answer to vote on; " if fallback_from == "vote" else ""
     if selection is None:
         chosen = plan.drafts[0]
         why = judge.error or "its reply named no draft"
-        return await _shown(plan, chosen.text, MergeResult(
-            chosen.text, Message.Status.DONE, strategy_used="select", relied_on=[chosen.index],
+        return await _published(plan, MergeResult(
+            chosen.text, StreamStatus.DONE, strategy_used="select", relied_on=[chosen.index],
             note=f"{prefix}the judge could not choose ({why}), so this is the {chosen.role}'s draft as written.",
             letters=letters, judge=judge))
     chosen = lettered[selection.letter]
-    return await _shown(plan, chosen.text, MergeResult(
-        chosen.text, Message.Status.DONE, strategy_used="select",
+    return await _published(plan, MergeResult(
+        chosen.text, StreamStatus.DONE, strategy_used="select",
         relied_on=[lettered[letter].index for letter in selection.agree],
         agreement=len(selection.agree), letters=letters, judge=judge,
         note=f"{prefix}the judge chose Draft {selection.letter} ({chosen.role}): {selection.reason}".strip()))
@@ -305,69 +282,45 @@ async def _synthesize(plan: MergePlan) -> MergeResult:
     letters = {d.index: letter for letter, d in lettered.items()}
     call = _judge_call(plan, merge.synthesize_prompt(plan.question, lettered))
     started = time.time()
-    judge = await streaming.run_stream(stream=events.message_stream(plan.message_id),
-                                       conversation_id=plan.conversation_id, call=call, hold_first_line=True)
+    judge = await run_stream(stream=plan.stream, conversation_id=plan.conversation_id, call=call,
+                             hold_first_line=True)
     relied = [lettered[letter].index for letter in merge.parse_relied_on(judge.header, lettered)]
-    if judge.status == streaming.ERROR and not judge.text:
+    if judge.status == StreamStatus.ERROR and not judge.text:
         chosen = plan.drafts[0]
-        return await _shown(plan, chosen.text, MergeResult(
-            chosen.text, Message.Status.DONE, strategy_used="select", relied_on=[chosen.index], letters=letters,
+        return await _published(plan, MergeResult(
+            chosen.text, StreamStatus.DONE, strategy_used="select", relied_on=[chosen.index], letters=letters,
             judge=judge, note=f"The judge failed ({judge.error}), so this is the {chosen.role}'s draft as written."))
-    status = {streaming.DONE: Message.Status.DONE, streaming.STOPPED: Message.Status.STOPPED}.get(
-        judge.status, Message.Status.ERROR)
-    return MergeResult(judge.text, status, error=judge.error, strategy_used="synthesize", relied_on=relied,
+    return MergeResult(judge.text, judge.status, error=judge.error, strategy_used="synthesize", relied_on=relied,
                        agreement=len(relied) if relied else None, letters=letters, judge=judge,
                        first_token_at=started + judge.stats.ttft_ms / 1000 if judge.stats.ttft_ms else None,
                        note="" if relied else "The judge did not say which drafts it relied on.")
 
 
-async def _show(plan: MergePlan, text: str) -> None:
-    await streaming.publish_text(stream=events.message_stream(plan.message_id),
-                                 conversation_id=plan.conversation_id, text=text)
-
-
-async def _shown(plan: MergePlan, text: str, result: MergeResult) -> MergeResult:
-    await _show(plan, text)
+async def _published(plan: MergePlan, result: MergeResult) -> MergeResult:
+    """Show the answer's whole text at once (a vote's or a selected draft)."""
+    await publish_text(stream=plan.stream, conversation_id=plan.conversation_id, text=result.text)
     result.first_token_at = time.time()
     return result
 
 
 def _judge_call(plan: MergePlan, prompt: str) -> ModelCall:
-    return model_call(model=plan.model, temperature=0.2, messages=[
+    return model_call(model=plan.model, temperature=JUDGE_TEMPERATURE, messages=[
         {"role": "system", "content": merge.JUDGE_SYSTEM},
         {"role": "user", "content": prompt},
     ])
+
+
+CONTEMPLATION_STATUS = {StreamStatus.DONE: Contemplation.Status.DONE, StreamStatus.STOPPED: Contemplation.Status.STOPPED}
 
 
 @transaction.atomic
 def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
     """Save the merge's row, the contemplation's verdict and the answer (with
     the whole contemplation's tokens, cost and time)."""
-    judge = result.judge
-    AgentRun.objects.update_or_create(
-        contemplation_id=plan.contemplation_id, kind=AgentRun.Kind.MERGE, index=0,
-        defaults=dict(
-            role="Judge" if judge else "Vote", model=plan.model if judge else "",
-            temperature=0.2 if judge else None,
-            text=(judge.header + "\n" + judge.text).strip() if judge else result.note,
-            status=AgentRun.Status.DONE if result.status == Message.Status.DONE else (
-                AgentRun.Status.STOPPED if result.status == Message.Status.STOPPED else AgentRun.Status.FAILED),
-            error=result.error,
-            prompt_tokens=judge.stats.prompt_tokens if judge else 0,
-            completion_tokens=judge.stats.completion_tokens if judge else 0,
-            cost=_decimal(judge.stats.cost) if judge else Decimal(0),
-            ttft_ms=judge.stats.ttft_ms if judge else None,
-            total_ms=judge.stats.total_ms if judge else 0,
-            finished_at=timezone.now(),
-        ),
-    )
-    now = time.time()
-    wall_ms = (now - plan.started) * 1000
-    totals = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).aggregate(
-        prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), cost=Sum("cost"))
+    _save_merge_run(plan, result)
+    wall_ms = (time.time() - plan.started) * 1000
     Contemplation.objects.filter(pk=plan.contemplation_id).update(
-        status={Message.Status.DONE: Contemplation.Status.DONE,
-                Message.Status.STOPPED: Contemplation.Status.STOPPED}.get(result.status, Contemplation.Status.FAILED),
+        status=CONTEMPLATION_STATUS.get(result.status, Contemplation.Status.FAILED),
         strategy_used=result.strategy_used,
         agreement=result.agreement,
         relied_on=sorted(result.relied_on),
@@ -377,18 +330,24 @@ def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
         finished_at=timezone.now(),
         wall_ms=wall_ms,
     )
-    Message.objects.filter(pk=plan.message_id, status=Message.Status.STREAMING).update(
-        content=result.text,
-        status=result.status,
-        error=result.error,
-        prompt_tokens=totals["prompt"],
-        completion_tokens=totals["completion"],
-        cost=totals["cost"],
-        ttft_ms=(result.first_token_at - plan.started) * 1000 if result.first_token_at else None,
-        total_ms=wall_ms,
-        finished_at=timezone.now(),
+    totals = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).aggregate(
+        prompt_tokens=Sum("prompt_tokens"), completion_tokens=Sum("completion_tokens"), cost=Sum("cost"))
+    ttft_ms = (result.first_token_at - plan.started) * 1000 if result.first_token_at else None
+    Message.objects.filter(pk=plan.message_id).finish(
+        text=result.text, status=result.status, error=result.error,
+        usage={**totals, "ttft_ms": ttft_ms, "total_ms": wall_ms})
+
+
+def _save_merge_run(plan: MergePlan, result: MergeResult) -> None:
+    """The merge's own row: the judge's call, or the vote (no call)."""
+    judge = result.judge
+    AgentRun.objects.update_or_create(
+        contemplation_id=plan.contemplation_id, kind=AgentRun.Kind.MERGE, index=0,
+        defaults=dict(
+            role="Judge" if judge else "Vote", model=plan.model if judge else "",
+            temperature=JUDGE_TEMPERATURE if judge else None,
+            text=(judge.header + "\n" + judge.text).strip() if judge else result.note,
+            status=AgentRun.status_for(result.status), error=result.error,
+            finished_at=timezone.now(), **usage_fields(judge.stats if judge else None),
+        ),
     )
-
-
-def _decimal(cost: float | None) -> Decimal | None:
-    return None if cost is None else Decimal(str(round(cost, 8)))

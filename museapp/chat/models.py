@@ -2,6 +2,13 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from museapp.streams.names import Stream
+from museapp.streams.records import RunRecord, RunRecordQuerySet
+from museapp.streams.run import StreamStatus
+
+
+INTERRUPTED_REASON = "Interrupted: the worker writing this answer stopped before it finished."
+
 
 class Conversation(models.Model):
     user = models.ForeignKey(
@@ -26,7 +33,7 @@ class Conversation(models.Model):
         return self.title or "New chat"
 
 
-class MessageQuerySet(models.QuerySet):
+class MessageQuerySet(RunRecordQuerySet):
     def for_display(self) -> "MessageQuerySet":
         """Everything the message partial shows, loaded up front (templates
         render in async consumers too, where a lazy query would fail)."""
@@ -35,7 +42,9 @@ class MessageQuerySet(models.QuerySet):
         )
 
 
-class Message(models.Model):
+class Message(RunRecord):
+    """A person's message, or an answer (a run record while it streams)."""
+
     class Author(models.TextChoices):
         USER = "user"
         ASSISTANT = "assistant"
@@ -52,17 +61,19 @@ class Message(models.Model):
     author = models.CharField(max_length=16, choices=Author.choices)
     content = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
-    error = models.TextField(blank=True)
     model = models.CharField(max_length=200, blank=True)
-    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
-    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
-    ttft_ms = models.FloatField(null=True, blank=True)
-    total_ms = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
+
+    RUNNING = Status.STREAMING
+    TEXT_FIELD = "content"
+    STATUS_FOR = {
+        StreamStatus.DONE: Status.DONE,
+        StreamStatus.ERROR: Status.ERROR,
+        StreamStatus.STOPPED: Status.STOPPED,
+        StreamStatus.CUT_OFF: Status.ERROR,  # an answer past its deadline keeps its text, with the reason
+    }
 
     class Meta:
         ordering = ["id"]
@@ -84,10 +95,8 @@ class Message(models.Model):
         return self.status == self.Status.STREAMING
 
     @property
-    def total_tokens(self) -> int | None:
-        if self.prompt_tokens is None and self.completion_tokens is None:
-            return None
-        return (self.prompt_tokens or 0) + (self.completion_tokens or 0)
+    def stream(self) -> Stream:
+        return Stream.answer(self.pk)
 
     @property
     def contemplation_or_none(self):

@@ -1,18 +1,15 @@
-"""Conversations and turns: the business logic, free of sockets and workers."""
+"""Conversations and their messages: the business logic, free of sockets,
+workers and contemplation (museapp/turns starts and runs turns)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from museapp.chat.models import Conversation, Message
-from museapp.llm.adapter import ModelCall
-from museapp.llm.config import available_models, configured_model, model_call
+from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
+from museapp.llm.config import available_models, configured_model
+from museapp.streams.run import StreamResult
 
 TITLE_LENGTH = 60
 NO_MODEL_REASON = (
@@ -28,31 +25,6 @@ class InvalidMessage(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass
-class Turn:
-    """A user message, the assistant answer it started, and what to run: one
-    model call, or a contemplation's agents (neither when the answer failed
-    before any call, e.g. no model)."""
-
-    user_message: Message | None
-    assistant_message: Message
-    call: ModelCall | None
-    title_changed: bool = False
-    contemplation: object | None = None  # museapp.agents.services.ContemplationStart
-
-
-@dataclass
-class ReplyOutcome:
-    text: str
-    status: str
-    error: str = ""
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    cost: float | None = None
-    ttft_ms: float | None = None
-    total_ms: float | None = None
 
 
 # --- conversations ----------------------------------------------------------
@@ -97,7 +69,7 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
     return list(Message.objects.filter(conversation=conversation).for_display())
 
 
-# --- turns -----------------------------------------------------------------
+# --- messages --------------------------------------------------------------
 
 
 def message_clean_text(text: object) -> str:
@@ -130,80 +102,8 @@ def model_context(*, conversation: Conversation) -> list[dict[str, str]]:
     return context
 
 
-@transaction.atomic
-def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False,
-               strategy: str = "") -> Turn:
-    """Save the person's message and an answer placeholder in one transaction
-    (with the agents' rows when contemplating). The switch and the strategy
-    are remembered on the conversation.
-
-    The caller starts the model calls (``turn_enqueue``) once this commits.
-    """
-    text = message_clean_text(text)
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
-        raise InvalidMessage("Muse is still answering. Wait for it, or press Stop first.")
-    title_changed = False
-    if not conversation.title:
-        conversation.title = _title_from(text)
-        title_changed = True
-    conversation.contemplate = bool(contemplate)
-    if strategy:
-        conversation.merge_strategy = _clean_strategy(strategy)
-    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "updated_at"])
-
-    user_message = Message.objects.create(
-        conversation=conversation, author=Message.Author.USER, content=text
-    )
-    assistant = _assistant_placeholder(conversation)
-    return _turn(conversation, user_message, assistant, title_changed, contemplate=conversation.contemplate)
-
-
-def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,
-                                 strategy: str | None = None) -> Conversation:
-    """The Contemplating switch and the merge menu, remembered per conversation."""
-    if contemplate is not None:
-        conversation.contemplate = contemplate
-    if strategy is not None:
-        conversation.merge_strategy = _clean_strategy(strategy)
-    conversation.save(update_fields=["contemplate", "merge_strategy", "updated_at"])
-    return conversation
-
-
-def _clean_strategy(strategy: object) -> str:
-    from museapp.agents.services import STRATEGIES
-
-    if strategy not in STRATEGIES:
-        raise InvalidMessage("Unknown merge strategy: choose synthesize, vote or select.")
-    return strategy
-
-
-def _turn(conversation: Conversation, user_message: Message | None, assistant: Message,
-          title_changed: bool = False, *, contemplate: bool) -> Turn:
-    if not assistant.is_streaming:
-        return Turn(user_message, assistant, None, title_changed)
-    context = model_context(conversation=conversation)
-    if contemplate:
-        from museapp.agents.services import contemplation_start
-
-        start = contemplation_start(conversation=conversation, answer=assistant, context=context)
-        return Turn(user_message, assistant, None, title_changed, contemplation=start)
-    return Turn(user_message, assistant, model_call(model=assistant.model, messages=context), title_changed)
-
-
-@transaction.atomic
-def reply_retry(*, message: Message) -> Turn:
-    """Run a failed or stopped answer again, in place."""
-    if not message.is_assistant or message.status not in (
-        Message.Status.ERROR,
-        Message.Status.STOPPED,
-    ):
-        raise InvalidMessage("Only a failed or stopped answer can be retried.")
-    conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
-    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
-        raise InvalidMessage("Muse is still answering. Wait for it, or press Stop first.")
-    if conversation.messages.filter(pk__gt=message.pk).exists():
-        raise InvalidMessage("Only the latest answer can be retried.")
+def answer_reset(*, message: Message, conversation: Conversation) -> Message:
+    """A failed or stopped answer made ready to run again, in place."""
     model = configured_model(conversation.model)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.STREAMING if model else Message.Status.ERROR,
@@ -218,61 +118,47 @@ def reply_retry(*, message: Message) -> Turn:
         finished_at=None if model else timezone.now(),
     )
     message.refresh_from_db()
-    from museapp.agents.models import Contemplation
-
-    # A retry runs the answer the way it first ran; a contemplation starts afresh.
-    contemplated, _ = Contemplation.objects.filter(message=message).delete()
-    return _turn(conversation, None, message, contemplate=bool(contemplated))
+    return message
 
 
-def turn_enqueue(turn: Turn) -> None:
-    """Hand the model call to a worker (after the turn's rows are committed)."""
-    from museapp.chat.tasks import generate_reply
-
-    if turn.contemplation is not None:
-        from museapp.agents.tasks import start
-
-        start(turn.contemplation, conversation_id=turn.assistant_message.conversation_id)
-        return
-    if turn.call is None:
-        return
-    generate_reply.delay(
-        message_id=turn.assistant_message.pk,
-        conversation_id=turn.assistant_message.conversation_id,
-        call=turn.call.as_dict(),
-    )
+def answer_finish(*, message_id: int, result: StreamResult) -> bool:
+    """Save a finished quick answer (only while it is still streaming)."""
+    return bool(Message.objects.filter(pk=message_id).finish_stream(result))
 
 
-def reply_finish(*, message_id: int, outcome: ReplyOutcome) -> bool:
-    """Save a finished answer. Only a streaming answer is updated, so a late
-    duplicate delivery of the same task cannot overwrite a final one."""
-    updated = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
-        content=outcome.text,
-        status=outcome.status,
-        error=outcome.error,
-        prompt_tokens=outcome.prompt_tokens,
-        completion_tokens=outcome.completion_tokens,
-        cost=None if outcome.cost is None else Decimal(str(round(outcome.cost, 8))),
-        ttft_ms=outcome.ttft_ms,
-        total_ms=outcome.total_ms,
-        finished_at=timezone.now(),
-    )
-    return bool(updated)
-
-
-INTERRUPTED_REASON = "Interrupted: the worker writing this answer stopped before it finished."
-
-
-def reply_interrupted(*, message_id: int, text: str) -> Message | None:
-    """Close an answer whose worker died (museapp/ops/reaper.py), keeping
+def answer_interrupted(*, message_id: int, text: str) -> Message | None:
+    """Close an answer whose worker died (museapp/chat/reaping.py), keeping
     what was streamed; None if it had ended meanwhile."""
-    updated = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
-        content=text, status=Message.Status.ERROR, error=INTERRUPTED_REASON, finished_at=timezone.now()
-    )
-    return Message.objects.filter(pk=message_id).first() if updated else None
+    if not Message.objects.filter(pk=message_id).interrupt(reason=INTERRUPTED_REASON, text=text):
+        return None
+    return Message.objects.filter(pk=message_id).first()
 
 
-def _assistant_placeholder(conversation: Conversation) -> Message:
+def conversation_lock(*, conversation: Conversation) -> Conversation:
+    """Lock the conversation for a new turn (inside the caller's transaction);
+    refused while one of its answers is still streaming."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
+        raise InvalidMessage("Muse is still answering. Wait for it, or press Stop first.")
+    return conversation
+
+
+def conversation_name_from(*, conversation: Conversation, text: str) -> bool:
+    """Give an untitled conversation its first message's gist as a title
+    (the caller saves it, with the rest of the turn); True if it changed."""
+    if conversation.title:
+        return False
+    conversation.title = _title_from(text)
+    return True
+
+
+def message_add(*, conversation: Conversation, text: str) -> Message:
+    return Message.objects.create(conversation=conversation, author=Message.Author.USER, content=text)
+
+
+def answer_placeholder(*, conversation: Conversation) -> Message:
+    """The answer a new turn starts: streaming, or failed at once when no
+    model is configured."""
     model = configured_model(conversation.model)
     if not model:
         return Message.objects.create(

@@ -1,26 +1,23 @@
-"""Celery tasks for chat: thin wrappers that run a service on the worker's
-event loop and save the result."""
+"""The quick answer's Celery task: thin, over museapp/streams and the chat
+services."""
 
 from celery import shared_task
 
-from museapp.chat import events, leases, services, streaming
+from museapp.chat import services
 from museapp.llm.adapter import ModelCall
 from museapp.ops import loop
+from museapp.streams.leased import run_leased
+from museapp.streams.names import Stream
+from museapp.streams.run import run_stream
 
 
-@shared_task(name="muse.generate_reply")
-def generate_reply(*, message_id: int, conversation_id: int, call: dict) -> str:
-    stream = events.message_stream(message_id)
-    if not loop.run(leases.claim(stream)):
-        return "skipped"  # a redelivery of a run that ended, or that another worker holds
-    try:
-        outcome = loop.run(
-            streaming.stream_reply(
-                message_id=message_id, conversation_id=conversation_id, call=ModelCall(**call)
-            )
-        )
-        services.reply_finish(message_id=message_id, outcome=outcome)
-    finally:
-        loop.run(leases.release(stream))
-    loop.run(streaming.announce_changed(conversation_id=conversation_id, message_id=message_id))
-    return outcome.status
+@shared_task(name="muse.run_answer")
+def run_answer(*, message_id: int, conversation_id: int, call: dict) -> str:
+    stream = Stream.answer(message_id)
+
+    def work() -> str:
+        result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=ModelCall(**call)))
+        services.answer_finish(message_id=message_id, result=result)
+        return result.status
+
+    return run_leased(stream, conversation_id=conversation_id, work=work)

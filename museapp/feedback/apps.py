@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class FeedbackConfig(AppConfig):
@@ -7,8 +8,6 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback: ratings and best-draft picks"
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-
-        from museapp.feedback.insights import register_sqlite_functions
+        from museapp.feedback.insights import register_sqlite_functions  # app registry: it imports models
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="muse_percentile")

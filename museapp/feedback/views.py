@@ -1,10 +1,13 @@
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from museapp.chat.access import get_message_for_user
 from museapp.chat.models import Message
 from museapp.feedback import services
+from museapp.feedback.export import export_lines
+from museapp.feedback.insights import chart_points, report
 
 
 def _rating_response(request: HttpRequest, message_id, error: str = "") -> TemplateResponse:
@@ -52,8 +55,6 @@ def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
 
 
 def _staff_only(request: HttpRequest) -> None:
-    from django.core.exceptions import PermissionDenied
-
     if not request.user.is_staff:
         raise PermissionDenied("Insights are for staff.")
 
@@ -62,8 +63,6 @@ PERIODS = {"7": 7, "30": 30, "90": 90, "all": None}
 
 
 def insights(request: HttpRequest) -> HttpResponse:
-    from museapp.feedback.insights import chart_points, report
-
     _staff_only(request)
     period = request.GET.get("period", "30")
     if period not in PERIODS:
@@ -81,10 +80,6 @@ def insights(request: HttpRequest) -> HttpResponse:
 
 
 def export(request: HttpRequest) -> HttpResponse:
-    from django.http import StreamingHttpResponse
-
-    from museapp.feedback.export import export_lines
-
     _staff_only(request)
     fmt = request.GET.get("format", "jsonl")
     if fmt not in ("jsonl", "csv"):

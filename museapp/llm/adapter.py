@@ -10,62 +10,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from museapp.llm import config, local
+from museapp.llm.calls import ModelCall, StreamStats
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-
-@dataclass(frozen=True)
-class ModelCall:
-    """Everything one model call needs, so a task can start streaming without
-    reading the database first."""
-
-    model: str
-    messages: list[dict[str, str]]
-    api_base: str | None = None
-    api_key: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    timeout: float = 120.0
-    retries: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "messages": self.messages,
-            "api_base": self.api_base,
-            "api_key": self.api_key,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "timeout": self.timeout,
-            "retries": self.retries,
-        }
-
-
-@dataclass
-class StreamStats:
-    """Filled in while a stream runs; complete once it has ended."""
-
-    started: float = field(default_factory=time.monotonic)
-    first_token_at: float | None = None
-    ended_at: float | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    cost: float | None = None
-    finish_reason: str | None = None
-
-    @property
-    def ttft_ms(self) -> float | None:
-        if self.first_token_at is None:
-            return None
-        return (self.first_token_at - self.started) * 1000
-
-    @property
-    def total_ms(self) -> float | None:
-        if self.ended_at is None:
-            return None
-        return (self.ended_at - self.started) * 1000
+__all__ = ["ModelCall", "ModelError", "StreamStats", "stream_completion", "warm_up"]
 
 
 class ModelError(Exception):
@@ -82,9 +34,7 @@ _litellm = None
 def _lib():
     global _litellm
     if _litellm is None:
-        import litellm
-
-        from museapp.llm import local
+        import litellm  # lazy: seconds to import, and the web process never calls a model
 
         litellm.suppress_debug_info = True
         litellm.drop_params = True
@@ -127,41 +77,12 @@ async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterato
     before or during the stream. What was yielded before a failure stays
     valid: the caller keeps it and marks the answer incomplete.
     """
-    lib = _lib()
-    kwargs: dict[str, Any] = {
-        "model": call.model,
-        "messages": call.messages,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-        "timeout": call.timeout,
-        "num_retries": call.retries,
-        "max_retries": call.retries,
-    }
-    if call.api_base:
-        kwargs["api_base"] = call.api_base
-    if call.api_key:
-        kwargs["api_key"] = call.api_key
-    if call.temperature is not None:
-        kwargs["temperature"] = call.temperature
-    if call.max_tokens:
-        kwargs["max_tokens"] = call.max_tokens
-
+    call = config.with_endpoint(call)
     pieces = 0
     try:
-        response = await lib.acompletion(**kwargs)
+        response = await _lib().acompletion(**_request(call))
         async for chunk in response:
-            usage = getattr(chunk, "usage", None)
-            if usage:
-                stats.prompt_tokens = getattr(usage, "prompt_tokens", None)
-                stats.completion_tokens = getattr(usage, "completion_tokens", None)
-            if not chunk.choices:  # the usage chunk carries no choices
-                continue
-            choice = chunk.choices[0]
-            if choice.finish_reason:
-                stats.finish_reason = choice.finish_reason
-            delta = choice.delta.content if choice.delta else None
-            if delta and "\x00" in delta:
-                delta = delta.replace("\x00", "")  # PostgreSQL text cannot hold it; no one can see it
+            delta = _read_chunk(chunk, stats)
             if delta:
                 if stats.first_token_at is None:
                     stats.first_token_at = time.monotonic()
@@ -176,6 +97,38 @@ async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterato
         if stats.completion_tokens is None and pieces:
             stats.completion_tokens = pieces
         stats.cost = _cost(call.model, stats)
+
+
+def _request(call: ModelCall) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "model": call.model,
+        "messages": call.messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "timeout": call.timeout,
+        "num_retries": call.retries,
+        "max_retries": call.retries,
+    }
+    optional = {"api_base": call.api_base, "api_key": call.api_key, "max_tokens": call.max_tokens}
+    kwargs.update({name: value for name, value in optional.items() if value})
+    if call.temperature is not None:
+        kwargs["temperature"] = call.temperature
+    return kwargs
+
+
+def _read_chunk(chunk: Any, stats: StreamStats) -> str:
+    """A chunk's text delta ("" for none); usage and the finish reason go to ``stats``."""
+    usage = getattr(chunk, "usage", None)
+    if usage:
+        stats.prompt_tokens = getattr(usage, "prompt_tokens", None)
+        stats.completion_tokens = getattr(usage, "completion_tokens", None)
+    if not chunk.choices:  # the usage chunk carries no choices
+        return ""
+    choice = chunk.choices[0]
+    if choice.finish_reason:
+        stats.finish_reason = choice.finish_reason
+    delta = (choice.delta.content if choice.delta else None) or ""
+    return delta.replace("\x00", "")  # PostgreSQL text cannot hold it; no one can see it
 
 
 def _cost(model: str, stats: StreamStats) -> float | None:

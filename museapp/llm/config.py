@@ -7,12 +7,12 @@ offline model, when installed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
 from museapp.llm import local
-from museapp.llm.adapter import ModelCall
+from museapp.llm.calls import ModelCall
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,21 @@ def label_for(model: str) -> str:
 
 
 def model_call(*, model: str, messages: list[dict[str, str]], **overrides) -> ModelCall:
-    remote = not local.is_local(model)
+    """A call with the configured limits; the endpoint is left to the worker
+    (``with_endpoint``), so nothing secret goes into a task."""
     options = {
-        "api_base": settings.MUSE_API_BASE if remote else None,
-        "api_key": settings.MUSE_API_KEY if remote else None,
         "max_tokens": settings.MUSE_MAX_TOKENS,
         "timeout": settings.MUSE_LLM_TIMEOUT,
         "retries": settings.MUSE_LLM_RETRIES,
     }
     return ModelCall(model=model, messages=messages, **{**options, **overrides})
+
+
+def with_endpoint(call: ModelCall) -> ModelCall:
+    """``call`` with this process's endpoint for its model (MUSE_API_BASE and
+    MUSE_API_KEY for configured models; none for the offline one), unless it
+    names one itself. Provider keys such as OPENAI_API_KEY litellm reads from
+    the environment on its own."""
+    if call.api_base or call.api_key or local.is_local(call.model):
+        return call
+    return replace(call, api_base=settings.MUSE_API_BASE or None, api_key=settings.MUSE_API_KEY or None)

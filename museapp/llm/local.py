@@ -102,7 +102,7 @@ class SlotPool:
                 return
 
     def _build(self):
-        from llama_cpp import Llama
+        from llama_cpp import Llama  # lazy: heavy, and only workers that serve the offline model need it
 
         path = model_path()
         if path is None:
@@ -186,48 +186,50 @@ def generate(messages: list[dict], *, max_tokens: int, temperature: float | None
         slots.release(llama)
 
 
+def _produce(messages: list, params: dict, put, cancelled: threading.Event) -> None:
+    """In a pool thread: the slot's tokens, each handed to ``put`` as
+    (kind, payload, usage) on the event loop."""
+    max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), MAX_ANSWER_TOKENS)
+    try:
+        for text, usage in generate(messages, max_tokens=max_tokens, temperature=params.get("temperature"),
+                                    cancelled=cancelled):
+            put(("chunk", text, usage))
+    except Exception as exc:  # noqa: BLE001 - handed to the caller
+        put(("error", exc, None))
+    finally:
+        put(("end", None, None))
+
+
+async def _chunks(messages: list, params: dict, error_class: type[Exception]) -> AsyncIterator[dict]:
+    """litellm's streamed chunks from a llama.cpp slot, without blocking the loop."""
+    loop = asyncio.get_running_loop()
+    chunks: asyncio.Queue = asyncio.Queue()
+    cancelled = threading.Event()
+    loop.run_in_executor(_executor, _produce, messages, params,
+                         lambda item: loop.call_soon_threadsafe(chunks.put_nowait, item), cancelled)
+    try:
+        while True:
+            kind, payload, usage = await chunks.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise error_class(status_code=500, message=f"local model failed: {payload}")
+            yield {"text": payload, "is_finished": usage is not None,
+                   "finish_reason": "stop" if usage is not None else "", "usage": usage, "index": 0,
+                   "tool_use": None}
+    finally:
+        cancelled.set()  # a stopped answer frees its slot at the next token
+
+
 def _handler_class():
-    from litellm import CustomLLM
-    from litellm.llms.custom_llm import CustomLLMError
+    from litellm import CustomLLM  # lazy: litellm takes seconds to import (museapp/llm/adapter.py)
+    from litellm.llms.custom_llm import CustomLLMError  # lazy: as above
 
     class LocalLlamaProvider(CustomLLM):
         async def astreaming(self, model: str, messages: list, *args, optional_params: dict | None = None,
                              **kwargs) -> AsyncIterator[dict]:
-            params = optional_params or {}
-            max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), MAX_ANSWER_TOKENS)
-            loop = asyncio.get_running_loop()
-            chunks: asyncio.Queue = asyncio.Queue()
-            cancelled = threading.Event()
-
-            def produce() -> None:
-                try:
-                    for text, usage in generate(messages, max_tokens=max_tokens,
-                                                temperature=params.get("temperature"),
-                                                cancelled=cancelled):
-                        loop.call_soon_threadsafe(chunks.put_nowait, ("chunk", text, usage))
-                except Exception as exc:  # noqa: BLE001 - handed to the caller
-                    loop.call_soon_threadsafe(chunks.put_nowait, ("error", exc, None))
-                finally:
-                    loop.call_soon_threadsafe(chunks.put_nowait, ("end", None, None))
-
-            loop.run_in_executor(_executor, produce)
-            try:
-                while True:
-                    kind, payload, usage = await chunks.get()
-                    if kind == "end":
-                        return
-                    if kind == "error":
-                        raise CustomLLMError(status_code=500, message=f"local model failed: {payload}")
-                    yield {
-                        "text": payload,
-                        "is_finished": usage is not None,
-                        "finish_reason": "stop" if usage is not None else "",
-                        "usage": usage,
-                        "index": 0,
-                        "tool_use": None,
-                    }
-            finally:
-                cancelled.set()  # a stopped answer frees its slot at the next token
+            async for chunk in _chunks(messages, optional_params or {}, CustomLLMError):
+                yield chunk
 
         async def acompletion(self, model: str, messages: list, *args, **kwargs):
             raise CustomLLMError(status_code=400, message="Muse's local model streams only.")

@@ -7,4 +7,4 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations: serving, embedded Redis, the worker's event loop"
 
     def ready(self) -> None:
-        from museapp.ops import checks  # noqa: F401 - registers them
+        from museapp.ops import checks  # noqa: F401 - app registry: importing registers the checks

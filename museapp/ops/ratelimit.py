@@ -79,7 +79,7 @@ def parse_rate(value: str, name: str = "rate") -> Rate | None:
 
 @dataclass(frozen=True)
 class Counter:
-    key: str  # made with events.redis_key
+    key: str  # made with redis_client.redis_key
     rate: Rate
 
 

@@ -10,6 +10,11 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis import Redis
 
+def redis_key(*parts: str) -> str:
+    """Every Redis key and channel of Muse's own starts with MUSE_REDIS_PREFIX."""
+    return ":".join((settings.MUSE_REDIS_PREFIX, *parts))
+
+
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], aioredis.Redis]]" = (
     weakref.WeakKeyDictionary()
 )

@@ -6,15 +6,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from celery import current_app as app  # museapp's, once Django loaded museapp/__init__.py
+
+PING = "muse.ping"  # museapp/celery.py
+
 
 def wait_until_consuming(check: Callable[[], None], *, count: int = 1, timeout: float = 90.0) -> None:
     """Round-trip the no-op task (a worker is consuming once it answers),
     then, with several workers, wait until each answers a control ping.
     ``check`` raises if a started process has died meanwhile."""
-    from museapp.celery import app, ping
-
     deadline = time.monotonic() + timeout
-    result = ping.delay()
+    result = app.send_task(PING)
     while True:
         check()
         try:

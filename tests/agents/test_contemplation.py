@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import Conversation, Message
+from museapp.turns import services as turns
 from tests.fakellm import Reply, split_tokens
-from tests.sockets import Frames, close_code, open_chat, send
+from tests.sockets import Frames, answer_ended, answer_of, close_code, open_chat, send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -53,6 +54,13 @@ async def contemplate(user, conversation, question, strategy="synthesize"):
 
 def answer_done(text: str) -> bool:
     return bool(re.search(r'data-author="assistant" data-status="(done|error|stopped)"', text))
+
+
+def agents_drafting(text: str, needle: str) -> set[str]:
+    """The agent panels whose streamed text so far contains ``needle``."""
+    streams = set(re.findall(r'<span id="(agent-\d+)-body" hx-swap-oob="beforeend">', text))
+    return {stream for stream in streams if needle in html.unescape("".join(
+        re.findall(rf'<span id="{stream}-body" hx-swap-oob="beforeend">([^<]*)</span>', text)))}
 
 
 async def test_all_agents_stream_their_drafts_at_the_same_time(user, conversation, llm):
@@ -165,7 +173,9 @@ async def test_the_judge_reads_the_conversation_and_later_turns_see_only_final_a
     socket, frames = await contemplate(user, conversation, "first question")
     await frames.until(answer_done, timeout=30)
     await send(socket, message="second question")
-    await frames.until(lambda t: t.count('data-author="assistant" data-status="done"') >= 2, timeout=30)
+    await frames.contains("second question")  # the turn: its rows are saved
+    second = await answer_of(conversation)
+    await frames.until(answer_ended(second.pk), timeout=30)
 
     context = llm.requests_matching("second question")[-1]["messages"]
     assert [m["content"] for m in context[1:]] == ["first question", "Final merged reply.", "second question"]
@@ -225,7 +235,7 @@ async def test_when_every_agent_fails_the_answer_says_so_and_offers_retry(user, 
     drafts(llm, "all fail", ["Recovered. Final answer: 1"] * 4)
     llm.script("all fail", Reply(text="Relied on: A\n\nRecovered answer."), system="judge")
     await send(socket, action="retry", message_id=message.pk)
-    await frames.until(lambda t: t.count('data-author="assistant" data-status="done"') >= 1, timeout=30)
+    await frames.until(answer_ended(message.pk), timeout=30)
     message = (await contemplation_of(conversation)).message
     assert message.status == "done" and message.content == "Recovered answer."
     await socket.disconnect()
@@ -234,7 +244,7 @@ async def test_when_every_agent_fails_the_answer_says_so_and_offers_retry(user, 
 async def test_stop_cancels_every_agent_within_a_second(user, conversation, llm):
     drafts(llm, "stop us", ["thinking hard " * 300] * 4, token_delay=0.03)
     socket, frames = await contemplate(user, conversation, "stop us")
-    await frames.until(lambda t: t.count('-body" hx-swap-oob="beforeend">') > 8)
+    await frames.until(lambda t: len(agents_drafting(t, "thinking hard")) == 4)
     contemplation = await contemplation_of(conversation)
 
     stopped_at = time.monotonic()
@@ -305,15 +315,13 @@ async def test_an_agent_left_without_a_worker_is_failed_by_the_reaper_and_the_me
     """An agent whose worker died never reports back and holds no lease. The
     running worker's reaper must close it as failed and merge what finished
     (tests/faults/ kills a real worker; this one fakes only the rows)."""
-    from museapp.chat import services
-
     @sync_to_async
     def a_contemplation_whose_last_agent_lost_its_worker():
         conversation.contemplate = True
         conversation.merge_strategy = "vote"
         conversation.save()
-        turn = services.turn_start(conversation=conversation, text="orphaned?", contemplate=True, strategy="vote")
-        contemplation = turn.contemplation.contemplation
+        turn = turns.turn_start(conversation=conversation, text="orphaned?", contemplate=True, strategy="vote")
+        contemplation = turn.run.start.contemplation
         runs = list(contemplation.runs.order_by("index"))
         for run in runs[:3]:
             AgentRun.objects.filter(pk=run.pk).update(status="done", text="Final answer: 5", completion_tokens=3)

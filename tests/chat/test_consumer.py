@@ -10,11 +10,11 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from museapp.asgi import application
-from museapp.chat import events
+from museapp.streams.names import Stream, stop_key
 from museapp.chat.models import Conversation, Message
 from museapp.ops import redis_client
 from tests.fakellm import Reply
-from tests.sockets import ORIGIN, Frames, answer_of, close_code, knock, messages_of, open_chat, send
+from tests.sockets import ORIGIN, Frames, answer_ended, answer_of, close_code, knock, messages_of, open_chat, send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -72,9 +72,11 @@ async def test_earlier_turns_are_sent_to_the_model_as_context(user, conversation
     socket = await open_chat(user, conversation.pk)
     frames = Frames(socket)
     await send(socket, message="My name is Ada.")
-    await frames.until(lambda t: t.count('data-status="done"') == 1)
+    await frames.contains("My name is Ada.")  # the turn: its rows are saved
+    await frames.until(answer_ended((await answer_of(conversation)).pk))
     await send(socket, message="What is my name?")
-    await frames.until(lambda t: t.count('data-status="done"') == 2)
+    await frames.contains("What is my name?")
+    await frames.until(answer_ended((await answer_of(conversation)).pk))
 
     request = llm.requests_matching("What is my name?")[0]
     roles = [(m["role"], m["content"]) for m in request["messages"]]
@@ -141,7 +143,7 @@ async def test_a_stop_whose_pubsub_message_was_lost_still_stops_the_answer_by_it
     answer = await answer_of(conversation)
 
     stopped_at = time.monotonic()
-    await redis_client.client("stop").set(events.stop_key(events.message_stream(answer.pk)), "1")
+    await redis_client.client("stop").set(stop_key(Stream.answer(answer.pk)), "1")
 
     await frames.until(lambda t: 'data-status="stopped"' in t, timeout=5)
     assert time.monotonic() - stopped_at < 1.5
@@ -155,7 +157,10 @@ async def test_stop_works_before_the_first_token_arrives(user, conversation, llm
     await send(socket, message="slow start please")
     await frames.contains('data-status="streaming"')
     answer = await answer_of(conversation)
-    await asyncio.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while not llm.requests_matching("slow start please"):  # the worker is waiting on the model
+        assert time.monotonic() < deadline, "the worker never called the model"
+        await asyncio.sleep(0.02)
     stopped_at = time.monotonic()
     await send(socket, action="stop", message_id=answer.pk)
     await frames.until(lambda t: 'data-status="stopped"' in t, timeout=5)
@@ -194,16 +199,6 @@ async def test_a_connection_dropped_mid_stream_keeps_what_arrived(user, conversa
     answer = await answer_of(conversation)
     assert answer.content == "one two three"
     assert answer.status == "error"
-    await socket.disconnect()
-
-
-async def test_an_unreachable_model_says_how_to_fix_it(user, conversation, llm, settings):
-    settings.MUSE_API_BASE = "http://127.0.0.1:9/v1"
-    socket = await open_chat(user, conversation.pk)
-    frames = Frames(socket)
-    await send(socket, message="anyone there?")
-    text = await frames.until(lambda t: 'data-status="error"' in t)
-    assert "Could not connect to the model at http://127.0.0.1:9/v1" in text
     await socket.disconnect()
 
 
@@ -349,7 +344,7 @@ async def test_a_foreign_message_id_cannot_be_stopped_or_retried(user, other_use
     await send(socket, action="retry", message_id=their_answer.pk)
     await frames.contains("not in this conversation")
     await send(socket, action="stop", message_id=their_answer.pk)
-    await frames.until(lambda t: t.count("not in this conversation") == 2)
+    await Frames(socket).contains("not in this conversation")  # the stop's own refusal, not the retry's
     await sync_to_async(their_answer.refresh_from_db)()
     assert their_answer.status == "error"
     await socket.disconnect()

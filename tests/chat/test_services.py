@@ -1,4 +1,4 @@
-"""The chat services: conversations and turns, without sockets or workers."""
+"""The chat services: conversations and messages, without sockets or workers."""
 
 from decimal import Decimal
 
@@ -6,7 +6,9 @@ import pytest
 
 from museapp.chat import services
 from museapp.chat.models import Conversation, Message
-from museapp.chat.services import InvalidMessage, ReplyOutcome
+from museapp.chat.services import InvalidMessage
+from museapp.llm.adapter import StreamStats
+from museapp.streams.run import StreamResult, StreamStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -64,82 +66,6 @@ def test_a_message_is_trimmed_but_keeps_its_inner_lines():
     assert services.message_clean_text("  first\n\nsecond  \n") == "first\n\nsecond"
 
 
-# --- turn_start -------------------------------------------------------------
-
-
-def test_it_saves_the_message_and_a_streaming_placeholder_for_the_model(conversation):
-    turn = services.turn_start(conversation=conversation, text="  Hello, Muse  ")
-
-    assert messages_of(conversation) == [
-        ("user", "Hello, Muse", "done"),
-        ("assistant", "", "streaming"),
-    ]
-    assert turn.user_message.content == "Hello, Muse"
-    assert turn.assistant_message.model == "openai/fake-model"
-    assert turn.call.model == "openai/fake-model"
-    assert turn.call.messages[-1] == {"role": "user", "content": "Hello, Muse"}
-
-
-def test_the_first_message_titles_the_conversation(conversation):
-    turn = services.turn_start(conversation=conversation, text="Plan a picnic\n for six")
-
-    conversation.refresh_from_db()
-    assert conversation.title == "Plan a picnic for six"
-    assert turn.title_changed
-
-
-def test_a_long_first_message_is_cut_at_a_word_with_an_ellipsis(conversation):
-    text = "Please explain how photosynthesis works in desert plants that store water overnight"
-
-    services.turn_start(conversation=conversation, text=text)
-
-    conversation.refresh_from_db()
-    assert conversation.title == "Please explain how photosynthesis works in desert plants…"
-    assert len(conversation.title) <= services.TITLE_LENGTH
-
-
-def test_later_messages_keep_the_title(conversation):
-    conversation.title = "My picnic"
-    conversation.save()
-
-    turn = services.turn_start(conversation=conversation, text="Something else entirely")
-
-    conversation.refresh_from_db()
-    assert conversation.title == "My picnic"
-    assert not turn.title_changed
-
-
-def test_a_message_is_refused_while_another_answer_streams(conversation):
-    services.turn_start(conversation=conversation, text="first")
-
-    with pytest.raises(InvalidMessage) as refused:
-        services.turn_start(conversation=conversation, text="second")
-
-    assert "still answering" in refused.value.reason
-    assert [content for _, content, _ in messages_of(conversation)] == ["first", ""]
-
-
-def test_without_a_model_the_answer_fails_at_once_and_says_why(conversation, settings):
-    settings.MUSE_MODELS = settings.MUSE_MODEL = ""
-    settings.MUSE_OFFLINE_MODEL = False
-
-    turn = services.turn_start(conversation=conversation, text="hello?")
-
-    assert turn.call is None
-    assert turn.assistant_message.status == "error"
-    assert turn.assistant_message.error.startswith("No language model is configured.")
-    assert messages_of(conversation)[0] == ("user", "hello?", "done")
-
-
-def test_an_invalid_message_saves_nothing(conversation):
-    with pytest.raises(InvalidMessage):
-        services.turn_start(conversation=conversation, text="   ")
-
-    assert messages_of(conversation) == []
-    conversation.refresh_from_db()
-    assert conversation.title == ""
-
-
 # --- model_context ----------------------------------------------------------
 
 
@@ -168,27 +94,16 @@ def test_the_context_is_the_system_prompt_and_the_finished_turns(conversation, s
     ]
 
 
-def test_a_turn_sends_the_earlier_turns_but_not_its_own_placeholder(conversation):
-    add(conversation, "user", "My name is Ada.")
-    add(conversation, "assistant", "Hello Ada.")
-
-    turn = services.turn_start(conversation=conversation, text="What is my name?")
-
-    assert [m["role"] for m in turn.call.messages] == ["system", "user", "assistant", "user"]
-    assert turn.call.messages[-1]["content"] == "What is my name?"
-
-
-# --- reply_finish -----------------------------------------------------------
+# --- answer_finish ----------------------------------------------------------
 
 
 def test_a_finished_answer_is_saved_with_its_usage_cost_and_timings(conversation):
     answer = add(conversation, "assistant", status="streaming", model="openai/fake-model")
-    outcome = ReplyOutcome(
-        text="Paris.", status="done", prompt_tokens=12, completion_tokens=2,
-        cost=0.000123456789, ttft_ms=12.5, total_ms=80.0,
-    )
+    stats = StreamStats(started=100.0, first_token_at=100.0125, ended_at=100.08, prompt_tokens=12,
+                        completion_tokens=2, cost=0.000123456789)
+    result = StreamResult(text="Paris.", status=StreamStatus.DONE, stats=stats)
 
-    assert services.reply_finish(message_id=answer.pk, outcome=outcome) is True
+    assert services.answer_finish(message_id=answer.pk, result=result) is True
 
     answer.refresh_from_db()
     assert answer.content == "Paris."
@@ -196,15 +111,15 @@ def test_a_finished_answer_is_saved_with_its_usage_cost_and_timings(conversation
     assert answer.error == ""
     assert (answer.prompt_tokens, answer.completion_tokens) == (12, 2)
     assert answer.cost == Decimal("0.00012346")
-    assert (answer.ttft_ms, answer.total_ms) == (12.5, 80.0)
+    assert (round(answer.ttft_ms, 6), round(answer.total_ms, 6)) == (12.5, 80.0)
     assert answer.finished_at is not None
 
 
 def test_a_failed_answer_keeps_its_partial_text_and_reason(conversation):
     answer = add(conversation, "assistant", status="streaming")
-    outcome = ReplyOutcome(text="one two", status="error", error="The connection was lost.")
+    result = StreamResult(text="one two", status=StreamStatus.ERROR, error="The connection was lost.")
 
-    services.reply_finish(message_id=answer.pk, outcome=outcome)
+    services.answer_finish(message_id=answer.pk, result=result)
 
     answer.refresh_from_db()
     assert (answer.content, answer.status, answer.error) == ("one two", "error", "The connection was lost.")
@@ -214,82 +129,13 @@ def test_a_failed_answer_keeps_its_partial_text_and_reason(conversation):
 def test_a_late_finish_does_not_overwrite_an_answer_that_already_ended(conversation):
     answer = add(conversation, "assistant", "kept as stopped", status="stopped")
 
-    updated = services.reply_finish(
-        message_id=answer.pk, outcome=ReplyOutcome(text="late duplicate", status="done")
+    updated = services.answer_finish(
+        message_id=answer.pk, result=StreamResult(text="late duplicate", status=StreamStatus.DONE)
     )
 
     assert updated is False
     answer.refresh_from_db()
     assert (answer.content, answer.status) == ("kept as stopped", "stopped")
-
-
-# --- reply_retry ------------------------------------------------------------
-
-
-@pytest.mark.parametrize("status", ["error", "stopped"])
-def test_a_failed_or_stopped_answer_is_retried_in_place(conversation, status):
-    add(conversation, "user", "break please")
-    answer = add(
-        conversation, "assistant", "half", status=status, error="boom", model="old/model",
-        prompt_tokens=3, completion_tokens=1, cost=Decimal("0.1"), ttft_ms=5, total_ms=9,
-    )
-
-    turn = services.reply_retry(message=answer)
-
-    assert turn.assistant_message.pk == answer.pk
-    assert turn.user_message is None
-    assert turn.call.messages[-1] == {"role": "user", "content": "break please"}
-    answer.refresh_from_db()
-    assert (answer.status, answer.content, answer.error) == ("streaming", "", "")
-    assert answer.model == "openai/fake-model"
-    assert answer.prompt_tokens is answer.completion_tokens is answer.cost is None
-    assert answer.ttft_ms is answer.total_ms is answer.finished_at is None
-    assert conversation.messages.count() == 2
-
-
-def test_a_done_answer_cannot_be_retried(conversation):
-    add(conversation, "user", "hi")
-    answer = add(conversation, "assistant", "Hello!")
-
-    with pytest.raises(InvalidMessage) as refused:
-        services.reply_retry(message=answer)
-
-    assert "Only a failed or stopped answer" in refused.value.reason
-    answer.refresh_from_db()
-    assert (answer.content, answer.status) == ("Hello!", "done")
-
-
-def test_a_user_message_cannot_be_retried(conversation):
-    question = add(conversation, "user", "hi")
-
-    with pytest.raises(InvalidMessage):
-        services.reply_retry(message=question)
-
-
-def test_only_the_latest_answer_can_be_retried(conversation):
-    add(conversation, "user", "break please")
-    failed = add(conversation, "assistant", status="error", error="boom")
-    add(conversation, "user", "next question")
-    add(conversation, "assistant", "next answer")
-
-    with pytest.raises(InvalidMessage) as refused:
-        services.reply_retry(message=failed)
-
-    assert refused.value.reason == "Only the latest answer can be retried."
-    failed.refresh_from_db()
-    assert failed.status == "error"
-
-
-def test_a_retry_is_refused_while_an_answer_streams(conversation):
-    add(conversation, "user", "one")
-    failed = add(conversation, "assistant", status="error", error="boom")
-    add(conversation, "user", "two")
-    add(conversation, "assistant", status="streaming")
-
-    with pytest.raises(InvalidMessage) as refused:
-        services.reply_retry(message=failed)
-
-    assert "still answering" in refused.value.reason
 
 
 # --- conversations ----------------------------------------------------------

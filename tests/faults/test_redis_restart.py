@@ -2,7 +2,6 @@
 answer: the answer still completes, the open page sees it end, and Muse keeps
 serving without being restarted itself."""
 
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from museapp.ops.embedded_redis import EmbeddedRedis
 from tests.conftest import wait_until
 from tests.fakellm import Reply
 from tests.live import FAST_REAPING, Stack, Tab, session_for
+from tests.sockets import answer_ended
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -68,14 +68,15 @@ def test_a_redis_restart_mid_answer_loses_nothing_and_needs_no_restart_of_muse(
     # The page open through the restart, or one that reconnects, shows the whole answer.
     fresh = Tab(web.host, session_for(user), conversation.pk)
     fresh.contains("tok199")
-    tab.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text), timeout=20)
+    tab.until(answer_ended(answer.pk), timeout=20)
     logged_in_the_outage = len(stack.server_errors())
 
     # And Muse goes on serving.
     llm.script("after the storm", Reply(text="Calm again."))
     fresh.send(action="send", message="after the storm", client_id="c2")
     fresh.contains("Calm again.")
-    fresh.until(lambda text: text.count('data-status="done"') >= 2)
+    calm = Message.objects.filter(conversation=conversation, author="assistant").exclude(pk=answer.pk).get()
+    fresh.until(answer_ended(calm.pk))
     assert stack.server_errors()[logged_in_the_outage:] == [], "nothing fails once Redis is back"
     assert stack.server_errors(tracebacks=False) == [], "no request failed, even during the outage"
 
@@ -98,5 +99,5 @@ def test_a_redis_restart_mid_contemplation_still_ends_in_a_merged_answer(
     assert [run.status for run in runs] == ["done", "done"]
     assert all(run.text.rstrip().endswith("tok119") for run in runs), "no draft lost its text"
     fresh = Tab(web.host, session_for(user), conversation.pk)
-    fresh.until(lambda text: re.search(rf'id="msg-{answer.pk}"[^>]*data-status="done"', text))
+    fresh.until(answer_ended(answer.pk))
     assert stack.server_errors(tracebacks=False) == []

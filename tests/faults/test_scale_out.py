@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 def tasks_run_by(worker) -> int:
-    return len(re.findall(r"Task muse\.generate_reply\[[^\]]+\] succeeded", worker.output()))
+    return len(re.findall(r"Task muse\.run_answer\[[^\]]+\] succeeded", worker.output()))
 
 
 def test_two_web_processes_and_two_workers_behave_as_one_app(tmp_path, llm, user):

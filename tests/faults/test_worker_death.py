@@ -10,6 +10,7 @@ from museapp.agents.models import AgentRun
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
 from tests.live import FAST_REAPING, Stack, Tab, session_for
+from tests.sockets import answer_ended
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +49,7 @@ def test_after_a_full_restart_an_answer_cut_short_is_closed_as_interrupted_and_c
     llm.script("tell me a long story", Reply(text="Once upon a time, briefly."))
     tab.send(action="retry", message_id=answer.pk)
     tab.contains("Once upon a time, briefly.")
-    tab.until(lambda text: text.rfind('data-status="done"') > text.rfind('data-status="error"'))
+    tab.until(answer_ended(answer.pk))
     answer.refresh_from_db()
     assert (answer.status, answer.content) == (Message.Status.DONE, "Once upon a time, briefly.")
 

@@ -1,7 +1,6 @@
 import pytest
 
-from museapp.chat.events import redis_key
-from museapp.ops.redis_client import sync_client
+from museapp.ops.redis_client import redis_key, sync_client
 from tests.browser.conftest import browser, page  # noqa: F401 - the browser tests here use them
 
 

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 
 from museapp.chat.models import Conversation, Message
-from museapp.chat import limits
+from museapp.turns import limits
 from museapp.ops import ratelimit
 from museapp.ops.ratelimit import Rate, parse_rate
 from tests.fakellm import Reply

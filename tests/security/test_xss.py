@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from museapp.chat import frames
 from museapp.chat.markdown import ALLOWED_TAGS, render_markdown
 from museapp.chat.models import Conversation, Message
+from museapp.streams.names import Stream
+from museapp.web import frames
 from tests.browser.test_chat_flow import sign_up
 from tests.fakellm import Reply
 from tests.markup import Element, parse_html
@@ -64,7 +65,7 @@ def problems_in(element: Element) -> list[str]:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_streamed_token_batch_is_text_only(payload):
-    frame = parse_html(frames.tokens("msg-7", payload))
+    frame = parse_html(frames.tokens(Stream.answer(7), payload, count=1, elapsed_ms=0.0))
 
     [wrapper] = frame.children
     assert (wrapper.tag, wrapper.attrs) == ("span", {"id": "msg-7-body", "hx-swap-oob": "beforeend"})
@@ -73,7 +74,7 @@ def test_a_streamed_token_batch_is_text_only(payload):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_an_agents_streamed_draft_is_text_only(payload):
-    frame = parse_html(frames.tokens("agent-3", payload, count=5, elapsed_ms=120.0))
+    frame = parse_html(frames.tokens(Stream.agent(3), payload, count=5, elapsed_ms=120.0))
 
     body, stats = frame.children
     assert body.attrs["id"] == "agent-3-body" and body.children == [payload]

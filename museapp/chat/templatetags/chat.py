@@ -1,6 +1,7 @@
 from django import template
 
 from museapp.chat.markdown import render_markdown
+from museapp.llm.config import label_for
 
 register = template.Library()
 
@@ -27,9 +28,14 @@ def usd(cost):
 
 @register.filter
 def model_label(model: str) -> str:
-    from museapp.llm.config import label_for
-
     return label_for(model) if model else ""
+
+
+@register.filter
+def dom_id(record) -> str:
+    """The page element id of an answer or an agent's panel: its stream's
+    name (museapp/streams/names.py), which frames address."""
+    return record.stream.dom_id
 
 
 @register.filter

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from museapp.chat import views
+from museapp.web import views
 
 app_name = "chat"
 

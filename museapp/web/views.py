@@ -11,6 +11,7 @@ from museapp.agents.services import strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user
 from museapp.llm.config import available_models, configured_model
+from museapp.turns import services as turns
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
 
@@ -87,7 +88,7 @@ def conversation_preferences(request: HttpRequest, conversation_id: str) -> Http
     """The Contemplating switch and the merge menu, saved as they change."""
     conversation = get_conversation_for_user(request.user, conversation_id)
     try:
-        services.conversation_set_preferences(
+        turns.conversation_set_preferences(
             conversation=conversation,
             contemplate=request.POST.get("contemplate") == "on",
             strategy=request.POST.get("strategy") or None,

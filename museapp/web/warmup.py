@@ -5,16 +5,15 @@ import logging
 import os
 import threading
 
+from django.db import connection
+from django.template.loader import get_template
+
+from museapp.celery import app, ping
+
 log = logging.getLogger(__name__)
 
 
 def warm_web_process() -> None:
-    from django.db import connection
-    from django.template.loader import get_template
-
-    import museapp.agents.tasks  # noqa: F401 - imported lazily by turn_enqueue
-    import museapp.chat.tasks  # noqa: F401
-    from museapp.celery import app, ping
 
     for name in ("chat/_message.html", "chat/_composer_error.html", "chat/page.html",
                  "agents/_agent_panel.html", "agents/_contemplation.html"):

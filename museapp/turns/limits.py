@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from museapp.chat import events
 from museapp.ops import ratelimit
+from museapp.ops.redis_client import redis_key
 
 MESSAGES = "You're sending messages faster than Muse allows ({rate}). Try again in {wait}."
 CONTEMPLATIONS = "You're starting contemplating runs faster than Muse allows ({rate}). Try again in {wait}."
@@ -25,10 +25,10 @@ def _counters(user_id: int, contemplate: bool) -> list[tuple[ratelimit.Counter, 
     counters = []
     messages = ratelimit.parse_rate(settings.MUSE_RATE_MESSAGES, "MUSE_RATE_MESSAGES")
     if messages:
-        counters.append((ratelimit.Counter(events.redis_key("rate", "messages", str(user_id)), messages), MESSAGES))
+        counters.append((ratelimit.Counter(redis_key("rate", "messages", str(user_id)), messages), MESSAGES))
     contemplations = ratelimit.parse_rate(settings.MUSE_RATE_CONTEMPLATIONS, "MUSE_RATE_CONTEMPLATIONS")
     if contemplate and contemplations:
-        key = events.redis_key("rate", "contemplations", str(user_id))
+        key = redis_key("rate", "contemplations", str(user_id))
         counters.append((ratelimit.Counter(key, contemplations), CONTEMPLATIONS))
     return counters
 

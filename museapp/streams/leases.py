@@ -3,7 +3,7 @@
 A worker claims a stream (an answer, an agent's draft or a merge) before it
 calls the model, and its process renews the claim every few seconds while the
 stream runs. A worker that dies (SIGKILL, a lost machine) stops renewing, the
-lease lapses, and the reaper (museapp/ops/reaper.py) closes the run as
+lease lapses, and the reaper (museapp/streams/reaper.py) closes the run as
 interrupted. A run that ends leaves a tombstone, so a late redelivery of its
 task (Celery re-queues the unacknowledged tasks of a dead worker) does not
 run it twice.
@@ -23,8 +23,8 @@ import uuid
 
 from django.conf import settings
 
-from museapp.chat.events import redis_key
 from museapp.ops.redis_client import client
+from museapp.streams.names import Stream, lease_key
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ HELD, MISSING = "held", "missing"
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-_held: set[str] = set()
+_held: set[Stream] = set()
 _renewer: asyncio.Task | None = None
 
 # Take the lease if nobody holds it (or it is only queued); refuse a stream
@@ -68,48 +68,54 @@ def tombstone_ttl() -> int:
     return int(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]) + 300
 
 
-def _key(stream: str) -> str:
-    return redis_key("lease", stream)
-
-
-async def claim(stream: str) -> bool:
+async def claim(stream: Stream) -> bool:
     """Take ``stream`` for this worker process; False when it must not run
     (held elsewhere, already ended, or closed by the reaper)."""
-    if not await client("stop").eval(_CLAIM, 1, _key(stream), OWNER, QUEUED, ttl()):
+    if not await client("stop").eval(_CLAIM, 1, lease_key(stream), OWNER, QUEUED, ttl()):
         return False
     _held.add(stream)
     _start_renewing()
     return True
 
 
-async def release(stream: str, *, state: str = ENDED) -> None:
+async def release(stream: Stream, *, state: str = ENDED) -> None:
     """The run is over (its result is saved): leave a tombstone."""
     _held.discard(stream)
-    await client("stop").set(_key(stream), state, ex=tombstone_ttl())
+    await client("stop").set(lease_key(stream), state, ex=tombstone_ttl())
 
 
-async def reserve(*streams: str) -> None:
+async def reserve(*streams: Stream) -> None:
     """A run handed to Celery that may wait in the queue (a merge, a retry):
     covered until a worker claims it, or for ``MUSE_QUEUE_GRACE`` seconds."""
     if streams:
         async with client("stop").pipeline(transaction=False) as pipe:
             for stream in streams:
-                pipe.set(_key(stream), QUEUED, ex=max(1, int(settings.MUSE_QUEUE_GRACE)))
+                pipe.set(lease_key(stream), QUEUED, ex=max(1, int(settings.MUSE_QUEUE_GRACE)))
             await pipe.execute()
 
 
-async def states(streams: list[str]) -> dict[str, str]:
+async def states(streams: list[Stream]) -> dict[Stream, str]:
     """For the reaper: HELD (someone runs or will run it), MISSING (nobody
     does), or ENDED / REAPED. Raises if Redis cannot be asked: not knowing is
     not the same as missing."""
     if not streams:
         return {}
-    values = await client("stop").mget([_key(stream) for stream in streams])
-    found = {}
-    for stream, value in zip(streams, values):
-        value = value.decode() if isinstance(value, bytes) else value
-        found[stream] = MISSING if value is None else value if value in (ENDED, REAPED) else HELD
-    return found
+    values = await client("stop").mget([lease_key(stream) for stream in streams])
+    return {stream: state_of(value) for stream, value in zip(streams, values)}
+
+
+def state_of(value: bytes | str | None) -> str:
+    """A lease key's value as the reaper reads it."""
+    value = value.decode() if isinstance(value, bytes) else value
+    if value is None:
+        return MISSING
+    return value if value in (ENDED, REAPED) else HELD
+
+
+def renew_interval() -> float:
+    """Renewed four times per lifetime: a renewal can fail twice and the
+    lease still holds."""
+    return ttl() / 4
 
 
 def _start_renewing() -> None:
@@ -122,12 +128,12 @@ async def _renew() -> None:
     """Renew every lease this process holds, a few times per lease lifetime.
     A lease a Redis restart lost comes back; a tombstone is left alone."""
     while True:
-        await asyncio.sleep(ttl() / 4)
+        await asyncio.sleep(renew_interval())
         streams = list(_held)
         if not streams:
             continue
         try:
-            await client("stop").eval(_RENEW, len(streams), *[_key(s) for s in streams], OWNER, ttl())
+            await client("stop").eval(_RENEW, len(streams), *[lease_key(s) for s in streams], OWNER, ttl())
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - try again next round; the lease has slack

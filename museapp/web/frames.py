@@ -8,8 +8,10 @@ from html import escape
 
 from django.template.loader import render_to_string
 
+from museapp.agents.models import AgentRun
 from museapp.chat.models import Conversation, Message
 from museapp.chat.templatetags.chat import duration
+from museapp.streams.names import Stream
 
 
 def message(msg: Message) -> str:
@@ -33,16 +35,16 @@ def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversat
     return html + composer_error("")
 
 
-def tokens(stream: str, text: str, count: int | None = None, elapsed_ms: float | None = None) -> str:
-    html = f'<span id="{escape(stream)}-body" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
-    if stream.startswith("agent-") and count is not None:
+def tokens(stream: Stream, text: str, count: int, elapsed_ms: float) -> str:
+    html = f'<span id="{stream.dom_id}-body" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+    if stream.is_agent:
         # An agent's panel shows its live token count and elapsed time.
-        html += (f'<span class="agent-stats" id="{escape(stream)}-stats" hx-swap-oob="true">'
+        html += (f'<span class="agent-stats" id="{stream.dom_id}-stats" hx-swap-oob="true">'
                  f'{int(count)} tokens · {duration(elapsed_ms)}</span>')
     return html
 
 
-def agent_panel(run) -> str:
+def agent_panel(run: AgentRun) -> str:
     return render_to_string("agents/_agent_panel.html", {"run": run, "oob": True, "open": True})
 
 

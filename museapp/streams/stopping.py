@@ -1,6 +1,6 @@
 """Stop requests travel from the web process to whichever worker runs the
-stream (an answer or an agent's draft): a Redis key (for a stop that arrives before the stream starts) and a
-pub/sub message (to stop a running stream at once). Each worker process has
+stream (an answer or an agent's draft): a Redis key (for a stop that
+arrives before the stream starts) and a pub/sub message (to stop a running stream at once). Each worker process has
 one listener, on its event loop, that wakes the right stream, and one poller
 that reads the stop keys of all its streams in one round trip twice a second:
 pub/sub keeps nothing for a subscriber that was disconnected, and redis-py
@@ -12,35 +12,35 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from museapp.chat import events
 from museapp.ops.redis_client import client as _redis
+from museapp.streams.names import Stream, stop_channel, stop_key
 
 log = logging.getLogger(__name__)
 
 STOP_TTL_SECONDS = 3600
 
-_waiting: dict[str, asyncio.Event] = {}
+_waiting: dict[Stream, asyncio.Event] = {}
 _listener: asyncio.Task | None = None
 _poller: asyncio.Task | None = None
 
 
-async def request_stop(*streams: str) -> None:
+async def request_stop(*streams: Stream) -> None:
     client = _client()
     async with client.pipeline(transaction=False) as pipe:
         for stream in streams:
-            pipe.set(events.stop_key(stream), "1", ex=STOP_TTL_SECONDS)
-            pipe.publish(events.stop_channel(), stream)
+            pipe.set(stop_key(stream), "1", ex=STOP_TTL_SECONDS)
+            pipe.publish(stop_channel(), stream.name)
         await pipe.execute()
 
 
-async def clear(*streams: str) -> None:
+async def clear(*streams: Stream) -> None:
     """Forget old stop requests (a retried answer reuses its stream's name)."""
     if streams:
-        await _client().delete(*[events.stop_key(stream) for stream in streams])
+        await _client().delete(*[stop_key(stream) for stream in streams])
 
 
-async def is_requested(stream: str) -> bool:
-    return bool(await _client().exists(events.stop_key(stream)))
+async def is_requested(stream: Stream) -> bool:
+    return bool(await _client().exists(stop_key(stream)))
 
 
 async def listen() -> None:
@@ -49,7 +49,7 @@ async def listen() -> None:
     global _listener, _poller
     if _listener is None or _listener.done():
         pubsub = _client().pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(events.stop_channel())
+        await pubsub.subscribe(stop_channel())
         _listener = asyncio.create_task(_listen(pubsub), name="muse-stop-listener")
     if _poller is None or _poller.done():
         _poller = asyncio.create_task(_poll(), name="muse-stop-poller")
@@ -66,19 +66,20 @@ async def _listen(pubsub) -> None:
             await asyncio.sleep(0.5)
             try:
                 await pubsub.reset()
-                await pubsub.subscribe(events.stop_channel())
+                await pubsub.subscribe(stop_channel())
             except Exception:  # noqa: BLE001
                 pass
             continue
         if not message:
             continue
         data = message["data"]
-        event = _waiting.get(data.decode() if isinstance(data, bytes) else str(data))
+        stream = Stream.parse(data.decode() if isinstance(data, bytes) else str(data))
+        event = _waiting.get(stream) if stream else None
         if event is not None:
             event.set()
 
 
-async def stop_event(stream: str) -> asyncio.Event:
+async def stop_event(stream: Stream) -> asyncio.Event:
     """An event set when someone asks to stop this stream."""
     await listen()
     event = _waiting.setdefault(stream, asyncio.Event())
@@ -87,7 +88,7 @@ async def stop_event(stream: str) -> asyncio.Event:
     return event
 
 
-def forget(stream: str) -> None:
+def forget(stream: Stream) -> None:
     _waiting.pop(stream, None)
 
 
@@ -101,7 +102,7 @@ async def _poll() -> None:
         if not streams:
             continue
         try:
-            values = await _client().mget([events.stop_key(stream) for stream in streams])
+            values = await _client().mget([stop_key(stream) for stream in streams])
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a Redis hiccup is not a stop request

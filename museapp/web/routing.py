@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from museapp.chat.consumers import ChatConsumer, UnknownPathConsumer
+from museapp.web.consumers import ChatConsumer, UnknownPathConsumer
 
 websocket_urlpatterns = [
     path("ws/chat/<str:conversation_id>/", ChatConsumer.as_asgi()),

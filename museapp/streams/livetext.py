@@ -1,4 +1,4 @@
-"""The text of answers still streaming, kept in Redis beside the frames.
+"""The text of streams still running, kept in Redis beside the frames.
 
 Each frame's text is appended here (with its sequence number) before the
 frame is published. A page that (re)connects subscribes first, then reads
@@ -8,21 +8,17 @@ lost and nothing is doubled. The database holds the text once it is final.
 
 from __future__ import annotations
 
-from museapp.chat.events import redis_key
 from museapp.ops.redis_client import client
+from museapp.streams.names import Stream, live_keys
 
 TTL_SECONDS = 6 * 3600
 
 
-def _keys(stream: str) -> tuple[str, str]:
-    return redis_key("live", stream, "text"), redis_key("live", stream, "seq")
-
-
-async def record(stream: str, text: str, seq: int, *, recorded_bytes: int) -> bool:
+async def record(stream: Stream, text: str, seq: int, *, recorded_bytes: int) -> bool:
     """Append ``text`` as frame ``seq``; ``recorded_bytes`` is how much was
     recorded before. Returns False when Redis held something else (it
     restarted and lost the earlier text): then call ``rewrite``."""
-    text_key, seq_key = _keys(stream)
+    text_key, seq_key = live_keys(stream)
     data = text.encode()
     # One round trip; MULTI keeps text and number consistent for a reader.
     async with client().pipeline(transaction=True) as pipe:
@@ -36,21 +32,21 @@ async def record(stream: str, text: str, seq: int, *, recorded_bytes: int) -> bo
     return length == recorded_bytes + len(data)
 
 
-async def rewrite(stream: str, text: str, seq: int) -> None:
+async def rewrite(stream: Stream, text: str, seq: int) -> None:
     """Record the whole text anew (after a Redis restart lost it)."""
-    text_key, seq_key = _keys(stream)
+    text_key, seq_key = live_keys(stream)
     async with client().pipeline(transaction=True) as pipe:
         pipe.set(text_key, text.encode(), ex=TTL_SECONDS)
         pipe.set(seq_key, seq, ex=TTL_SECONDS)
         await pipe.execute()
 
 
-async def snapshot(stream: str) -> tuple[str, int]:
+async def snapshot(stream: Stream) -> tuple[str, int]:
     """The text streamed so far and the sequence number of its last frame."""
-    text, seq = await client().mget(*_keys(stream))
+    text, seq = await client().mget(*live_keys(stream))
     return (text or b"").decode("utf-8", errors="replace"), int(seq or 0)
 
 
-async def clear(*streams: str) -> None:
+async def clear(*streams: Stream) -> None:
     if streams:
-        await client().delete(*[key for stream in streams for key in _keys(stream)])
+        await client().delete(*[key for stream in streams for key in live_keys(stream)])

@@ -1,0 +1,28 @@
+"""The database reads of the chat page and its socket."""
+
+from __future__ import annotations
+
+from museapp.chat.models import Conversation, Message
+
+
+def messages_for_display(*, conversation: Conversation):
+    return Message.objects.filter(conversation=conversation).for_display()
+
+
+def message_for_display(*, conversation: Conversation, message_id: int) -> Message | None:
+    return messages_for_display(conversation=conversation).filter(pk=message_id).first()
+
+
+def messages_by_ids(*, conversation: Conversation, ids: list[int]) -> list[Message]:
+    return list(messages_for_display(conversation=conversation).filter(pk__in=[i for i in ids if i]))
+
+
+def answers_to_catch_up(*, conversation: Conversation) -> list[Message]:
+    """Answers still streaming, and the latest answer (it may have ended
+    while a page was disconnected)."""
+    answers = messages_for_display(conversation=conversation).filter(author=Message.Author.ASSISTANT)
+    found = list(answers.filter(status=Message.Status.STREAMING))
+    latest = answers.order_by("-id").first()
+    if latest is not None and latest not in found:
+        found.append(latest)
+    return found

@@ -1,0 +1,147 @@
+"""Starting, retrying, stopping and enqueueing turns.
+
+A turn's answer runs one of two ways, both a ``TurnRun``: a quick answer
+(one model call) or a contemplation (agents, then the merge). Both are
+prepared inside the turn's transaction (their rows) and enqueued after it
+commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from django.db import transaction
+
+from museapp.agents import selectors as agent_selectors
+from museapp.agents import services as agents
+from museapp.agents.models import Contemplation
+from museapp.agents.tasks import start_agents
+from museapp.chat import services as chat
+from museapp.chat.models import Conversation, Message
+from museapp.chat.services import InvalidMessage
+from museapp.chat.tasks import run_answer
+from museapp.llm.adapter import ModelCall
+from museapp.llm.config import model_call
+from museapp.streams import leases, stopping
+from museapp.streams.names import Stream
+
+
+class TurnRun(Protocol):
+    """How an answer runs; made inside the turn's transaction."""
+
+    def enqueue(self) -> None:
+        """Hand the model calls to the workers (after the commit)."""
+
+
+@dataclass
+class QuickAnswer:
+    message_id: int
+    conversation_id: int
+    call: ModelCall
+
+    def enqueue(self) -> None:
+        run_answer.delay(message_id=self.message_id, conversation_id=self.conversation_id,
+                         call=self.call.as_dict())
+
+
+@dataclass
+class ContemplatedAnswer:
+    start: agents.ContemplationStart
+    conversation_id: int
+
+    def enqueue(self) -> None:
+        start_agents(self.start, conversation_id=self.conversation_id)
+
+
+@dataclass
+class Turn:
+    """A person's message (None for a retry), the answer it started, and how
+    that runs (None when it failed before any call, e.g. no model)."""
+
+    user_message: Message | None
+    answer: Message
+    run: TurnRun | None
+    title_changed: bool = False
+
+
+def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool) -> TurnRun | None:
+    if not answer.is_streaming:
+        return None
+    context = chat.model_context(conversation=conversation)
+    if contemplate:
+        start = agents.contemplation_start(conversation=conversation, answer=answer, context=context)
+        return ContemplatedAnswer(start, conversation.pk)
+    return QuickAnswer(answer.pk, conversation.pk, model_call(model=answer.model, messages=context))
+
+
+@transaction.atomic
+def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "") -> Turn:
+    """Save the person's message and an answer placeholder in one transaction
+    (with the agents' rows when contemplating). The switch and the strategy
+    are remembered on the conversation. The caller enqueues the turn
+    (``turn_enqueue``) once this commits."""
+    text = chat.message_clean_text(text)
+    conversation = chat.conversation_lock(conversation=conversation)
+    title_changed = chat.conversation_name_from(conversation=conversation, text=text)
+    conversation.contemplate = bool(contemplate)
+    if strategy:
+        conversation.merge_strategy = clean_strategy(strategy)
+    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "updated_at"])
+    user_message = chat.message_add(conversation=conversation, text=text)
+    answer = chat.answer_placeholder(conversation=conversation)
+    return Turn(user_message, answer, _turn_run(conversation, answer, contemplate=conversation.contemplate),
+                title_changed)
+
+
+@transaction.atomic
+def answer_retry(*, message: Message) -> Turn:
+    """Run a failed or stopped answer again, in place, the way it first ran
+    (a contemplation starts afresh)."""
+    if not message.is_assistant or message.status not in (Message.Status.ERROR, Message.Status.STOPPED):
+        raise InvalidMessage("Only a failed or stopped answer can be retried.")
+    conversation = chat.conversation_lock(conversation=message.conversation)
+    if conversation.messages.filter(pk__gt=message.pk).exists():
+        raise InvalidMessage("Only the latest answer can be retried.")
+    message = chat.answer_reset(message=message, conversation=conversation)
+    contemplated, _ = Contemplation.objects.filter(message=message).delete()
+    return Turn(None, message, _turn_run(conversation, message, contemplate=bool(contemplated)))
+
+
+def turn_enqueue(turn: Turn) -> None:
+    """Hand the turn's model calls to a worker (after its rows are committed)."""
+    if turn.run is not None:
+        turn.run.enqueue()
+
+
+async def answer_rerun_prepare(*, message_id: int) -> None:
+    """Before a retried answer is enqueued: forget the last attempt's Stop,
+    and replace its lease's tombstone (a redelivery guard) with a reservation."""
+    await stopping.clear(Stream.answer(message_id))
+    await leases.reserve(Stream.answer(message_id))
+
+
+async def answer_stop(*, message: Message) -> None:
+    """Stop the answer and, when contemplating, every agent still drafting."""
+    if message.status != Message.Status.STREAMING:
+        raise InvalidMessage("That answer has already finished.")
+    agent_streams = await database_sync_to_async(agent_selectors.drafting_agent_streams)(message=message)
+    await stopping.request_stop(message.stream, *agent_streams)
+
+
+def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,
+                                 strategy: str | None = None) -> Conversation:
+    """The Contemplating switch and the merge menu, remembered per conversation."""
+    if contemplate is not None:
+        conversation.contemplate = contemplate
+    if strategy is not None:
+        conversation.merge_strategy = clean_strategy(strategy)
+    conversation.save(update_fields=["contemplate", "merge_strategy", "updated_at"])
+    return conversation
+
+
+def clean_strategy(strategy: object) -> str:
+    if strategy not in agents.STRATEGIES:
+        raise InvalidMessage("Unknown merge strategy: choose synthesize, vote or select.")
+    return strategy

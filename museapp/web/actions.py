@@ -1,0 +1,71 @@
+"""What a page may send over the chat socket, parsed (no I/O)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+MAX_FRAME_CHARS = 100_000
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Send:
+    text: object  # checked by the turn (museapp/chat/services.message_clean_text)
+    contemplate: bool
+    strategy: str
+    client_id: str  # the page's pending bubbles, to replace
+
+
+@dataclass(frozen=True)
+class Stop:
+    message_id: object  # checked by the ownership helper
+
+
+@dataclass(frozen=True)
+class Retry:
+    message_id: object
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+
+
+Action = Send | Stop | Retry
+
+
+def parse_action(text: str | None) -> Action | Refusal:
+    """A frame from the page as an action, or why it is refused."""
+    if text is None:
+        return Refusal("That message could not be read (Muse reads text frames only).")
+    if len(text) > MAX_FRAME_CHARS + 1000:
+        return Refusal("That message is too large to send.")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return Refusal("That message could not be read (malformed JSON).")
+    except RecursionError:  # a few kB of "[[[[…" is deeper than Python's stack
+        return Refusal("That message could not be read (nested too deeply).")
+    if not isinstance(payload, dict):
+        return Refusal("That message could not be read (expected a JSON object).")
+    action = payload.get("action", "send")
+    if action == "send":
+        return _send(payload)
+    if action == "stop":
+        return Stop(payload.get("message_id"))
+    if action == "retry":
+        return Retry(payload.get("message_id"))
+    return Refusal("Unknown action.")
+
+
+def _send(payload: dict) -> Send:
+    client_id = payload.get("client_id")
+    strategy = payload.get("strategy")
+    return Send(
+        text=payload.get("message"),
+        contemplate=payload.get("contemplate") is True or payload.get("contemplate") in ("on", "true"),
+        strategy=strategy if isinstance(strategy, str) else "",
+        client_id=client_id if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id) else "",
+    )

@@ -1,0 +1,196 @@
+"""The chat WebSocket: parses what the page sends, hands it to the turns,
+and forwards the conversation's events to the page as htmx frames."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import close_old_connections, connection
+from django.http import Http404
+from redis.exceptions import RedisError
+
+from museapp.agents import selectors as agent_selectors
+from museapp.chat import selectors
+from museapp.chat.access import get_conversation_for_user, get_message_for_user
+from museapp.chat.models import Message
+from museapp.chat.services import InvalidMessage, message_clean_text
+from museapp.streams import events
+from museapp.streams.names import Stream, conversation_group
+from museapp.turns import limits
+from museapp.turns import services as turns
+from museapp.web import frames
+from museapp.web.actions import Refusal, Retry, Send, Stop, parse_action
+from museapp.web.catchup import CatchUp
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 1013  # "try again later": the page's socket reconnects
+
+
+def _turn_runner(function):
+    """Saving a turn is the web process's biggest piece of database work.
+    PostgreSQL takes many at once, so run them in parallel threads (each with
+    its own pooled connection) instead of queueing behind Channels' single
+    database thread; SQLite takes one writer at a time, so keep its queue."""
+    if connection.vendor == "sqlite":
+        return database_sync_to_async(function)
+    return sync_to_async(function, thread_sensitive=False)
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Every other WebSocket path. Channels' URLRouter raises on a path no
+    route matches (django/channels#2147): a 500 and a traceback per knock.
+    Close it like an unknown conversation instead."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    conversation = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.catch_up = CatchUp()
+
+    async def connect(self) -> None:
+        # Accept first so the close code (4401/4404) reaches the page.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.conversation = await database_sync_to_async(get_conversation_for_user)(
+                user, self.scope["url_route"]["kwargs"]["conversation_id"]
+            )
+        except Http404:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = conversation_group(self.conversation.pk)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)  # first: see catchup.py
+            answers = await database_sync_to_async(selectors.answers_to_catch_up)(conversation=self.conversation)
+            if answers:
+                await self.send(text_data="".join([await self._render(answer) for answer in answers]))
+        except RedisError:
+            # Redis is restarting: the page reconnects in a moment and catches up.
+            log.warning("chat socket for conversation %s closed: Redis unavailable", self.conversation.pk)
+            await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def dispatch(self, message: dict) -> None:
+        # Token frames are the hot path and touch no database: skip Channels'
+        # per-event close_old_connections, a trip through the one DB thread.
+        if message.get("type") == events.TOKENS:
+            await self.chat_tokens(message)
+            return
+        await super().dispatch(message)
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- from the page --------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.conversation is None:
+            return
+        action = parse_action(text_data)
+        if isinstance(action, Refusal):
+            await self._error(action.reason)
+            return
+        handler = {Send: self._send_message, Stop: self._stop, Retry: self._retry}[type(action)]
+        try:
+            await handler(action)
+        except Http404:
+            await self._error("That message is not in this conversation.")
+        except (limits.RateLimited, InvalidMessage) as refused:
+            await self._error(refused.reason)
+        except RedisError:
+            log.warning("chat action %s failed: Redis unavailable", type(action).__name__, exc_info=True)
+            await self._error("Muse lost its connection for a moment. Please try again.")
+
+    async def _send_message(self, action: Send) -> None:
+        try:
+            message_clean_text(action.text)  # a message refused anyway counts against no limit
+            await limits.turn_count(user_id=self.scope["user"].pk, contemplate=action.contemplate)
+            # One trip to the database thread for saving and rendering: under
+            # load every trip queues behind everyone else's.
+            turn, html = await _turn_runner(self._start_turn)(action)
+        except (limits.RateLimited, InvalidMessage) as refused:
+            await self.send(text_data=frames.rejected(refused.reason, action.client_id, action.text))
+            return
+        await self.send(text_data=html)
+        # Other tabs learn of the turn before the worker can publish a token.
+        await self.channel_layer.group_send(
+            self.group, events.turn(turn.user_message.pk, turn.answer.pk, self.channel_name))
+        await sync_to_async(turns.turn_enqueue, thread_sensitive=False)(turn)
+
+    async def _stop(self, action: Stop) -> None:
+        await turns.answer_stop(message=await self._own_message(action.message_id))
+
+    async def _retry(self, action: Retry) -> None:
+        message = await self._own_message(action.message_id)
+        # A retry runs the answer again (a contemplated one with all its agents).
+        contemplated = await database_sync_to_async(lambda: message.contemplation_or_none is not None)()
+        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
+        turn = await database_sync_to_async(turns.answer_retry)(message=message)
+        await turns.answer_rerun_prepare(message_id=turn.answer.pk)
+        await self.channel_layer.group_send(self.group, events.message_changed(turn.answer.pk))
+        await sync_to_async(turns.turn_enqueue, thread_sensitive=False)(turn)
+
+    # --- from the conversation's group ----------------------------------
+
+    async def chat_tokens(self, event: events.Tokens) -> None:
+        stream = Stream.parse(event["stream"])
+        if stream is not None and self.catch_up.is_new(stream, event["seq"]):
+            await self.send(text_data=frames.tokens(stream, event["text"], event["count"], event["elapsed_ms"]))
+
+    async def chat_agent_changed(self, event: events.AgentChanged) -> None:
+        run = await database_sync_to_async(agent_selectors.agent_run_in)(
+            conversation=self.conversation, run_id=event["run_id"])
+        if run is not None:
+            await self.send(text_data=frames.agent_panel(await self.catch_up.agent(run)))
+
+    async def chat_message_changed(self, event: events.MessageChanged) -> None:
+        message = await database_sync_to_async(selectors.message_for_display)(
+            conversation=self.conversation, message_id=event["message_id"])
+        if message is not None:
+            await self.send(text_data=await self._render(message))
+
+    async def chat_turn(self, event: events.Turn) -> None:
+        if event["origin"] == self.channel_name:
+            return  # the sender already has it
+        messages = await database_sync_to_async(selectors.messages_by_ids)(
+            conversation=self.conversation, ids=[event["user_message_id"], event["assistant_message_id"]])
+        if messages:
+            await self.send(text_data=frames.messages_appended(messages))
+
+    # --- helpers --------------------------------------------------------
+
+    async def _own_message(self, message_id: object) -> Message:
+        return await database_sync_to_async(get_message_for_user)(
+            self.scope["user"], message_id, conversation=self.conversation
+        )
+
+    async def _error(self, reason: str) -> None:
+        await self.send(text_data=frames.composer_error(reason))
+
+    async def _render(self, message: Message) -> str:
+        return frames.message(await self.catch_up.message(message))
+
+    def _start_turn(self, action: Send) -> tuple[turns.Turn, str]:
+        try:
+            turn = turns.turn_start(conversation=self.conversation, text=action.text,
+                                    contemplate=action.contemplate, strategy=action.strategy)
+            conversation = turn.user_message.conversation if turn.title_changed else None
+            return turn, frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)
+        finally:
+            if connection.vendor != "sqlite":
+                close_old_connections()  # back to the pool: this thread is not Channels' DB thread

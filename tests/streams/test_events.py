@@ -1,0 +1,97 @@
+"""The events workers send to the web process, and ``check``, which holds
+an event against its schema."""
+
+import pytest
+
+from museapp.streams import events
+from museapp.streams.names import Stream
+
+
+def a_tokens_event(**changes) -> dict:
+    return {**events.tokens(Stream.answer(7), "Hello", 1, 2, 12.5), **changes}
+
+
+def test_a_tokens_event_names_its_stream_and_passes_check():
+    event = events.tokens(Stream.agent(3), "Hello", 4, 9, 12.5)
+
+    assert event == {"type": "chat.tokens", "stream": "agent-3", "text": "Hello", "seq": 4, "count": 9,
+                     "elapsed_ms": 12.5}
+    events.check(event)
+
+
+def test_a_message_changed_event_passes_check():
+    event = events.message_changed(7)
+
+    assert event == {"type": "chat.message_changed", "message_id": 7}
+    events.check(event)
+
+
+def test_an_agent_changed_event_passes_check():
+    event = events.agent_changed(3)
+
+    assert event == {"type": "chat.agent_changed", "run_id": 3}
+    events.check(event)
+
+
+@pytest.mark.parametrize("user_message_id", [5, None])
+def test_a_turn_event_passes_check_with_or_without_a_user_message(user_message_id):
+    event = events.turn(user_message_id, 6, "specific.abc!def")
+
+    assert event == {"type": "chat.turn", "user_message_id": user_message_id, "assistant_message_id": 6,
+                     "origin": "specific.abc!def"}
+    events.check(event)
+
+
+def test_every_event_type_has_a_schema():
+    assert set(events.SCHEMA) == {events.TOKENS, events.MESSAGE_CHANGED, events.AGENT_CHANGED, events.TURN}
+
+
+@pytest.mark.parametrize("event", [{"type": "chat.unknown", "message_id": 7}, {"message_id": 7}, {}])
+def test_check_refuses_an_unknown_type(event):
+    with pytest.raises(ValueError, match="unknown event type"):
+        events.check(event)
+
+
+def test_check_refuses_a_missing_field():
+    event = a_tokens_event()
+    del event["seq"]
+
+    with pytest.raises(ValueError, match="fields"):
+        events.check(event)
+
+
+def test_check_refuses_an_extra_field():
+    with pytest.raises(ValueError, match="fields"):
+        events.check({**events.message_changed(7), "html": "<p>hi</p>"})
+
+
+@pytest.mark.parametrize("changes", [
+    {"seq": "1"},
+    {"seq": True},
+    {"count": 2.0},
+    {"text": b"Hello"},
+    {"stream": None},
+    {"elapsed_ms": "12.5"},
+])
+def test_check_refuses_a_wrongly_typed_tokens_field(changes):
+    with pytest.raises(ValueError, match=f"chat.tokens.{next(iter(changes))}"):
+        events.check(a_tokens_event(**changes))
+
+
+@pytest.mark.parametrize("event", [
+    {"type": "chat.message_changed", "message_id": False},
+    {"type": "chat.agent_changed", "run_id": "3"},
+    {"type": "chat.turn", "user_message_id": "5", "assistant_message_id": 6, "origin": "x"},
+    {"type": "chat.turn", "user_message_id": None, "assistant_message_id": None, "origin": "x"},
+])
+def test_check_refuses_a_wrongly_typed_field_of_other_events(event):
+    with pytest.raises(ValueError, match="is not"):
+        events.check(event)
+
+
+def test_changed_for_an_agent_is_an_agent_changed_for_its_run():
+    assert events.changed(Stream.agent(3)) == {"type": "chat.agent_changed", "run_id": 3}
+
+
+def test_changed_for_an_answer_is_a_message_changed_for_its_message():
+    assert events.changed(Stream.answer(7)) == {"type": "chat.message_changed", "message_id": 7}
