@@ -51,7 +51,7 @@ def main() -> None:
 
     call_command("migrate", interactive=False, verbosity=0)
     User = get_user_model()
-    staff = User.objects.create_user(username=f"staff-{time.time_ns()}", password="x", is_staff=True)
+    staff = User.objects.create_superuser(username=f"analyst-{time.time_ns()}", password="x")  # may see insights
     rng = random.Random(7)
     started = time.perf_counter()
     now = timezone.now()

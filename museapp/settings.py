@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "museapp.chat",
     "museapp.agents",
     "museapp.feedback",
+    "museapp.web",
     "museapp.llm",
     "museapp.ops",
 ]
@@ -207,12 +208,31 @@ MUSE_SYSTEM_PROMPT = env(
     "You are Muse, a helpful assistant. Answer clearly; use Markdown when it helps.",
 )
 MUSE_MAX_MESSAGE_CHARS = 20_000
+# The largest WebSocket message the server reads (`manage.py serve` and the
+# Procfile pass it to uvicorn as --ws-max-size; uvicorn's default is 16 MiB).
+# It is the chat socket's frame limit, 101,000 characters (web/actions.py),
+# at UTF-8's 4 bytes a character at most: no frame the page may send is cut
+# off, and a bigger one is closed with 1009 before it is read into memory.
+MUSE_WS_MAX_BYTES = envint("MUSE_WS_MAX_BYTES", (100_000 + 1_000) * 4)
 # Contemplating mode: parallel agents, then a merge.
 MUSE_AGENTS = envint("MUSE_AGENTS", 4)  # 2 to 8
 MUSE_AGENT_MODELS = env("MUSE_AGENT_MODELS")  # optional: one model per agent, comma-separated
 MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY", "synthesize")  # synthesize | vote | select
 MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
 MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
+# Wall-clock limits (seconds) on a quick answer, from the moment it is
+# enqueued, and on a merge, from its start: past them the run ends cut off,
+# its text kept. The model client's own timeout only bounds the gap between
+# two chunks, so a provider trickling tokens would otherwise hold a thread.
+MUSE_ANSWER_DEADLINE = envfloat("MUSE_ANSWER_DEADLINE", 300.0)
+MUSE_MERGE_DEADLINE = envfloat("MUSE_MERGE_DEADLINE", 120.0)
+# Answers one person may have in progress at once (a contemplation counts as
+# one; its agents are bounded by MUSE_AGENTS). 0: no cap.
+MUSE_MAX_RUNNING_ANSWERS = envint("MUSE_MAX_RUNNING_ANSWERS", 3)
+# Chat sockets (tabs) one person may have open at once (0: no cap), and how
+# often an open socket re-checks that its session still logs its person in.
+MUSE_SOCKETS_PER_PERSON = envint("MUSE_SOCKETS_PER_PERSON", 10)
+MUSE_SESSION_RECHECK = envfloat("MUSE_SESSION_RECHECK", 30.0)
 # A worker renews a lease on each run it streams; a run whose lease lapsed
 # (its worker died) is closed by the reaper. A run may wait in Celery's queue
 # this long before the reaper counts it as lost.
@@ -233,6 +253,8 @@ MUSE_RATE_CONTEMPLATIONS = env("MUSE_RATE_CONTEMPLATIONS", "30/hour")  # contemp
 # (case-insensitive) and per client address; a success clears the username's.
 MUSE_LOGIN_ATTEMPTS = env("MUSE_LOGIN_ATTEMPTS", "5/15min")
 MUSE_LOGIN_ATTEMPTS_PER_IP = env("MUSE_LOGIN_ATTEMPTS_PER_IP", "20/15min")
+# Accounts one client address may create; a form with errors counts nothing.
+MUSE_SIGNUPS_PER_IP = env("MUSE_SIGNUPS_PER_IP", "5/hour")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,8 +1,13 @@
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from museapp.accounts import throttle
+
+
+def try_again_in(minutes: int) -> str:
+    return f"Try again in {minutes} {'minute' if minutes == 1 else 'minutes'}."
 
 
 class ThrottledLoginMixin:
@@ -15,9 +20,8 @@ class ThrottledLoginMixin:
             return super().clean()  # the missing field says so; nothing is checked
         minutes = throttle.login_wait_minutes(request=self.request, username=username)
         if minutes:
-            unit = "minute" if minutes == 1 else "minutes"
             raise ValidationError(
-                f"Too many failed log-in attempts. Try again in {minutes} {unit}.", code="throttled"
+                f"Too many failed log-in attempts. {try_again_in(minutes)}", code="throttled"
             )
         try:
             cleaned = super().clean()
@@ -35,3 +39,29 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's own log-in page counts against the same limits."""
+
+
+class ThrottledUserCreationForm(UserCreationForm):
+    """Sign-up, refused once the client address has created
+    ``MUSE_SIGNUPS_PER_IP`` accounts in the window (see throttle.py)."""
+
+    def __init__(self, data=None, *, request: HttpRequest):
+        super().__init__(data)
+        self.request = request
+
+    def _post_clean(self):
+        super()._post_clean()  # the password checks run here, after clean()
+        if self.errors:
+            return  # a form with errors would create nothing: it asks for no slot
+        minutes = throttle.signup_wait_minutes(request=self.request)
+        if minutes:
+            self.add_error(None, ValidationError(
+                f"Too many accounts were created from your address. {try_again_in(minutes)}",
+                code="throttled",
+            ))
+
+    def save(self, commit: bool = True):
+        # Counted before the (slow) password hashing, to keep the gap short
+        # between this address's check and its count.
+        throttle.signup_succeeded(request=self.request)
+        return super().save(commit)

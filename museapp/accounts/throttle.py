@@ -1,7 +1,12 @@
-"""Log-in throttling: after too many failed attempts for one username
-(case-insensitive, ``MUSE_LOGIN_ATTEMPTS``) or from one client address
+"""Log-in and sign-up throttling.
+
+After too many failed log-ins for one username (case-insensitive,
+``MUSE_LOGIN_ATTEMPTS``) or from one client address
 (``MUSE_LOGIN_ATTEMPTS_PER_IP``), the form stops checking passwords until the
-window ends. A successful log-in clears the username's count."""
+window ends. A successful log-in clears the username's count.
+
+One client address may create ``MUSE_SIGNUPS_PER_IP`` accounts per window;
+only successful sign-ups count."""
 
 from __future__ import annotations
 
@@ -23,16 +28,19 @@ def _username_counter(username: str) -> ratelimit.Counter | None:
     return ratelimit.Counter(redis_key("login", "user", digest), rate)
 
 
-def _address_counter(request: HttpRequest) -> ratelimit.Counter | None:
-    rate = ratelimit.parse_rate(settings.MUSE_LOGIN_ATTEMPTS_PER_IP, "MUSE_LOGIN_ATTEMPTS_PER_IP")
+def _address_counter(request: HttpRequest, *, setting: str, action: str) -> ratelimit.Counter | None:
+    """The client address as the ASGI server reports it (behind a proxy, the
+    one uvicorn's --proxy-headers took from it: see README, "Security")."""
+    rate = ratelimit.parse_rate(getattr(settings, setting), setting)
     address = request.META.get("REMOTE_ADDR") or ""
     if rate is None or not address:
         return None
-    return ratelimit.Counter(redis_key("login", "ip", address), rate)
+    return ratelimit.Counter(redis_key(action, "ip", address), rate)
 
 
 def _counters(request: HttpRequest, username: str) -> list[ratelimit.Counter]:
-    return [c for c in (_username_counter(username), _address_counter(request)) if c is not None]
+    by_address = _address_counter(request, setting="MUSE_LOGIN_ATTEMPTS_PER_IP", action="login")
+    return [c for c in (_username_counter(username), by_address) if c is not None]
 
 
 def login_wait_minutes(*, request: HttpRequest, username: str) -> int:
@@ -48,3 +56,18 @@ def login_failed(*, request: HttpRequest, username: str) -> None:
 def login_succeeded(*, username: str) -> None:
     counter = _username_counter(username)
     ratelimit.reset([counter] if counter else [])
+
+
+def _signup_counters(request: HttpRequest) -> list[ratelimit.Counter]:
+    counter = _address_counter(request, setting="MUSE_SIGNUPS_PER_IP", action="signup")
+    return [counter] if counter else []
+
+
+def signup_wait_minutes(*, request: HttpRequest) -> int:
+    """Minutes until this address may create another account; 0: now."""
+    full = ratelimit.peek(_signup_counters(request))
+    return full.minutes if full else 0
+
+
+def signup_succeeded(*, request: HttpRequest) -> None:
+    ratelimit.add(_signup_counters(request))

@@ -1,16 +1,17 @@
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+
+from museapp.accounts.forms import ThrottledUserCreationForm
 
 
 @login_not_required
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("chat:home")
-    form = UserCreationForm(request.POST or None)
+    form = ThrottledUserCreationForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -16,7 +16,7 @@ from museapp.agents.models import AgentRun, Contemplation
 from museapp.agents.tasks import settle
 from museapp.chat.models import Message
 from museapp.ops import loop
-from museapp.streams import livetext, reaper
+from museapp.streams import livetext, reaper, running
 from museapp.streams.announce import announce_ended
 from museapp.streams.names import Stream
 
@@ -48,6 +48,7 @@ def close_merge(contemplation_id: int, stream: Stream | None) -> None:
     message = services.merge_interrupted(contemplation_id=contemplation_id)
     if message is not None:
         log.warning("the merge of contemplation %s lost its worker; closed as interrupted", contemplation_id)
+        loop.run(running.release(owner_id=message.conversation.user_id, stream=message.stream))
         loop.run(announce_ended(message.conversation_id, message.stream))
 
 

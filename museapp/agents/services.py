@@ -108,7 +108,8 @@ def agent_interrupted(*, run_id: int, text: str) -> AgentRun | None:
 def merge_interrupted(*, contemplation_id: int) -> Message | None:
     """A merge whose worker died: the answer ends as interrupted (Retry runs
     the whole contemplation again)."""
-    contemplation = Contemplation.objects.select_for_update().select_related("message").get(pk=contemplation_id)
+    contemplation = (Contemplation.objects.select_for_update().select_related("message__conversation")
+                     .get(pk=contemplation_id))
     if not Message.objects.filter(pk=contemplation.message_id).interrupt(reason=INTERRUPTED_REASON):
         return None
     Contemplation.objects.filter(pk=contemplation_id).update(
@@ -168,6 +169,7 @@ class MergePlan:
     contemplation_id: int
     message_id: int
     conversation_id: int
+    owner_id: int
     strategy: str
     question: str
     drafts: list[merge.Draft]
@@ -175,6 +177,7 @@ class MergePlan:
     model: str
     started: float  # time.time() of the contemplation's start
     seed: int
+    deadline: float  # time.time() by which the merge must have ended
 
     @property
     def stream(self) -> Stream:
@@ -197,7 +200,7 @@ class MergeResult:
 
 
 def merge_plan(*, contemplation_id: int) -> MergePlan:
-    contemplation = Contemplation.objects.select_related("message").get(pk=contemplation_id)
+    contemplation = Contemplation.objects.select_related("message__conversation").get(pk=contemplation_id)
     message = contemplation.message
     runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
     usable = [r for r in runs if r.status in (AgentRun.Status.DONE, AgentRun.Status.CUT_OFF) and r.text.strip()]
@@ -212,6 +215,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         contemplation_id=contemplation.pk,
         message_id=message.pk,
         conversation_id=message.conversation_id,
+        owner_id=message.conversation.user_id,
         strategy=contemplation.strategy,
         question=question,
         drafts=[merge.Draft(r.index, r.role, r.text) for r in finished],
@@ -219,6 +223,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         model=settings.MUSE_MERGE_MODEL or message.model,
         started=contemplation.started_at.timestamp(),
         seed=contemplation.pk,
+        deadline=time.time() + settings.MUSE_MERGE_DEADLINE,
     )
 
 
@@ -257,7 +262,8 @@ async def _select(plan: MergePlan, fallback_from: str = "") -> MergeResult:
     letters = {d.index: letter for letter, d in lettered.items()}
     call = _judge_call(plan, merge.select_prompt(plan.question, lettered))
     # Not shown (the chosen draft is), but under the answer's name, so Stop reaches it.
-    judge = await run_stream(stream=plan.stream, conversation_id=plan.conversation_id, call=call, publish=False)
+    judge = await run_stream(stream=plan.stream, conversation_id=plan.conversation_id, call=call, publish=False,
+                             deadline=plan.deadline)
     if judge.status == StreamStatus.STOPPED:
         return MergeResult("", StreamStatus.STOPPED, judge=judge, letters=letters)
     selection = merge.parse_selection(judge.text, lettered)
@@ -283,7 +289,7 @@ async def _synthesize(plan: MergePlan) -> MergeResult:
     call = _judge_call(plan, merge.synthesize_prompt(plan.question, lettered))
     started = time.time()
     judge = await run_stream(stream=plan.stream, conversation_id=plan.conversation_id, call=call,
-                             hold_first_line=True)
+                             hold_first_line=True, deadline=plan.deadline)
     relied = [lettered[letter].index for letter in merge.parse_relied_on(judge.header, lettered)]
     if judge.status == StreamStatus.ERROR and not judge.text:
         chosen = plan.drafts[0]

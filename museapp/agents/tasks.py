@@ -12,7 +12,7 @@ from museapp.agents import services
 from museapp.agents.models import Contemplation
 from museapp.llm.adapter import ModelCall
 from museapp.ops import loop
-from museapp.streams import events, leases, stopping
+from museapp.streams import events, leases, running, stopping
 from museapp.streams.announce import announce
 from museapp.streams.leased import SKIPPED, run_leased
 from museapp.streams.names import Stream
@@ -63,7 +63,10 @@ def run_merge(*, contemplation_id: int) -> str:
             result = loop.run(services.merge_run(plan))
         except Exception as exc:  # noqa: BLE001 - the answer must end, not hang
             result = services.MergeResult("", StreamStatus.ERROR, error=f"The merge failed ({type(exc).__name__}).")
-        services.merge_finish(plan=plan, result=result)
+        try:
+            services.merge_finish(plan=plan, result=result)
+        finally:
+            loop.run(running.release(owner_id=plan.owner_id, stream=plan.stream))
         return result.status
 
     return run_leased(plan.stream, conversation_id=plan.conversation_id, work=work)

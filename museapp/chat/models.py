@@ -74,6 +74,7 @@ class Message(RunRecord):
         StreamStatus.STOPPED: Status.STOPPED,
         StreamStatus.CUT_OFF: Status.ERROR,  # an answer past its deadline keeps its text, with the reason
     }
+    CUT_OFF_REASON = "Cut off: this answer ran past Muse's time limit. What was written is kept; Retry runs it again."
 
     class Meta:
         ordering = ["id"]

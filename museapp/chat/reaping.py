@@ -10,7 +10,7 @@ from datetime import datetime
 from museapp.chat import services
 from museapp.chat.models import Message
 from museapp.ops import loop
-from museapp.streams import livetext, reaper
+from museapp.streams import livetext, reaper, running
 from museapp.streams.announce import announce_ended
 from museapp.streams.names import Stream
 
@@ -31,6 +31,7 @@ def close_answer(message_id: int, stream: Stream | None) -> None:
     message = services.answer_interrupted(message_id=message_id, text=text)
     if message is not None:
         log.warning("answer %s lost its worker; closed as interrupted", message_id)
+        loop.run(running.release(owner_id=message.conversation.user_id, stream=message.stream))
         loop.run(announce_ended(message.conversation_id, message.stream))
 
 

@@ -17,6 +17,14 @@ def messages_by_ids(*, conversation: Conversation, ids: list[int]) -> list[Messa
     return list(messages_for_display(conversation=conversation).filter(pk__in=[i for i in ids if i]))
 
 
+def is_live(message: Message) -> bool:
+    """Still streaming, or one of its agents still drafting: what a page
+    shows of it depends on that page's catch-up."""
+    contemplation = message.contemplation_or_none
+    runs = contemplation.agent_runs if contemplation else []
+    return message.is_streaming or any(run.is_running for run in runs)
+
+
 def answers_to_catch_up(*, conversation: Conversation) -> list[Message]:
     """Answers still streaming, and the latest answer (it may have ended
     while a page was disconnected)."""

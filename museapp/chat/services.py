@@ -131,7 +131,7 @@ def answer_interrupted(*, message_id: int, text: str) -> Message | None:
     what was streamed; None if it had ended meanwhile."""
     if not Message.objects.filter(pk=message_id).interrupt(reason=INTERRUPTED_REASON, text=text):
         return None
-    return Message.objects.filter(pk=message_id).first()
+    return Message.objects.select_related("conversation").filter(pk=message_id).first()
 
 
 def conversation_lock(*, conversation: Conversation) -> Conversation:

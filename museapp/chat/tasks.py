@@ -6,18 +6,23 @@ from celery import shared_task
 from museapp.chat import services
 from museapp.llm.adapter import ModelCall
 from museapp.ops import loop
+from museapp.streams import running
 from museapp.streams.leased import run_leased
 from museapp.streams.names import Stream
 from museapp.streams.run import run_stream
 
 
 @shared_task(name="muse.run_answer")
-def run_answer(*, message_id: int, conversation_id: int, call: dict) -> str:
+def run_answer(*, message_id: int, conversation_id: int, owner_id: int, call: dict, deadline: float) -> str:
     stream = Stream.answer(message_id)
 
     def work() -> str:
-        result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=ModelCall(**call)))
-        services.answer_finish(message_id=message_id, result=result)
+        try:
+            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=ModelCall(**call),
+                                         deadline=deadline))
+            services.answer_finish(message_id=message_id, result=result)
+        finally:
+            loop.run(running.release(owner_id=owner_id, stream=stream))
         return result.status
 
     return run_leased(stream, conversation_id=conversation_id, work=work)

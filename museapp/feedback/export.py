@@ -5,6 +5,11 @@ answer, mode, strategy, models, tokens, cost, latency, rating, reasons and
 comment. Pairs: (prompt, chosen, rejected) from contemplated answers, where
 chosen is the person's best-draft pick, or else a thumbed-up final answer, and
 rejected is each draft the person (or the merge) passed over.
+
+CSV is opened in spreadsheets, which run a cell starting with = + - or @ as a
+formula (and may skip a leading tab or carriage return to find one), so every
+text cell starting with one of those six gets a leading ' (OWASP's advice on
+CSV injection). JSON Lines is data and keeps the raw text.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ ROW_FIELDS = [
     "completion_tokens", "cost", "latency_ms", "rating", "reasons", "comment",
 ]
 PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "source"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _prompt(message: Message) -> str:
@@ -80,7 +86,19 @@ def preference_pairs() -> Iterator[dict]:
                        "rejected": draft.text, "source": source}
 
 
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell a spreadsheet shows as text: lists as JSON, and
+    any text that could start a formula prefixed with '. Numbers stay numbers."""
+    if isinstance(value, list):
+        value = json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_lines(*, fmt: str, pairs: bool = False) -> Iterator[str]:
+    """The export as lines of JSON Lines or CSV: what `manage.py export_feedback`
+    writes and the insights page's download streams."""
     rows = preference_pairs() if pairs else feedback_rows()
     if fmt == "jsonl":
         for row in rows:
@@ -91,7 +109,7 @@ def export_lines(*, fmt: str, pairs: bool = False) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()})
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -7,6 +7,10 @@ from museapp.chat.models import Message
 UP_REASONS = ["accurate", "helpful", "clear", "creative"]
 DOWN_REASONS = ["wrong", "unhelpful", "too long", "missed the question", "unsafe"]
 COMMENT_MAX = 1000
+# Insights and exports show every person's prompts and answers: they need this
+# permission (superusers have it), which migration 0002 grants to the group.
+EXPORT_PERMISSION = "feedback.export_feedback"
+ANALYSTS_GROUP = "Muse analysts"
 
 
 class Rating(models.Model):
@@ -31,6 +35,7 @@ class Rating(models.Model):
             models.CheckConstraint(condition=models.Q(value__in=[1, -1]), name="rating_is_up_or_down"),
         ]
         indexes = [models.Index(fields=["created_at"])]
+        permissions = [("export_feedback", "Can export feedback and see insights")]
 
     def __str__(self) -> str:
         return f"{self.get_value_display()} on message {self.message_id}"

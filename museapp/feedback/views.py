@@ -1,4 +1,4 @@
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -8,6 +8,7 @@ from museapp.chat.models import Message
 from museapp.feedback import services
 from museapp.feedback.export import export_lines
 from museapp.feedback.insights import chart_points, report
+from museapp.feedback.models import EXPORT_PERMISSION
 
 
 def _rating_response(request: HttpRequest, message_id, error: str = "") -> TemplateResponse:
@@ -54,16 +55,17 @@ def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
                             status=400 if error else 200)
 
 
-def _staff_only(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("Insights are for staff.")
+# Every person's prompts, answers and comments: a named permission, not is_staff
+# (which only opens the admin's door). Someone logged in without it gets 403;
+# someone logged out never gets here (LoginRequiredMiddleware sends them to log in).
+analysts_only = permission_required(EXPORT_PERMISSION, raise_exception=True)
 
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "all": None}
 
 
+@analysts_only
 def insights(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
     period = request.GET.get("period", "30")
     if period not in PERIODS:
         period = "30"
@@ -79,8 +81,8 @@ def insights(request: HttpRequest) -> HttpResponse:
     })
 
 
+@analysts_only
 def export(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
     fmt = request.GET.get("format", "jsonl")
     if fmt not in ("jsonl", "csv"):
         fmt = "jsonl"

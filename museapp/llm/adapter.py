@@ -7,6 +7,7 @@ the import takes seconds, and the web process never needs it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +18,9 @@ from museapp.llm.calls import ModelCall, StreamStats
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-__all__ = ["ModelCall", "ModelError", "StreamStats", "stream_completion", "warm_up"]
+log = logging.getLogger(__name__)
+
+__all__ = ["REASONS", "ModelCall", "ModelError", "StreamStats", "stream_completion", "warm_up"]
 
 
 class ModelError(Exception):
@@ -145,32 +148,66 @@ def _cost(model: str, stats: StreamStats) -> float | None:
     return prompt_cost + completion_cost
 
 
+# What a person reads when a model call fails: the kind of failure in plain
+# words, never a URL, a key, a host name or the provider's own text (which
+# can carry all three). The details go to the worker's log for staff.
+REASONS = {
+    "unreachable": "Muse could not reach the model server. "
+                   "Try again in a moment; if it keeps happening, tell whoever runs Muse.",
+    "lost": "The connection to the model server was lost in the middle of the answer. Try again in a moment.",
+    "timeout": "The model server did not answer in time. "
+               "Try again in a moment; if it keeps happening, tell whoever runs Muse.",
+    "key_refused": "The model server refused Muse's key. Tell whoever runs Muse.",
+    "not_found": "The model was not found on the model server. Tell whoever runs Muse.",
+    "rate_limited": "The model server is getting too many requests. Try again in a moment.",
+    "too_long": "This conversation is too long for the model. Start a new chat.",
+    "unknown_model": "Muse does not know how to reach this model. Tell whoever runs Muse.",
+    "rejected": "The model server rejected the request. If it keeps happening, tell whoever runs Muse.",
+    "server_error": "The model server had an internal error. Try again in a moment.",
+    "failed": "The model call failed. Try again in a moment; if it keeps happening, tell whoever runs Muse.",
+    "unexpected": "The model call failed unexpectedly. Try again; if it keeps happening, tell whoever runs Muse.",
+}
+
+_KINDS_BY_STATUS = {401: "key_refused", 403: "key_refused", 404: "not_found", 408: "timeout", 429: "rate_limited"}
+
+
 def describe_error(exc: BaseException, call: ModelCall) -> str:
-    """Turn a provider exception into one sentence a person can act on."""
+    """Turn a provider exception into one sentence a person can act on, and
+    log what staff need to fix it (the sentence itself names no endpoint)."""
+    kind = error_kind(exc)
+    details = " ".join(str(exc).split())[:2000]  # one log line, however the provider wrapped it
+    log.warning(
+        "model call failed (%s): %s: %s [model=%s api_base=%s]",
+        kind, type(exc).__name__, details, call.model, call.api_base or "(provider default)",
+    )
+    return REASONS[kind]
+
+
+def error_kind(exc: BaseException) -> str:
+    """Which of REASONS a provider exception is (litellm maps providers'
+    errors to many types; a status code decides the ones it leaves generic)."""
     lib = _lib()
-    where = f" at {call.api_base}" if call.api_base else ""
-    name = type(exc).__name__
-    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else name
-    if "connection error" in detail.lower():  # the HTTP client's words, not the server's
-        if type(exc).__name__ == "MidStreamFallbackError":
-            return f"The connection to the model{where} was lost in the middle of the answer."
-        return f"Could not connect to the model{where}. Is the server running? Check MUSE_API_BASE."
-    if isinstance(exc, lib.Timeout):
-        return f"The model {call.model} did not answer in time ({call.timeout:g} s)."
-    if isinstance(exc, lib.AuthenticationError):
-        return f"The provider refused the API key for {call.model}. Check MUSE_API_KEY or the provider's key variable."
-    if isinstance(exc, lib.NotFoundError):
-        return f"The model {call.model} was not found{where}. Check MUSE_MODEL."
-    if isinstance(exc, lib.RateLimitError):
-        return f"The provider is rate-limiting {call.model}. Try again in a moment."
-    if isinstance(exc, lib.ContextWindowExceededError):
-        return "This conversation is too long for the model. Start a new chat."
+    message = str(exc)
+    if "connection error" in message.lower():  # the HTTP client's words, not the server's
+        return "lost" if type(exc).__name__ == "MidStreamFallbackError" else "unreachable"
+    checks = (
+        (lib.Timeout, "timeout"),
+        ((lib.AuthenticationError, lib.PermissionDeniedError), "key_refused"),
+        (lib.NotFoundError, "not_found"),
+        (lib.RateLimitError, "rate_limited"),
+        (lib.ContextWindowExceededError, "too_long"),
+    )
+    for types, kind in checks:
+        if isinstance(exc, types):
+            return kind
     if isinstance(exc, lib.BadRequestError):
-        if "LLM Provider NOT provided" in detail or "provider" in detail.lower() and "not" in detail.lower():
-            return f"Muse does not know how to reach the model '{call.model}'. Set MUSE_MODEL to a litellm model string such as openai/gpt-4o-mini."
-        return f"The provider rejected the request: {detail}"
-    if isinstance(exc, (lib.ServiceUnavailableError, lib.InternalServerError)):
-        return f"The provider had an internal error ({name}). Try again."
-    if isinstance(exc, lib.APIError) or isinstance(exc, lib.APIConnectionError):
-        return f"The model call failed: {detail}"
-    return f"The model call failed unexpectedly ({name}): {detail}"
+        return "unknown_model" if "LLM Provider NOT provided" in message else "rejected"
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else 0
+    if status in _KINDS_BY_STATUS:
+        return _KINDS_BY_STATUS[status]
+    if isinstance(exc, (lib.ServiceUnavailableError, lib.InternalServerError)) or status >= 500:
+        return "server_error"
+    if 400 <= status < 500:
+        return "rejected"
+    return "failed" if isinstance(exc, (lib.APIError, lib.APIConnectionError)) else "unexpected"

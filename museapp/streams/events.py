@@ -8,6 +8,7 @@ event they see).
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal, TypedDict, get_type_hints
 
 from museapp.streams.names import Stream
@@ -16,6 +17,7 @@ TOKENS = "chat.tokens"  # text appended to a stream
 MESSAGE_CHANGED = "chat.message_changed"  # re-render one message from the database
 AGENT_CHANGED = "chat.agent_changed"  # re-render one agent's panel
 TURN = "chat.turn"  # a new user message and its answer placeholder
+SESSION_CHANGED = "chat.session_changed"  # a person's session or account changed: sockets re-check
 
 
 class Tokens(TypedDict):
@@ -30,11 +32,13 @@ class Tokens(TypedDict):
 class MessageChanged(TypedDict):
     type: Literal["chat.message_changed"]
     message_id: int
+    event_id: str  # one per sending: the sockets of a web process load the change once
 
 
 class AgentChanged(TypedDict):
     type: Literal["chat.agent_changed"]
     run_id: int
+    event_id: str
 
 
 class Turn(TypedDict):
@@ -44,8 +48,14 @@ class Turn(TypedDict):
     origin: str  # the sender's channel name: it has the turn already
 
 
-Event = Tokens | MessageChanged | AgentChanged | Turn
-SCHEMA: dict[str, type] = {TOKENS: Tokens, MESSAGE_CHANGED: MessageChanged, AGENT_CHANGED: AgentChanged, TURN: Turn}
+class SessionChanged(TypedDict):
+    type: Literal["chat.session_changed"]
+    ended_session: str  # a session that just ended (log-out), or "": re-check every session
+
+
+Event = Tokens | MessageChanged | AgentChanged | Turn | SessionChanged
+SCHEMA: dict[str, type] = {TOKENS: Tokens, MESSAGE_CHANGED: MessageChanged, AGENT_CHANGED: AgentChanged, TURN: Turn,
+                           SESSION_CHANGED: SessionChanged}
 
 
 def tokens(stream: Stream, text: str, seq: int, count: int, elapsed_ms: float) -> Tokens:
@@ -54,11 +64,11 @@ def tokens(stream: Stream, text: str, seq: int, count: int, elapsed_ms: float) -
 
 
 def message_changed(message_id: int) -> MessageChanged:
-    return {"type": MESSAGE_CHANGED, "message_id": message_id}
+    return {"type": MESSAGE_CHANGED, "message_id": message_id, "event_id": uuid.uuid4().hex}
 
 
 def agent_changed(run_id: int) -> AgentChanged:
-    return {"type": AGENT_CHANGED, "run_id": run_id}
+    return {"type": AGENT_CHANGED, "run_id": run_id, "event_id": uuid.uuid4().hex}
 
 
 def changed(stream: Stream) -> MessageChanged | AgentChanged:
@@ -69,6 +79,10 @@ def changed(stream: Stream) -> MessageChanged | AgentChanged:
 def turn(user_message_id: int | None, assistant_message_id: int, origin: str) -> Turn:
     return {"type": TURN, "user_message_id": user_message_id,
             "assistant_message_id": assistant_message_id, "origin": origin}
+
+
+def session_changed(ended_session: str = "") -> SessionChanged:
+    return {"type": SESSION_CHANGED, "ended_session": ended_session}
 
 
 def check(event: dict) -> None:

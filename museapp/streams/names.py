@@ -56,6 +56,11 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{int(conversation_id)}"
 
 
+def person_group(user_id: int) -> str:
+    """The group of every chat socket one person has open (session changes)."""
+    return f"person.{int(user_id)}"
+
+
 def stop_channel() -> str:
     """Redis pub/sub channel carrying the names of streams to stop."""
     return redis_key("stop")

@@ -39,6 +39,8 @@ class RunRecordQuerySet(models.QuerySet):
 
     def finish(self, *, text: str, status: StreamStatus, error: str = "", usage: dict | None = None) -> int:
         """End the runs still running; returns how many."""
+        if status == StreamStatus.CUT_OFF and not error:
+            error = self.model.CUT_OFF_REASON
         return self.running().update(**{self.model.TEXT_FIELD: text}, status=self.model.status_for(status),
                                      error=error, finished_at=timezone.now(), **(usage or {}))
 
@@ -60,6 +62,7 @@ class RunRecord(models.Model):
     RUNNING: ClassVar[str]
     TEXT_FIELD: ClassVar[str]
     STATUS_FOR: ClassVar[dict[StreamStatus, str]]
+    CUT_OFF_REASON: ClassVar[str] = ""  # shown when a run ends past its deadline
 
     error = models.TextField(blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)

@@ -2,16 +2,20 @@
 
 A turn's answer runs one of two ways, both a ``TurnRun``: a quick answer
 (one model call) or a contemplation (agents, then the merge). Both are
-prepared inside the turn's transaction (their rows) and enqueued after it
-commits.
+prepared inside the turn's transaction (their rows) and enqueued by its
+commit hook, before any frame goes to a page: a socket that closes at any
+moment after a send cannot lose the question.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db import transaction
 
 from museapp.agents import selectors as agent_selectors
@@ -24,7 +28,7 @@ from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import model_call
-from museapp.streams import leases, stopping
+from museapp.streams import leases, running, stopping
 from museapp.streams.names import Stream
 
 
@@ -39,11 +43,12 @@ class TurnRun(Protocol):
 class QuickAnswer:
     message_id: int
     conversation_id: int
+    owner_id: int
     call: ModelCall
 
     def enqueue(self) -> None:
-        run_answer.delay(message_id=self.message_id, conversation_id=self.conversation_id,
-                         call=self.call.as_dict())
+        run_answer.delay(message_id=self.message_id, conversation_id=self.conversation_id, owner_id=self.owner_id,
+                         call=self.call.as_dict(), deadline=time.time() + settings.MUSE_ANSWER_DEADLINE)
 
 
 @dataclass
@@ -66,22 +71,31 @@ class Turn:
     title_changed: bool = False
 
 
+RUNNING_CAP_REASON = ("You have {cap} answers in progress, the most Muse runs at once for one person. "
+                      "Wait for one to finish, or stop one, then send again.")
+
+
 def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool) -> TurnRun | None:
+    """How the answer runs, with the person's slot for it taken (or
+    InvalidMessage, rolling the turn back, when they are at the cap)."""
     if not answer.is_streaming:
         return None
+    if not running.take(owner_id=conversation.user_id, stream=answer.stream):
+        raise InvalidMessage(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
     context = chat.model_context(conversation=conversation)
     if contemplate:
         start = agents.contemplation_start(conversation=conversation, answer=answer, context=context)
         return ContemplatedAnswer(start, conversation.pk)
-    return QuickAnswer(answer.pk, conversation.pk, model_call(model=answer.model, messages=context))
+    return QuickAnswer(answer.pk, conversation.pk, conversation.user_id,
+                       model_call(model=answer.model, messages=context))
 
 
 @transaction.atomic
 def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "") -> Turn:
     """Save the person's message and an answer placeholder in one transaction
-    (with the agents' rows when contemplating). The switch and the strategy
-    are remembered on the conversation. The caller enqueues the turn
-    (``turn_enqueue``) once this commits."""
+    (with the agents' rows when contemplating), and enqueue the answer when
+    it commits. The switch and the strategy are remembered on the
+    conversation."""
     text = chat.message_clean_text(text)
     conversation = chat.conversation_lock(conversation=conversation)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
@@ -91,8 +105,10 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
     conversation.save(update_fields=["title", "contemplate", "merge_strategy", "updated_at"])
     user_message = chat.message_add(conversation=conversation, text=text)
     answer = chat.answer_placeholder(conversation=conversation)
-    return Turn(user_message, answer, _turn_run(conversation, answer, contemplate=conversation.contemplate),
+    turn = Turn(user_message, answer, _turn_run(conversation, answer, contemplate=conversation.contemplate),
                 title_changed)
+    transaction.on_commit(lambda: turn_enqueue(turn))
+    return turn
 
 
 @transaction.atomic
@@ -106,20 +122,27 @@ def answer_retry(*, message: Message) -> Turn:
         raise InvalidMessage("Only the latest answer can be retried.")
     message = chat.answer_reset(message=message, conversation=conversation)
     contemplated, _ = Contemplation.objects.filter(message=message).delete()
-    return Turn(None, message, _turn_run(conversation, message, contemplate=bool(contemplated)))
+    turn = Turn(None, message, _turn_run(conversation, message, contemplate=bool(contemplated)))
+    transaction.on_commit(lambda: _rerun(turn))
+    return turn
 
 
 def turn_enqueue(turn: Turn) -> None:
-    """Hand the turn's model calls to a worker (after its rows are committed)."""
+    """Hand the turn's model calls to a worker (its rows are committed)."""
     if turn.run is not None:
         turn.run.enqueue()
 
 
-async def answer_rerun_prepare(*, message_id: int) -> None:
-    """Before a retried answer is enqueued: forget the last attempt's Stop,
-    and replace its lease's tombstone (a redelivery guard) with a reservation."""
-    await stopping.clear(Stream.answer(message_id))
-    await leases.reserve(Stream.answer(message_id))
+def _rerun(turn: Turn) -> None:
+    async_to_sync(_forget_last_attempt)(turn.answer.stream)
+    turn_enqueue(turn)
+
+
+async def _forget_last_attempt(stream: Stream) -> None:
+    """A retried answer reuses its stream: forget the last attempt's Stop, and
+    replace its lease's tombstone (a redelivery guard) with a reservation."""
+    await stopping.clear(stream)
+    await leases.reserve(stream)
 
 
 async def answer_stop(*, message: Message) -> None:

@@ -6,7 +6,11 @@ import json
 import re
 from dataclasses import dataclass
 
-MAX_FRAME_CHARS = 100_000
+from django.conf import settings
+
+# The server's byte limit (uvicorn's --ws-max-size) at 4 bytes a character,
+# less the JSON around the message: a frame over it never reaches Muse.
+MAX_FRAME_CHARS = settings.MUSE_WS_MAX_BYTES // 4 - 1000
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 

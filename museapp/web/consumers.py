@@ -3,11 +3,14 @@ and forwards the conversation's events to the page as htmx frames."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.http import Http404
 from redis.exceptions import RedisError
@@ -18,10 +21,10 @@ from museapp.chat.access import get_conversation_for_user, get_message_for_user
 from museapp.chat.models import Message
 from museapp.chat.services import InvalidMessage, message_clean_text
 from museapp.streams import events
-from museapp.streams.names import Stream, conversation_group
+from museapp.streams.names import Stream, conversation_group, person_group
 from museapp.turns import limits
 from museapp.turns import services as turns
-from museapp.web import frames
+from museapp.web import frames, shared, sockets
 from museapp.web.actions import Refusal, Retry, Send, Stop, parse_action
 from museapp.web.catchup import CatchUp
 
@@ -29,7 +32,10 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
 CLOSE_TRY_AGAIN = 1013  # "try again later": the page's socket reconnects
+LOGGED_OUT = "You are no longer logged in. Log in again to go on chatting."
+TOO_MANY_TABS = "Too many open Muse tabs. Close one, then reload this page."
 
 
 def _turn_runner(function):
@@ -40,6 +46,12 @@ def _turn_runner(function):
     if connection.vendor == "sqlite":
         return database_sync_to_async(function)
     return sync_to_async(function, thread_sensitive=False)
+
+
+def _rendering(render, record):
+    async def rendered() -> str:
+        return render(record)
+    return rendered
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):
@@ -54,10 +66,13 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
 
 class ChatConsumer(AsyncWebsocketConsumer):
     conversation = None
+    counted = False  # among the person's open sockets
+    watch: asyncio.Task | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.catch_up = CatchUp()
+        self.session_checked_at = time.monotonic()
 
     async def connect(self) -> None:
         # Accept first so the close code (4401/4404) reaches the page.
@@ -75,6 +90,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.group = conversation_group(self.conversation.pk)
         try:
+            if not await self._open_among_the_persons_sockets():
+                return
             await self.channel_layer.group_add(self.group, self.channel_name)  # first: see catchup.py
             answers = await database_sync_to_async(selectors.answers_to_catch_up)(conversation=self.conversation)
             if answers:
@@ -83,6 +100,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # Redis is restarting: the page reconnects in a moment and catches up.
             log.warning("chat socket for conversation %s closed: Redis unavailable", self.conversation.pk)
             await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:  # the page is gone (uvicorn's ClientDisconnected); its disconnect comes next
+            log.debug("chat socket for conversation %s: the page left before a frame", self.conversation)
 
     async def dispatch(self, message: dict) -> None:
         # Token frames are the hot path and touch no database: skip Channels'
@@ -93,13 +116,56 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
+        if self.watch is not None:
+            self.watch.cancel()
         if self.conversation is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.counted:
+            await self.channel_layer.group_discard(person_group(self.scope["user"].pk), self.channel_name)
+            await sockets.closed(user_id=self.scope["user"].pk, channel=self.channel_name)
+
+    # --- the person's sockets and session -------------------------------
+
+    async def _open_among_the_persons_sockets(self) -> bool:
+        user_id = self.scope["user"].pk
+        if not await sockets.opened(user_id=user_id, channel=self.channel_name):
+            await self.close(code=CLOSE_TOO_MANY, reason=TOO_MANY_TABS)
+            return False
+        self.counted = True
+        await self.channel_layer.group_add(person_group(user_id), self.channel_name)
+        self.watch = asyncio.create_task(self._keep_watch())
+        return True
+
+    async def _keep_watch(self) -> None:
+        """While open: re-check the session, and stay counted."""
+        while True:
+            await asyncio.sleep(settings.MUSE_SESSION_RECHECK)
+            if await self._session_ended():
+                return
+            await sockets.opened(user_id=self.scope["user"].pk, channel=self.channel_name)
+
+    async def _session_ended(self) -> bool:
+        """Close the socket (4401) if its session no longer logs its person in."""
+        self.session_checked_at = time.monotonic()
+        session_key = self.scope["session"].session_key
+        valid = await database_sync_to_async(sockets.session_is_valid)(
+            session_key=session_key, user_id=self.scope["user"].pk)
+        if not valid:
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason=LOGGED_OUT)
+        return not valid
+
+    async def chat_session_changed(self, event: events.SessionChanged) -> None:
+        if event["ended_session"] and event["ended_session"] == self.scope["session"].session_key:
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason=LOGGED_OUT)
+            return
+        await self._session_ended()
 
     # --- from the page --------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.conversation is None:
+            return
+        if time.monotonic() - self.session_checked_at > settings.MUSE_SESSION_RECHECK and await self._session_ended():
             return
         action = parse_action(text_data)
         if isinstance(action, Refusal):
@@ -126,11 +192,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except (limits.RateLimited, InvalidMessage) as refused:
             await self.send(text_data=frames.rejected(refused.reason, action.client_id, action.text))
             return
+        # The answer is already enqueued (the turn's commit did it), so a page
+        # gone by now loses nothing.
         await self.send(text_data=html)
-        # Other tabs learn of the turn before the worker can publish a token.
         await self.channel_layer.group_send(
             self.group, events.turn(turn.user_message.pk, turn.answer.pk, self.channel_name))
-        await sync_to_async(turns.turn_enqueue, thread_sensitive=False)(turn)
 
     async def _stop(self, action: Stop) -> None:
         await turns.answer_stop(message=await self._own_message(action.message_id))
@@ -140,10 +206,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # A retry runs the answer again (a contemplated one with all its agents).
         contemplated = await database_sync_to_async(lambda: message.contemplation_or_none is not None)()
         await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
-        turn = await database_sync_to_async(turns.answer_retry)(message=message)
-        await turns.answer_rerun_prepare(message_id=turn.answer.pk)
+        turn = await database_sync_to_async(turns.answer_retry)(message=message)  # enqueued as it commits
         await self.channel_layer.group_send(self.group, events.message_changed(turn.answer.pk))
-        await sync_to_async(turns.turn_enqueue, thread_sensitive=False)(turn)
 
     # --- from the conversation's group ----------------------------------
 
@@ -152,25 +216,45 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if stream is not None and self.catch_up.is_new(stream, event["seq"]):
             await self.send(text_data=frames.tokens(stream, event["text"], event["count"], event["elapsed_ms"]))
 
+    # A change is loaded and rendered once per web process for all its tabs
+    # (museapp/web/shared.py). What is still live is loaded by each tab: its
+    # text so far is that tab's own catch-up, written into the loaded rows.
+
     async def chat_agent_changed(self, event: events.AgentChanged) -> None:
-        run = await database_sync_to_async(agent_selectors.agent_run_in)(
-            conversation=self.conversation, run_id=event["run_id"])
-        if run is not None:
-            await self.send(text_data=frames.agent_panel(await self.catch_up.agent(run)))
+        load = database_sync_to_async(agent_selectors.agent_run_in)
+        run = await shared.once((event["event_id"], self.conversation.pk),
+                                lambda: load(conversation=self.conversation, run_id=event["run_id"]))
+        if run is not None and run.is_thinking:
+            run = await load(conversation=self.conversation, run_id=event["run_id"])
+        if run is None:
+            return
+        await self.catch_up.agent(run)
+        html = (frames.agent_panel(run) if run.is_thinking
+                else await shared.once((event["event_id"], "html"), _rendering(frames.agent_panel, run)))
+        await self.send(text_data=html)
 
     async def chat_message_changed(self, event: events.MessageChanged) -> None:
-        message = await database_sync_to_async(selectors.message_for_display)(
-            conversation=self.conversation, message_id=event["message_id"])
-        if message is not None:
-            await self.send(text_data=await self._render(message))
+        load = database_sync_to_async(selectors.message_for_display)
+        message = await shared.once((event["event_id"], self.conversation.pk),
+                                    lambda: load(conversation=self.conversation, message_id=event["message_id"]))
+        if message is not None and selectors.is_live(message):
+            message = await load(conversation=self.conversation, message_id=event["message_id"])
+        if message is None:
+            return
+        if selectors.is_live(message):
+            html = await self._render(message)
+        else:
+            await self.catch_up.message(message)
+            html = await shared.once((event["event_id"], "html"), _rendering(frames.message, message))
+        await self.send(text_data=html)
 
     async def chat_turn(self, event: events.Turn) -> None:
         if event["origin"] == self.channel_name:
             return  # the sender already has it
         messages = await database_sync_to_async(selectors.messages_by_ids)(
             conversation=self.conversation, ids=[event["user_message_id"], event["assistant_message_id"]])
-        if messages:
-            await self.send(text_data=frames.messages_appended(messages))
+        if messages:  # with what streamed already: its first frames may have come before this
+            await self.send(text_data=frames.messages_appended([await self.catch_up.message(m) for m in messages]))
 
     # --- helpers --------------------------------------------------------
 

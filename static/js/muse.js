@@ -98,9 +98,15 @@
     var state = document.getElementById("connection-state");
     if (state) { state.textContent = ""; state.dataset.state = "open"; }
   });
-  document.addEventListener("htmx:wsClose", function () {
+  document.addEventListener("htmx:wsClose", function (event) {
     var state = document.getElementById("connection-state");
-    if (state) { state.textContent = "Reconnecting…"; state.dataset.state = "closed"; }
+    if (!state) return;
+    // Muse's own refusals (4401 logged out, 4429 too many tabs) say why and
+    // do not reconnect; anything else is a reconnect in progress.
+    var closed = event.detail && event.detail.event;
+    var refusal = closed && closed.code >= 4000 && closed.reason;
+    state.textContent = refusal || "Reconnecting…";
+    state.dataset.state = refusal ? "refused" : "closed";
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () { scrollToEnd(false); });

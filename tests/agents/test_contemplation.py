@@ -8,11 +8,13 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import transaction
 from django.utils import timezone
 
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import Conversation, Message
-from museapp.turns import services as turns
+from museapp.agents import services as agents
+from museapp.chat import services as chat
 from tests.fakellm import Reply, split_tokens
 from tests.sockets import Frames, answer_ended, answer_of, close_code, open_chat, send
 
@@ -320,8 +322,12 @@ async def test_an_agent_left_without_a_worker_is_failed_by_the_reaper_and_the_me
         conversation.contemplate = True
         conversation.merge_strategy = "vote"
         conversation.save()
-        turn = turns.turn_start(conversation=conversation, text="orphaned?", contemplate=True, strategy="vote")
-        contemplation = turn.run.start.contemplation
+        with transaction.atomic():  # the rows a turn saves, but never enqueued
+            chat.message_add(conversation=conversation, text="orphaned?")
+            answer = chat.answer_placeholder(conversation=conversation)
+            contemplation = agents.contemplation_start(
+                conversation=conversation, answer=answer, context=chat.model_context(conversation=conversation)
+            ).contemplation
         runs = list(contemplation.runs.order_by("index"))
         for run in runs[:3]:
             AgentRun.objects.filter(pk=run.pk).update(status="done", text="Final answer: 5", completion_tokens=3)

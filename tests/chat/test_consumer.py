@@ -108,8 +108,9 @@ async def test_stop_ends_the_answer_within_a_second_and_keeps_the_partial_text(u
     await socket.disconnect()
 
 
-async def test_stopping_twenty_answers_at_once_stops_every_one_within_a_second(user, llm):
+async def test_stopping_twenty_answers_at_once_stops_every_one_within_a_second(user, llm, settings):
     """Many streams on one worker, all stopped together: none may run on."""
+    settings.MUSE_SOCKETS_PER_PERSON = settings.MUSE_MAX_RUNNING_ANSWERS = 0  # one person plays twenty here
     llm.script("stop us all", Reply(tokens=2000, token_delay=0.01))
     conversations = [await sync_to_async(Conversation.objects.create)(user=user) for _ in range(20)]
     sockets = [await open_chat(user, c.pk) for c in conversations]

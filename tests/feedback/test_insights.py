@@ -1,4 +1,5 @@
-"""The staff insights page and the feedback export, on a seeded fixture."""
+"""The insights page and the feedback export, on a seeded fixture. Who may
+see them: tests/feedback/test_permissions.py."""
 
 import csv
 import io
@@ -15,11 +16,6 @@ from museapp.feedback.models import BestDraftPick, Rating
 
 # Committed rows: the insights page runs its queries on parallel connections.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(username="grace", password="x", is_staff=True)
 
 
 def answer(conversation, *, ms, cost="0.001", contemplated=None, content="answer"):
@@ -51,7 +47,7 @@ def seeded(user):
     return quick, deep
 
 
-def test_only_staff_see_insights_and_exports(client, user):
+def test_people_without_the_export_permission_see_neither_insights_nor_exports(client, user):
     client.force_login(user)
     assert client.get("/insights/").status_code == 403
     assert client.get("/insights/export/").status_code == 403
@@ -78,8 +74,8 @@ def test_the_report_splits_quick_from_contemplating_with_rates_latencies_and_cos
     assert [c.comment for c in data["comments"]] == ["great"]
 
 
-def test_the_insights_page_shows_the_figures(client, staff, seeded):
-    client.force_login(staff)
+def test_the_insights_page_shows_the_figures(client, analyst, seeded):
+    client.force_login(analyst)
     page = client.get("/insights/?period=all").content.decode()
 
     assert "Quick versus contemplating" in page
@@ -122,8 +118,8 @@ def test_pairs_prefer_the_picked_draft_or_the_liked_answer_over_what_was_passed_
     assert all(set(p) == {"message_id", "prompt", "chosen", "rejected", "source"} and p["prompt"] for p in pairs)
 
 
-def test_staff_download_the_export(client, staff, seeded):
-    client.force_login(staff)
+def test_analysts_download_the_export(client, analyst, seeded):
+    client.force_login(analyst)
     response = client.get("/insights/export/?format=csv")
 
     assert response["Content-Disposition"] == 'attachment; filename="muse-feedback.csv"'

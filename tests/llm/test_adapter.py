@@ -1,8 +1,11 @@
 """The litellm adapter against the fake model server, over real HTTP."""
 
+import logging
+import re
+
 import pytest
 
-from museapp.llm.adapter import ModelCall, ModelError, StreamStats, stream_completion
+from museapp.llm.adapter import REASONS, ModelCall, ModelError, StreamStats, stream_completion
 from tests.fakellm import Reply
 
 pytestmark = pytest.mark.asyncio
@@ -72,25 +75,30 @@ async def test_an_unpriced_model_has_no_cost(llm):
 
 
 @pytest.mark.parametrize(
-    "status, sentence",
+    "status, kind",
     [
-        (500, "The provider had an internal error"),
-        (401, "The provider refused the API key for openai/fake-model"),
-        (404, "The model openai/fake-model was not found at http://127.0.0.1"),
-        (429, "The provider is rate-limiting openai/fake-model"),
+        (400, "rejected"),
+        (401, "key_refused"),
+        (403, "key_refused"),
+        (404, "not_found"),
+        (429, "rate_limited"),
+        (500, "server_error"),
+        (502, "server_error"),
+        (503, "server_error"),
+        (504, "timeout"),
     ],
 )
-async def test_a_provider_error_becomes_a_sentence_a_person_can_act_on(llm, status, sentence):
+async def test_a_provider_error_becomes_a_sentence_a_person_can_act_on(llm, status, kind):
     llm.script("fail", Reply(status=status))
 
     received, error = await failure_of(call_to(llm, "fail now"))
 
     assert received == []
-    assert error.reason.startswith(sentence)
+    assert error.reason == REASONS[kind]
     assert str(error) == error.reason
 
 
-async def test_an_unreachable_server_says_where_it_tried_to_connect():
+async def test_an_unreachable_server_says_so_without_saying_where():
     call = ModelCall(
         model="openai/fake-model",
         messages=[{"role": "user", "content": "anyone?"}],
@@ -103,8 +111,8 @@ async def test_an_unreachable_server_says_where_it_tried_to_connect():
 
     assert received == []
     assert error.reason == (
-        "Could not connect to the model at http://127.0.0.1:9/v1. "
-        "Is the server running? Check MUSE_API_BASE."
+        "Muse could not reach the model server. "
+        "Try again in a moment; if it keeps happening, tell whoever runs Muse."
     )
 
 
@@ -114,6 +122,7 @@ async def test_a_connection_dropped_mid_stream_keeps_what_arrived_then_fails(llm
     received, error = await failure_of(call_to(llm, "fragile answer"))
 
     assert received == ["one", " two", " three"]
+    assert error.reason == REASONS["lost"]
     assert "lost in the middle of the answer" in error.reason
 
 
@@ -123,14 +132,23 @@ async def test_a_model_that_does_not_answer_in_time_times_out(llm):
     received, error = await failure_of(call_to(llm, "slow answer", timeout=0.5))
 
     assert received == []
-    assert error.reason == "The model openai/fake-model did not answer in time (0.5 s)."
+    assert error.reason == REASONS["timeout"]
 
 
-async def test_an_unknown_provider_says_how_to_name_the_model(llm):
+async def test_a_conversation_past_the_models_context_window_says_to_start_a_new_chat(llm):
+    llm.script("long", Reply(status=400, error_message=(
+        "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.")))
+
+    received, error = await failure_of(call_to(llm, "long story"))
+
+    assert error.reason == "This conversation is too long for the model. Start a new chat."
+
+
+async def test_an_unknown_provider_says_muse_cannot_reach_the_model(llm):
     received, error = await failure_of(call_to(llm, "who?", model="no-such-provider-model"))
 
     assert received == []
-    assert "Muse does not know how to reach the model 'no-such-provider-model'" in error.reason
+    assert error.reason == REASONS["unknown_model"]
     assert llm.requests == [], "nothing was sent anywhere"
 
 
@@ -139,4 +157,40 @@ async def test_a_server_error_that_mentions_connecting_is_still_a_server_error(l
 
     received, error = await failure_of(call_to(llm, "proxy trouble"))
 
-    assert not error.reason.startswith("Could not connect")
+    assert error.reason == REASONS["server_error"]
+
+
+LEAKY_DETAIL = "gateway gw-7.internal.example.com said: key sk-provider-leak-4242 is over quota at https://gw-7/v1"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422, 429, 500, 502, 503])
+async def test_no_reason_shows_the_endpoint_the_key_or_the_providers_own_words(llm, status):
+    llm.script("leak", Reply(status=status, error_message=LEAKY_DETAIL))
+    call = call_to(llm, "leak please", api_key="sk-muse-own-key-1234")
+
+    _, error = await failure_of(call)
+
+    assert error.reason in REASONS.values()
+    for secret in (llm.url, "127.0.0.1", str(llm.port), "sk-muse-own-key-1234",
+                   "gw-7", "internal.example.com", "sk-provider-leak", "quota", "OpenAIException"):
+        assert secret not in error.reason
+
+
+async def test_no_reason_names_an_address_a_setting_or_a_model_string():
+    for reason in REASONS.values():
+        assert not re.search(r"https?:|://|MUSE_|_KEY|\d+\.\d+\.\d+|openai/|[{}<>]", reason), reason
+
+
+async def test_the_worker_logs_what_staff_need_to_fix_it(llm, caplog):
+    llm.script("leak", Reply(status=401, error_message=LEAKY_DETAIL))
+    call = call_to(llm, "leak please", api_key="sk-muse-own-key-1234")
+
+    with caplog.at_level(logging.WARNING, logger="museapp.llm.adapter"):
+        await failure_of(call)
+
+    [record] = [r for r in caplog.records if r.name == "museapp.llm.adapter"]
+    logged = record.getMessage()
+    assert record.levelno == logging.WARNING
+    for detail in ("AuthenticationError", LEAKY_DETAIL, "openai/fake-model", llm.url):
+        assert detail in logged
+    assert "sk-muse-own-key-1234" not in logged, "Muse's own key stays out of the log"

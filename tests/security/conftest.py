@@ -6,7 +6,7 @@ from tests.browser.conftest import browser, page  # noqa: F401 - the browser tes
 
 def forget_counters() -> None:
     client = sync_client()
-    for pattern in (redis_key("rate", "*"), redis_key("login", "*")):
+    for pattern in (redis_key("rate", "*"), redis_key("login", "*"), redis_key("signup", "*")):
         keys = list(client.scan_iter(match=pattern))
         if keys:
             client.delete(*keys)
@@ -14,8 +14,8 @@ def forget_counters() -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_counters():
-    """Each test starts with no rate-limit or log-in counts, and leaves none
-    behind (the other tests log in from 127.0.0.1 too)."""
+    """Each test starts with no rate-limit, log-in or sign-up counts, and
+    leaves none behind (the other tests log in and sign up from 127.0.0.1 too)."""
     forget_counters()
     yield
     forget_counters()

@@ -2,7 +2,7 @@
 another person's: every URL that names a conversation or a message answers
 a foreign id with 404, read or posted (with a valid CSRF token), and nothing
 of the owner's changes. The chat socket's 4404 is tested in
-tests/chat/test_consumer.py; the staff-only pages' 403 in tests/feedback/."""
+tests/chat/test_consumer.py; pages that need the export permission (tests/feedback/)."""
 
 import pytest
 from django.test import Client

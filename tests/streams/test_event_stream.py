@@ -42,7 +42,8 @@ class GroupListener:
     async def has_the_end_of(self, answer: Message) -> None:
         """Until the answer's last "changed" has reached this listener too."""
         for _ in range(500):
-            if events.message_changed(answer.pk) in self.received:
+            if any(event["type"] == events.MESSAGE_CHANGED and event["message_id"] == answer.pk
+                   for event in self.received):
                 return
             await asyncio.sleep(0.01)
         raise AssertionError("the answer's end never reached the group")

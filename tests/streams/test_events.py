@@ -22,14 +22,15 @@ def test_a_tokens_event_names_its_stream_and_passes_check():
 def test_a_message_changed_event_passes_check():
     event = events.message_changed(7)
 
-    assert event == {"type": "chat.message_changed", "message_id": 7}
+    assert event == {"type": "chat.message_changed", "message_id": 7, "event_id": event["event_id"]}
+    assert event["event_id"] != events.message_changed(7)["event_id"], "one id per sending"
     events.check(event)
 
 
 def test_an_agent_changed_event_passes_check():
     event = events.agent_changed(3)
 
-    assert event == {"type": "chat.agent_changed", "run_id": 3}
+    assert event == {"type": "chat.agent_changed", "run_id": 3, "event_id": event["event_id"]}
     events.check(event)
 
 
@@ -43,7 +44,8 @@ def test_a_turn_event_passes_check_with_or_without_a_user_message(user_message_i
 
 
 def test_every_event_type_has_a_schema():
-    assert set(events.SCHEMA) == {events.TOKENS, events.MESSAGE_CHANGED, events.AGENT_CHANGED, events.TURN}
+    assert set(events.SCHEMA) == {events.TOKENS, events.MESSAGE_CHANGED, events.AGENT_CHANGED, events.TURN,
+                                  events.SESSION_CHANGED}
 
 
 @pytest.mark.parametrize("event", [{"type": "chat.unknown", "message_id": 7}, {"message_id": 7}, {}])
@@ -79,8 +81,8 @@ def test_check_refuses_a_wrongly_typed_tokens_field(changes):
 
 
 @pytest.mark.parametrize("event", [
-    {"type": "chat.message_changed", "message_id": False},
-    {"type": "chat.agent_changed", "run_id": "3"},
+    {"type": "chat.message_changed", "message_id": False, "event_id": "e1"},
+    {"type": "chat.agent_changed", "run_id": "3", "event_id": "e1"},
     {"type": "chat.turn", "user_message_id": "5", "assistant_message_id": 6, "origin": "x"},
     {"type": "chat.turn", "user_message_id": None, "assistant_message_id": None, "origin": "x"},
 ])
@@ -90,8 +92,16 @@ def test_check_refuses_a_wrongly_typed_field_of_other_events(event):
 
 
 def test_changed_for_an_agent_is_an_agent_changed_for_its_run():
-    assert events.changed(Stream.agent(3)) == {"type": "chat.agent_changed", "run_id": 3}
+    event = events.changed(Stream.agent(3))
+    assert (event["type"], event["run_id"]) == ("chat.agent_changed", 3)
 
 
 def test_changed_for_an_answer_is_a_message_changed_for_its_message():
-    assert events.changed(Stream.answer(7)) == {"type": "chat.message_changed", "message_id": 7}
+    event = events.changed(Stream.answer(7))
+    assert (event["type"], event["message_id"]) == ("chat.message_changed", 7)
+
+
+def test_a_session_changed_event_passes_check_with_or_without_an_ended_session():
+    events.check(events.session_changed())
+    events.check(events.session_changed("abc123"))
+    assert events.session_changed("abc123")["ended_session"] == "abc123"

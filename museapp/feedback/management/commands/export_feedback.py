@@ -1,5 +1,3 @@
-import sys
-
 from django.core.management.base import BaseCommand
 
 from museapp.feedback.export import export_lines
@@ -14,12 +12,11 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
 
     def handle(self, *args, format, pairs, output, **options):
-        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
+        if not output:  # self.stdout, not sys.stdout: call_command(stdout=...) can capture it
+            for line in export_lines(fmt=format, pairs=pairs):
+                self.stdout.write(line, ending="")
+            return
+        with open(output, "w", encoding="utf-8", newline="") as out:
             for line in export_lines(fmt=format, pairs=pairs):
                 out.write(line)
-        finally:
-            if output:
-                out.close()
-        if output:
-            self.stderr.write(f"wrote {output}")
+        self.stderr.write(f"wrote {output}")

@@ -34,11 +34,14 @@ def worker_command(concurrency: int, queue: str, name: str = "muse") -> list[str
 
 
 def web_command(host: str, port: int) -> list[str]:
+    # --ws-max-size: uvicorn reads a whole WebSocket message (16 MiB by
+    # default) before Muse can refuse it; past this it closes with 1009.
     return [
         sys.executable, "-m", "uvicorn", "museapp.asgi:application",
         "--host", host, "--port", str(port),
         "--lifespan", "off",
         "--no-access-log",
+        "--ws-max-size", str(settings.MUSE_WS_MAX_BYTES),
     ]
 
 

@@ -1,0 +1,64 @@
+"""How many answers each person has in progress: a cap on concurrent work,
+where a rate limit only caps how often work starts.
+
+A person's answers in progress are a sorted set in Redis (member: the
+answer's stream, score: when the entry lapses by itself). A turn takes a
+slot in its transaction, so a refused turn saves nothing; every end releases
+it (the answer's or the merge's task, or the reaper). An entry whose release
+was lost (a Redis restart, a bug) lapses after the longest an answer can
+live. Redis trouble lets people through, like the rate limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from museapp.ops.redis_client import client, redis_key, sync_client
+from museapp.streams.names import Stream
+
+log = logging.getLogger(__name__)
+
+# Drop lapsed entries; refuse when the person is at the cap; else take a slot.
+_TAKE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[3])))
+return 1
+"""
+
+
+def _key(owner_id: int) -> str:
+    return redis_key("running", str(int(owner_id)))
+
+
+def longest_answer_seconds() -> float:
+    """The longest an answer can be in progress: queued, contemplated, merged."""
+    return (settings.MUSE_QUEUE_GRACE + settings.MUSE_ANSWER_DEADLINE + settings.MUSE_CONTEMPLATE_DEADLINE
+            + settings.MUSE_MERGE_DEADLINE + 60)
+
+
+def take(*, owner_id: int, stream: Stream) -> bool:
+    """Take one of the person's slots for ``stream``; False at the cap."""
+    cap = settings.MUSE_MAX_RUNNING_ANSWERS
+    if cap <= 0:
+        return True
+    now = time.time()
+    try:
+        return bool(sync_client().eval(_TAKE, 1, _key(owner_id), now, cap, now + longest_answer_seconds(),
+                                       stream.name))
+    except RedisError:
+        log.warning("could not count answers in progress; letting the turn through", exc_info=True)
+        return True
+
+
+async def release(*, owner_id: int, stream: Stream) -> None:
+    try:
+        await client("stop").zrem(_key(owner_id), stream.name)
+    except RedisError:
+        log.warning("could not release %s's slot; it lapses by itself", stream, exc_info=True)

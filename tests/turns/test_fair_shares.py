@@ -1,0 +1,89 @@
+"""Nobody can starve anybody else: one person's answers in progress are
+capped (MUSE_MAX_RUNNING_ANSWERS), so a flood from many conversations leaves
+the workers' threads to others. Real processes: a worker with few threads."""
+
+import re
+import statistics
+import time
+
+import pytest
+
+from museapp.chat.models import Conversation, Message
+from museapp.turns.services import RUNNING_CAP_REASON
+from tests.conftest import wait_until
+from tests.fakellm import Reply
+from tests.live import Stack, Tab, session_for
+from tests.sockets import answer_ended
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+
+CAP = 3
+REFUSED = RUNNING_CAP_REASON.format(cap=CAP)[:40]
+
+
+@pytest.fixture
+def stack(tmp_path, llm):
+    stack = Stack(tmp_path, MUSE_MAX_RUNNING_ANSWERS=str(CAP), MUSE_RATE_MESSAGES="off")
+    yield stack
+    stack.stop()
+
+
+ANSWER = re.compile(r'<article id="msg-(\d+)" class="message assistant"[^>]*data-status="streaming"')
+
+
+def time_to_first_token(tab: Tab, text: str) -> float:
+    """Send -> this answer's first token frame, as the page sees it."""
+    start = len(tab.text)
+    sent_at = time.monotonic()
+    tab.send(action="send", message=text, client_id=f"c{time.monotonic_ns()}")
+    answer_id = ANSWER.search(tab.until(lambda t: ANSWER.search(t[start:]) is not None)[start:])[1]
+    tab.until(lambda t: f'<span id="msg-{answer_id}-body" hx-swap-oob="beforeend">' in t[start:])
+    first_token = time.monotonic() - sent_at
+    tab.until(answer_ended(int(answer_id)))
+    return first_token
+
+
+def test_a_flood_from_many_conversations_is_capped_and_another_persons_first_token_stays_quick(
+        stack, llm, user, other_user):
+    llm.script("flood", Reply(tokens=300, token_delay=0.05))  # 15 s each
+    llm.script("bystander", Reply(text="Quick and calm.", first_token_delay=0.2))
+    web, _ = stack.web(), stack.worker("w1", concurrency=4)
+    bystander_chat = Conversation.objects.create(user=other_user)
+    bystander = Tab(web.host, session_for(other_user), bystander_chat.pk)
+    unloaded = statistics.median(time_to_first_token(bystander, f"bystander {i}") for i in range(5))
+
+    session = session_for(user)
+    flood_chats = [Conversation.objects.create(user=user) for _ in range(8)]
+    flooders = [Tab(web.host, session, chat.pk) for chat in flood_chats]
+    for number, tab in enumerate(flooders):
+        tab.send(action="send", message=f"flood {number}", client_id=f"f{number}")
+    refused = [tab for tab in flooders if REFUSED in tab.until(lambda t: REFUSED in t or "tok0" in t, timeout=20)]
+    loaded = statistics.median(time_to_first_token(bystander, f"bystander again {i}") for i in range(5))
+
+    assert len(refused) == len(flooders) - CAP
+    for tab in refused:
+        assert 'name="message"' in tab.text and "flood " in tab.text, "the typed text is given back"
+    assert Message.objects.filter(conversation__in=flood_chats, author="assistant").count() == CAP
+    assert loaded <= 2 * unloaded, f"first token {loaded:.2f} s under the flood vs {unloaded:.2f} s alone"
+
+
+def test_a_finished_or_stopped_answer_gives_its_slot_back(stack, llm, user):
+    llm.script("long", Reply(tokens=300, token_delay=0.05))
+    web, _ = stack.web(), stack.worker("w1", concurrency=8)
+    session = session_for(user)
+    chats = [Conversation.objects.create(user=user) for _ in range(CAP + 1)]
+    tabs = [Tab(web.host, session, chat.pk) for chat in chats]
+    for number, tab in enumerate(tabs[:CAP]):
+        tab.send(action="send", message=f"long {number}", client_id=f"l{number}")
+        tab.contains("tok0")
+    tabs[CAP].send(action="send", message="one too many", client_id="x")
+    tabs[CAP].contains(REFUSED)
+
+    first = Message.objects.get(conversation=chats[0], author="assistant")
+    tabs[0].send(action="stop", message_id=first.pk)
+    tabs[0].until(answer_ended(first.pk, "stopped"))
+    tabs[CAP].send(action="send", message="now there is room", client_id="y")
+
+    answer = wait_until(lambda: Message.objects.filter(conversation=chats[CAP], author="assistant").first(),
+                        message="the answer that found room")
+    tabs[CAP].until(answer_ended(answer.pk))
