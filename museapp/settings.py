@@ -229,6 +229,9 @@ MUSE_MERGE_DEADLINE = envfloat("MUSE_MERGE_DEADLINE", 120.0)
 # Answers one person may have in progress at once (a contemplation counts as
 # one; its agents are bounded by MUSE_AGENTS). 0: no cap.
 MUSE_MAX_RUNNING_ANSWERS = envint("MUSE_MAX_RUNNING_ANSWERS", 3)
+# The model's context window in tokens (0: what litellm knows of the model,
+# or 8192); the oldest turns are left out to fit it.
+MUSE_CONTEXT_TOKENS = envint("MUSE_CONTEXT_TOKENS", 0)
 # Chat sockets (tabs) one person may have open at once (0: no cap), and how
 # often an open socket re-checks that its session still logs its person in.
 MUSE_SOCKETS_PER_PERSON = envint("MUSE_SOCKETS_PER_PERSON", 10)

@@ -21,3 +21,4 @@ os.environ["MUSE_LLM_RETRIES"] = "0"
 os.environ["MUSE_LLM_TIMEOUT"] = "20"
 os.environ.setdefault("MUSE_FAKE_LLM_PORT", str(free_port()))
 os.environ["MUSE_API_BASE"] = f"http://127.0.0.1:{os.environ['MUSE_FAKE_LLM_PORT']}/v1"
+os.environ["MUSE_SIGNUPS_PER_IP"] = "1000/hour"  # every browser test signs up from 127.0.0.1

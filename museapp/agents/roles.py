@@ -56,5 +56,9 @@ def agent_models(count: int, default: str) -> list[str]:
     return [listed[i % len(listed)] for i in range(count)]
 
 
+def by_name(name: str) -> Role:
+    return next(role for role in ROLES if role.name == name)
+
+
 def system_prompt(role: Role, base: str) -> str:
     return f"{base}\n\nYou are the {role.name} on a team answering together. {role.brief} {ANSWER_LINE}"

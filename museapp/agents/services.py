@@ -44,7 +44,8 @@ def strategy_for(conversation: Conversation) -> str:
 @dataclass
 class AgentJob:
     run_id: int
-    call: ModelCall
+    role: str
+    call: ModelCall  # its settings; the messages are read by the worker (agent_messages)
 
 
 @dataclass
@@ -54,10 +55,9 @@ class ContemplationStart:
     deadline: float  # time.time()
 
 
-def contemplation_start(*, conversation: Conversation, answer: Message,
-                        context: list[dict[str, str]]) -> ContemplationStart:
+def contemplation_start(*, conversation: Conversation, answer: Message) -> ContemplationStart:
     """Create the contemplation and its agents' rows (inside the caller's
-    transaction) and the calls the agents will make."""
+    transaction) and the settings of the calls the agents will make."""
     count = roles.agent_count()
     models = roles.agent_models(count, answer.model)
     temperatures = roles.temperature_ladder(count)
@@ -67,8 +67,6 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
         agent_count=count,
         deadline_s=settings.MUSE_CONTEMPLATE_DEADLINE,
     )
-    base = context[0]["content"] if context and context[0]["role"] == "system" else settings.MUSE_SYSTEM_PROMPT
-    turns = [m for m in context if m["role"] != "system"]
     jobs = []
     for index in range(count):
         role = roles.ROLES[index % len(roles.ROLES)]
@@ -76,10 +74,16 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
             contemplation=contemplation, index=index, role=role.name,
             model=models[index], temperature=temperatures[index],
         )
-        messages = [{"role": "system", "content": roles.system_prompt(role, base)}, *turns]
-        jobs.append(AgentJob(run.pk, model_call(model=models[index], messages=messages,
-                                                temperature=temperatures[index])))
+        jobs.append(AgentJob(run.pk, role.name, model_call(model=models[index], messages=[],
+                                                           temperature=temperatures[index])))
     return ContemplationStart(contemplation, jobs, time.time() + contemplation.deadline_s)
+
+
+def agent_messages(*, role: str, context: list[dict[str, str]]) -> list[dict[str, str]]:
+    """What one agent reads: its role's system prompt, then the conversation."""
+    base = context[0]["content"] if context and context[0]["role"] == "system" else settings.MUSE_SYSTEM_PROMPT
+    turns = [m for m in context if m["role"] != "system"]
+    return [{"role": "system", "content": roles.system_prompt(roles.by_name(role), base)}, *turns]
 
 
 # --- agents -----------------------------------------------------------------

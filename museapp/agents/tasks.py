@@ -6,11 +6,14 @@ it wins). Agents whose worker died are closed by the reaper
 (museapp/agents/reaping.py), which settles their contemplation.
 """
 
+from dataclasses import replace
+
 from celery import group, shared_task
 
 from museapp.agents import services
 from museapp.agents.models import Contemplation
-from museapp.llm.adapter import ModelCall
+from museapp.chat.context import model_context
+from museapp.llm.adapter import ModelCall, history_chars
 from museapp.ops import loop
 from museapp.streams import events, leases, running, stopping
 from museapp.streams.announce import announce
@@ -20,13 +23,18 @@ from museapp.streams.run import StreamStatus, run_stream
 
 
 @shared_task(name="muse.run_agent")
-def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, call: dict, deadline: float) -> str:
+def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, message_id: int, role: str,
+              call: dict, deadline: float) -> str:
     stream = Stream.agent(run_id)
 
     def work() -> str:
         try:
-            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=ModelCall(**call),
-                                         deadline=deadline))
+            model_call = ModelCall(**call)
+            context = model_context(conversation_id=conversation_id, before_id=message_id,
+                                    max_chars=history_chars(model_call.model))
+            messages = services.agent_messages(role=role, context=context)
+            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id,
+                                         call=replace(model_call, messages=messages), deadline=deadline))
         except Exception as exc:  # noqa: BLE001 - an agent must never block the merge
             services.agent_fail(run_id=run_id, reason=f"The agent crashed ({type(exc).__name__}).")
             return StreamStatus.ERROR
@@ -72,10 +80,13 @@ def run_merge(*, contemplation_id: int) -> str:
     return run_leased(plan.stream, conversation_id=plan.conversation_id, work=work)
 
 
+def agent_task_arguments(start: services.ContemplationStart, *, conversation_id: int) -> list[dict]:
+    return [{"run_id": job.run_id, "contemplation_id": start.contemplation.pk, "conversation_id": conversation_id,
+             "message_id": start.contemplation.message_id, "role": job.role, "call": job.call.as_dict(),
+             "deadline": start.deadline} for job in start.jobs]
+
+
 def start_agents(start: services.ContemplationStart, *, conversation_id: int) -> None:
     """Start every agent at once (a Celery group)."""
-    group(
-        run_agent.s(run_id=job.run_id, contemplation_id=start.contemplation.pk, conversation_id=conversation_id,
-                    call=job.call.as_dict(), deadline=start.deadline)
-        for job in start.jobs
-    ).apply_async()
+    group(run_agent.s(**arguments) for arguments in agent_task_arguments(start, conversation_id=conversation_id)
+          ).apply_async()

@@ -65,8 +65,17 @@ def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
 
 
-def conversation_messages(*, conversation: Conversation) -> list[Message]:
-    return list(Message.objects.filter(conversation=conversation).for_display())
+PAGE_MESSAGES = 100  # the latest 50 turns; older ones load as the page scrolls up
+
+
+def conversation_messages(*, conversation: Conversation, before_id: int | None = None) -> tuple[list[Message], bool]:
+    """The latest page of messages (before ``before_id``), oldest first, and
+    whether older ones remain."""
+    messages = Message.objects.filter(conversation=conversation)
+    if before_id is not None:
+        messages = messages.filter(pk__lt=before_id)
+    page = list(messages.order_by("-id").for_display()[:PAGE_MESSAGES + 1])
+    return page[:PAGE_MESSAGES][::-1], len(page) > PAGE_MESSAGES
 
 
 # --- messages --------------------------------------------------------------
@@ -86,20 +95,6 @@ def message_clean_text(text: object) -> str:
             f"{settings.MUSE_MAX_MESSAGE_CHARS:,}. Shorten it or split it up."
         )
     return text
-
-
-def model_context(*, conversation: Conversation) -> list[dict[str, str]]:
-    """The messages sent to the model: the system prompt, then every finished
-    turn so far. Failed or empty answers are left out."""
-    context = [{"role": "system", "content": settings.MUSE_SYSTEM_PROMPT}]
-    rows = conversation.messages.exclude(status=Message.Status.STREAMING).values_list(
-        "author", "content", "status"
-    )
-    for author, content, status in rows:
-        if author == Message.Author.ASSISTANT and (status == Message.Status.ERROR or not content):
-            continue
-        context.append({"role": author, "content": content})
-    return context
 
 
 def answer_reset(*, message: Message, conversation: Conversation) -> Message:

@@ -13,14 +13,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from museapp.llm import config, local
+from museapp.llm import config, context, local
 from museapp.llm.calls import ModelCall, StreamStats
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REASONS", "ModelCall", "ModelError", "StreamStats", "stream_completion", "warm_up"]
+__all__ = ["REASONS", "ModelCall", "ModelError", "StreamStats", "history_chars", "stream_completion", "warm_up"]
 
 
 class ModelError(Exception):
@@ -46,6 +46,11 @@ def _lib():
     return _litellm
 
 
+def history_chars(model: str) -> int:
+    """How much of a conversation's text is worth reading for ``model``."""
+    return context.history_chars(model, _lib())
+
+
 async def warm_up(model: str = "", call: ModelCall | None = None) -> None:
     """Pay litellm's import and first-call set-up (~0.3 s) once per process,
     not on someone's first message. A mock response makes no network call;
@@ -69,6 +74,7 @@ async def warm_up(model: str = "", call: ModelCall | None = None) -> None:
         async for _chunk in response:
             pass
         lib.cost_per_token(model="gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
+        lib.token_counter(model=model or "gpt-4o-mini", messages=[{"role": "user", "content": "warm up"}])
     except Exception:  # noqa: BLE001 - warming must never stop a worker
         pass
 
@@ -80,7 +86,7 @@ async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterato
     before or during the stream. What was yielded before a failure stays
     valid: the caller keeps it and marks the answer incomplete.
     """
-    call = config.with_endpoint(call)
+    call = context.fit(config.with_endpoint(call), _lib())
     pieces = 0
     try:
         response = await _lib().acompletion(**_request(call))

@@ -21,7 +21,7 @@ from django.db import transaction
 from museapp.agents import selectors as agent_selectors
 from museapp.agents import services as agents
 from museapp.agents.models import Contemplation
-from museapp.agents.tasks import start_agents
+from museapp.agents.tasks import agent_task_arguments, start_agents
 from museapp.chat import services as chat
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
@@ -35,6 +35,9 @@ from museapp.streams.names import Stream
 class TurnRun(Protocol):
     """How an answer runs; made inside the turn's transaction."""
 
+    def task_arguments(self) -> list[dict]:
+        """What its tasks carry (ids and settings: never a whole history)."""
+
     def enqueue(self) -> None:
         """Hand the model calls to the workers (after the commit)."""
 
@@ -46,15 +49,21 @@ class QuickAnswer:
     owner_id: int
     call: ModelCall
 
+    def task_arguments(self) -> list[dict]:
+        return [{"message_id": self.message_id, "conversation_id": self.conversation_id, "owner_id": self.owner_id,
+                 "call": self.call.as_dict(), "deadline": time.time() + settings.MUSE_ANSWER_DEADLINE}]
+
     def enqueue(self) -> None:
-        run_answer.delay(message_id=self.message_id, conversation_id=self.conversation_id, owner_id=self.owner_id,
-                         call=self.call.as_dict(), deadline=time.time() + settings.MUSE_ANSWER_DEADLINE)
+        run_answer.delay(**self.task_arguments()[0])
 
 
 @dataclass
 class ContemplatedAnswer:
     start: agents.ContemplationStart
     conversation_id: int
+
+    def task_arguments(self) -> list[dict]:
+        return agent_task_arguments(self.start, conversation_id=self.conversation_id)
 
     def enqueue(self) -> None:
         start_agents(self.start, conversation_id=self.conversation_id)
@@ -82,12 +91,12 @@ def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool)
         return None
     if not running.take(owner_id=conversation.user_id, stream=answer.stream):
         raise InvalidMessage(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
-    context = chat.model_context(conversation=conversation)
     if contemplate:
-        start = agents.contemplation_start(conversation=conversation, answer=answer, context=context)
-        return ContemplatedAnswer(start, conversation.pk)
+        return ContemplatedAnswer(agents.contemplation_start(conversation=conversation, answer=answer),
+                                  conversation.pk)
+    # The worker reads the conversation as the answer starts: the task carries ids.
     return QuickAnswer(answer.pk, conversation.pk, conversation.user_id,
-                       model_call(model=answer.model, messages=context))
+                       model_call(model=answer.model, messages=[]))
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ urlpatterns = [
     path("c/<str:conversation_id>/", views.conversation_detail, name="detail"),
     path("c/<str:conversation_id>/rename/", views.conversation_rename, name="rename"),
     path("c/<str:conversation_id>/delete/", views.conversation_delete, name="delete"),
+    path("c/<str:conversation_id>/older/", views.conversation_older, name="older"),
     path("c/<str:conversation_id>/model/", views.conversation_pick_model, name="pick_model"),
     path("c/<str:conversation_id>/preferences/", views.conversation_preferences, name="preferences"),
 ]

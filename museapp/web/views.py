@@ -9,7 +9,7 @@ from museapp.agents.models import Contemplation
 from museapp.agents.roles import agent_count
 from museapp.agents.services import strategy_for
 from museapp.chat import services
-from museapp.chat.access import get_conversation_for_user
+from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
 from museapp.turns import services as turns
 
@@ -39,10 +39,24 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "conversation": conversation,
             "current": conversation,
             "conversations": services.conversation_list(user=request.user),
-            "messages_list": services.conversation_messages(conversation=conversation),
+            **_page_of(conversation),
             **_model_context(request, conversation),
         },
     )
+
+
+def _page_of(conversation, before_id: int | None = None) -> dict:
+    messages, older = services.conversation_messages(conversation=conversation, before_id=before_id)
+    return {"messages_list": messages, "older_before": messages[0].pk if older and messages else None}
+
+
+def conversation_older(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Earlier messages, for the page scrolling up (htmx swaps them in for the
+    "earlier messages" marker)."""
+    conversation = get_conversation_for_user(request.user, conversation_id)
+    before = parse_id(request.GET["before"]) if "before" in request.GET else None
+    context = {"conversation": conversation, **_page_of(conversation, before)}
+    return TemplateResponse(request, "chat/_older_messages.html", context)
 
 
 def _model_context(request: HttpRequest, conversation) -> dict:

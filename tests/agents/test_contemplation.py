@@ -325,9 +325,7 @@ async def test_an_agent_left_without_a_worker_is_failed_by_the_reaper_and_the_me
         with transaction.atomic():  # the rows a turn saves, but never enqueued
             chat.message_add(conversation=conversation, text="orphaned?")
             answer = chat.answer_placeholder(conversation=conversation)
-            contemplation = agents.contemplation_start(
-                conversation=conversation, answer=answer, context=chat.model_context(conversation=conversation)
-            ).contemplation
+            contemplation = agents.contemplation_start(conversation=conversation, answer=answer).contemplation
         runs = list(contemplation.runs.order_by("index"))
         for run in runs[:3]:
             AgentRun.objects.filter(pk=run.pk).update(status="done", text="Final answer: 5", completion_tokens=3)

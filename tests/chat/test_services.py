@@ -6,6 +6,7 @@ import pytest
 
 from museapp.chat import services
 from museapp.chat.models import Conversation, Message
+from museapp.chat.context import model_context
 from museapp.chat.services import InvalidMessage
 from museapp.llm.adapter import StreamStats
 from museapp.streams.run import StreamResult, StreamStatus
@@ -82,7 +83,7 @@ def test_the_context_is_the_system_prompt_and_the_finished_turns(conversation, s
     add(conversation, "user", "What is my name?")
     add(conversation, "assistant", "You are", status="streaming")
 
-    assert services.model_context(conversation=conversation) == [
+    assert model_context(conversation_id=conversation.pk) == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "My name is Ada."},
         {"role": "assistant", "content": "Hello Ada."},

@@ -4,11 +4,17 @@ from decimal import Decimal
 
 import pytest
 
+from museapp.chat.context import model_context
 from museapp.chat.services import TITLE_LENGTH, InvalidMessage
 from museapp.turns import services as turns
 from tests.chat.test_services import add, messages_of
 
 pytestmark = pytest.mark.django_db
+
+
+def context_of(turn) -> list[dict]:
+    """What the worker will send the model for this turn's answer."""
+    return model_context(conversation_id=turn.answer.conversation_id, before_id=turn.answer.pk)
 
 
 # --- turn_start -------------------------------------------------------------
@@ -24,7 +30,7 @@ def test_it_saves_the_message_and_a_streaming_placeholder_for_the_model(conversa
     assert turn.user_message.content == "Hello, Muse"
     assert turn.answer.model == "openai/fake-model"
     assert turn.run.call.model == "openai/fake-model"
-    assert turn.run.call.messages[-1] == {"role": "user", "content": "Hello, Muse"}
+    assert context_of(turn)[-1] == {"role": "user", "content": "Hello, Muse"}
 
 
 def test_the_first_message_titles_the_conversation(conversation):
@@ -93,8 +99,8 @@ def test_a_turn_sends_the_earlier_turns_but_not_its_own_placeholder(conversation
 
     turn = turns.turn_start(conversation=conversation, text="What is my name?")
 
-    assert [m["role"] for m in turn.run.call.messages] == ["system", "user", "assistant", "user"]
-    assert turn.run.call.messages[-1]["content"] == "What is my name?"
+    assert [m["role"] for m in context_of(turn)] == ["system", "user", "assistant", "user"]
+    assert context_of(turn)[-1]["content"] == "What is my name?"
 
 
 # --- answer_retry ------------------------------------------------------------
@@ -112,7 +118,7 @@ def test_a_failed_or_stopped_answer_is_retried_in_place(conversation, status):
 
     assert turn.answer.pk == answer.pk
     assert turn.user_message is None
-    assert turn.run.call.messages[-1] == {"role": "user", "content": "break please"}
+    assert context_of(turn)[-1] == {"role": "user", "content": "break please"}
     answer.refresh_from_db()
     assert (answer.status, answer.content, answer.error) == ("streaming", "", "")
     assert answer.model == "openai/fake-model"

@@ -1,0 +1,31 @@
+"""What the model reads of a conversation: the system prompt, then the
+finished turns before an answer. Read by the worker when the answer starts,
+so a task carries ids, not histories."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from museapp.chat.models import Message
+
+
+def model_context(*, conversation_id: int, before_id: int | None = None,
+                  max_chars: int | None = None) -> list[dict[str, str]]:
+    """The system prompt, then the finished turns before ``before_id``
+    (failed or empty answers left out), newest first up to ``max_chars`` of
+    text: the oldest go first. The latest turn is always kept; the model
+    adapter trims to the model's window exactly (museapp/llm/context.py)."""
+    rows = Message.objects.filter(conversation_id=conversation_id).exclude(status=Message.Status.STREAMING)
+    if before_id is not None:
+        rows = rows.filter(pk__lt=before_id)
+    turns: list[dict[str, str]] = []
+    used = 0
+    for author, content, status in rows.order_by("-id").values_list("author", "content", "status").iterator(
+            chunk_size=200):
+        if author == Message.Author.ASSISTANT and (status == Message.Status.ERROR or not content):
+            continue
+        if max_chars is not None and turns and used + len(content) > max_chars:
+            break
+        used += len(content)
+        turns.append({"role": author, "content": content})
+    return [{"role": "system", "content": settings.MUSE_SYSTEM_PROMPT}, *reversed(turns)]
