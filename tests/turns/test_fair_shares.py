@@ -8,9 +8,11 @@ import statistics
 import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from museapp.chat.models import Conversation, Message
 from museapp.turns.services import RUNNING_CAP_REASON
+from museapp.web.consumers import TOO_MANY_TABS
 from tests.conftest import wait_until
 from tests.fakellm import Reply
 from tests.live import Stack, Tab, session_for
@@ -92,3 +94,31 @@ def test_a_finished_or_stopped_answer_gives_its_slot_back(stack, llm, user):
     answer = wait_until(lambda: Message.objects.filter(conversation=chats[CAP], author="assistant").first(),
                         message="the answer that found room")
     tabs[CAP].until(answer_ended(answer.pk))
+
+
+def test_two_hundred_sockets_from_one_account_are_capped_and_another_persons_first_token_stays_quick(
+        stack, llm, user, other_user):
+    llm.script("bystander", Reply(text="Quick and calm.", first_token_delay=0.2))
+    llm.script("hoarder", Reply(text="Fine."))
+    web, _ = stack.web(), stack.worker("w1", concurrency=8)
+    bystander_chat = Conversation.objects.create(user=other_user)
+    bystander = Tab(web.host, session_for(other_user), bystander_chat.pk)
+    alone = [time_to_first_token(bystander, f"bystander {i}") for i in range(5)]
+
+    hoarded = Conversation.objects.create(user=user)
+    Message.objects.create(conversation=hoarded, author="assistant", content="Something to render.")
+    session = session_for(user)
+    refused, kept = 0, []
+    for _ in range(200):
+        tab = Tab(web.host, session, hoarded.pk)
+        try:
+            tab.until(lambda t: "Something to render." in t, timeout=10)
+            kept.append(tab)
+        except ConnectionClosed as closed:
+            assert (closed.rcvd.code, closed.rcvd.reason) == (4429, TOO_MANY_TABS)
+            refused += 1
+    kept[0].send(action="send", message="hoarder says hi", client_id="h")  # every kept tab gets its frames
+    flooded = [time_to_first_token(bystander, f"bystander again {i}") for i in range(5)]
+
+    assert (len(kept), refused) == (10, 190)
+    assert statistics.median(flooded) <= 2 * statistics.median(alone), f"{flooded} s vs {alone} s alone"
