@@ -12,8 +12,7 @@ from celery import group, shared_task
 
 from museapp.agents import services
 from museapp.agents.models import Contemplation
-from museapp.chat.context import model_context
-from museapp.llm.adapter import ModelCall, history_chars
+from museapp.chat.context import call_in_context
 from museapp.ops import loop
 from museapp.streams import events, leases, running, stopping
 from museapp.streams.announce import announce
@@ -29,12 +28,10 @@ def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, messa
 
     def work() -> str:
         try:
-            model_call = ModelCall(**call)
-            context = model_context(conversation_id=conversation_id, before_id=message_id,
-                                    max_chars=history_chars(model_call.model))
-            messages = services.agent_messages(role=role, context=context)
-            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id,
-                                         call=replace(model_call, messages=messages), deadline=deadline))
+            model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
+            model_call = replace(model_call, messages=services.agent_messages(role=role, context=model_call.messages))
+            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=model_call,
+                                         deadline=deadline))
         except Exception as exc:  # noqa: BLE001 - an agent must never block the merge
             services.agent_fail(run_id=run_id, reason=f"The agent crashed ({type(exc).__name__}).")
             return StreamStatus.ERROR

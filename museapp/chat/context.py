@@ -4,9 +4,20 @@ so a task carries ids, not histories."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 
 from museapp.chat.models import Message
+from museapp.llm.adapter import ModelCall, history_chars
+
+
+def call_in_context(call: dict, *, conversation_id: int, before_id: int) -> ModelCall:
+    """A task's model settings with the conversation read in as its messages."""
+    model_call = ModelCall(**call)
+    context = model_context(conversation_id=conversation_id, before_id=before_id,
+                            max_chars=history_chars(model_call.model))
+    return replace(model_call, messages=context)
 
 
 def model_context(*, conversation_id: int, before_id: int | None = None,

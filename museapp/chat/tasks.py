@@ -2,13 +2,10 @@
 services. It carries ids and model settings; the conversation so far is read
 here, as the answer starts."""
 
-from dataclasses import replace
-
 from celery import shared_task
 
 from museapp.chat import services
-from museapp.chat.context import model_context
-from museapp.llm.adapter import ModelCall, history_chars
+from museapp.chat.context import call_in_context
 from museapp.ops import loop
 from museapp.streams import running
 from museapp.streams.leased import run_leased
@@ -22,11 +19,9 @@ def run_answer(*, message_id: int, conversation_id: int, owner_id: int, call: di
 
     def work() -> str:
         try:
-            model_call = ModelCall(**call)
-            context = model_context(conversation_id=conversation_id, before_id=message_id,
-                                    max_chars=history_chars(model_call.model))
-            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id,
-                                         call=replace(model_call, messages=context), deadline=deadline))
+            model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
+            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=model_call,
+                                         deadline=deadline))
             services.answer_finish(message_id=message_id, result=result)
         finally:
             loop.run(running.release(owner_id=owner_id, stream=stream))

@@ -16,8 +16,9 @@ TOO_MANY = "Too many accounts were created from your address. Try again in"
 
 
 @pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
+def quick_password_hashing_and_the_default_limit(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MUSE_SIGNUPS_PER_IP = "5/hour"  # the default; the test run raises it for its browser tests
 
 
 def sign_up(client, username, address="192.0.2.10", password=PASSWORD, confirmation=PASSWORD):
