@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = 8192  # tokens, for a model litellm knows nothing about
 CHARS_PER_TOKEN_AT_MOST = 8  # a bound for reading history by characters before counting tokens
+PER_MESSAGE_TOKENS = 8  # what a chat format adds around each message, generously
 
 
 def window(model: str, lib) -> int:
@@ -38,6 +39,11 @@ def fit(call: ModelCall, lib) -> ModelCall:
     if local.is_local(call.model) or len(call.messages) <= 2:
         return call
     budget = window(call.model, lib) - (call.max_tokens or 0)
+    # A token covers at least one byte of UTF-8 (plus a few per message), so
+    # a call with fewer bytes than the budget fits without counting, which
+    # would cost time before the first token.
+    if sum(len(str(m["content"]).encode()) + PER_MESSAGE_TOKENS for m in call.messages) <= budget:
+        return call
     system = [m for m in call.messages[:1] if m["role"] == "system"]
     turns = call.messages[len(system):]
     sizes = [lib.token_counter(model=call.model, messages=[m]) for m in turns]  # once each, not per drop
