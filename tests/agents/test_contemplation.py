@@ -95,7 +95,11 @@ async def test_agents_get_distinct_roles_and_a_temperature_ladder(user, conversa
 
 async def test_vote_tallies_short_answers_without_a_judge(user, conversation, llm):
     drafts(llm, "6 times 7?", ["Six sevens. Final answer: 42", "7+7+7+7+7+7 = 42\nFinal answer: 42.",
-                               "Careful: 6*7 is 42, not 36. Final answer: 42", "Maybe 41?\nFinal answer: 41"])
+                               "Careful: 6*7 is 42, not 36. Final answer: 42", "Maybe 41?\nFinal answer: 41"],
+           first_token_delay=0.5)
+    # The dissenter finishes first, so the vote is never locked before its draft is in
+    # (a locked vote would stop it: test_vote_stops_the_agents_it_no_longer_needs).
+    llm.script("6 times 7?", Reply(text="Maybe 41?\nFinal answer: 41"), system="You are the Explorer")
     socket, frames = await contemplate(user, conversation, "6 times 7?", strategy="vote")
     text = await frames.until(answer_done, timeout=30)
 
