@@ -9,7 +9,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from museapp.asgi import application
-from museapp.chat.models import Message
+from museapp.chat.models import Conversation, Message
 from museapp.web.consumers import LOGGED_OUT, TOO_MANY_TABS
 from tests.sockets import ORIGIN
 
@@ -67,8 +67,6 @@ async def test_one_socket_past_the_cap_is_closed_with_4429_and_a_reason(user, co
 
 async def test_another_persons_sockets_do_not_count_against_mine(user, other_user, conversation, settings):
     settings.MUSE_SOCKETS_PER_PERSON = 1
-    from museapp.chat.models import Conversation
-
     theirs = await sync_to_async(Conversation.objects.create)(user=other_user)
     their_tab = await socket_for(await logged_in_client(other_user), theirs.pk)
 
