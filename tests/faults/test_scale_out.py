@@ -37,7 +37,9 @@ def test_two_web_processes_and_two_workers_behave_as_one_app(tmp_path, llm, user
         for tab, text in ((first_on_a, "First answer, slowly told."), (first_on_b, "First answer, slowly told."),
                           (second_on_b, "Second answer, slowly told.")):
             tab.until(lambda frames, text=text: text in frames and 'data-status="done"' in frames, timeout=20)
-        assert "First" in first_on_b.streamed(f"msg-{answer(first).pk}"), "the other web process streamed it too"
+        # Its first words may come in the turn's frame (the answer is enqueued before the turn is
+        # announced); its last always stream live through the other web process.
+        assert "slowly told." in first_on_b.streamed(f"msg-{answer(first).pk}"), "the other web process streamed it too"
         wait_until(lambda: (tasks_run_by(worker_a), tasks_run_by(worker_b)) == (1, 1),
                    message="each worker to log one task")
 
