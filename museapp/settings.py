@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "museapp.chat",
     "museapp.agents",
     "museapp.feedback",
+    "museapp.evals",
     "museapp.web",
     "museapp.llm",
     "museapp.ops",
@@ -217,7 +218,10 @@ MUSE_WS_MAX_BYTES = envint("MUSE_WS_MAX_BYTES", (100_000 + 1_000) * 4)
 # Contemplating mode: parallel agents, then a merge.
 MUSE_AGENTS = envint("MUSE_AGENTS", 4)  # 2 to 8
 MUSE_AGENT_MODELS = env("MUSE_AGENT_MODELS")  # optional: one model per agent, comma-separated
-MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY", "synthesize")  # synthesize | vote | select
+# synthesize | vote | select | consensus; unset: consensus for the offline model, else synthesize
+MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY")
+MUSE_QUORUM = envint("MUSE_QUORUM", 0)  # merge once this many drafts have finished (0: wait for all)
+MUSE_AGREEMENT_STOP = envbool("MUSE_AGREEMENT_STOP", True)  # stop agents once their majority is settled
 MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
 MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
 # Wall-clock limits (seconds) on a quick answer, from the moment it is

@@ -9,6 +9,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("accounts/", include("museapp.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("", include("museapp.evals.urls")),
     path("", include("museapp.feedback.urls")),
     path("", include("museapp.web.urls")),
 ]

@@ -1,5 +1,6 @@
 """Merge strategies' pure parts: anonymising drafts, the judge's prompts and
-replies, and the vote. No I/O here; museapp/agents/services.py runs them."""
+replies, the vote, unanimity and the consensus medoid. No I/O here;
+museapp/agents/services.py runs them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import string
 from collections import Counter
 from dataclasses import dataclass
 
-FINAL_ANSWER = re.compile(r"\bfinal answer\W{0,3}[:\-]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
-YES = {"yes", "y", "true", "correct"}
-NO = {"no", "n", "false", "incorrect"}
+from museapp.agents.answers import medoid, short_answer
 
 
 @dataclass(frozen=True)
@@ -22,30 +21,6 @@ class Draft:
 
 
 # --- vote -----------------------------------------------------------------
-
-
-def short_answer(text: str) -> str | None:
-    """The draft's `Final answer: ...`, normalised so equal answers compare
-    equal ("1,000" == "1000.0", "Yes." == "yes"); None when it has none."""
-    found = FINAL_ANSWER.findall(text or "")
-    if not found:
-        return None
-    answer, previous = found[-1].strip(), None
-    while answer != previous:  # markup and punctuation in any order: "**24**."
-        previous, answer = answer, answer.strip("*_`$ ").rstrip(".!").strip()
-    if not answer or len(answer) > 80:
-        return None
-    lowered = answer.lower()
-    if lowered in YES:
-        return "yes"
-    if lowered in NO:
-        return "no"
-    number = lowered.replace(",", "").replace(" ", "")
-    try:
-        value = float(number)
-    except ValueError:
-        return " ".join(lowered.split())
-    return str(int(value)) if value.is_integer() else repr(round(value, 9))
 
 
 def tally(answers: dict[int, str | None]) -> Counter:
@@ -68,6 +43,38 @@ def vote_winner(answers: dict[int, str | None]) -> str | None:
     if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
         return None
     return counts[0][0]
+
+
+def short_answers(drafts: list[Draft]) -> dict[int, str | None]:
+    return {d.index: short_answer(d.text) for d in drafts}
+
+
+def unanimous_answer(drafts: list[Draft]) -> str | None:
+    """The short answer every draft gives, when there are two or more drafts
+    and all give the same one: nothing left for a judge to decide."""
+    answers = set(short_answers(drafts).values())
+    return answers.pop() if len(drafts) > 1 and len(answers) == 1 and None not in answers else None
+
+
+@dataclass(frozen=True)
+class Consensus:
+    chosen: Draft
+    agreeing: list[Draft]  # the drafts that give the chosen draft's short answer (or just it)
+    answer: str | None  # the majority's short answer; None when there was none to count
+    counts: Counter
+
+
+def consensus(drafts: list[Draft]) -> Consensus:
+    """Minimum Bayes risk with no judge: among the drafts that give the
+    majority short answer (all drafts, when there is no majority), the one
+    most like the others. No position bias: the order does not matter
+    except to break exact ties."""
+    answers = short_answers(drafts)
+    winner = vote_winner(answers)
+    pool = [d for d in drafts if answers[d.index] == winner] if winner is not None else list(drafts)
+    chosen = pool[medoid([d.text for d in pool])]
+    agreeing = pool if winner is not None else [chosen]
+    return Consensus(chosen, agreeing, winner, tally(answers))
 
 
 # --- the judge ----------------------------------------------------------------

@@ -13,6 +13,11 @@ class Contemplation(models.Model):
         SYNTHESIZE = "synthesize", "Synthesize"
         VOTE = "vote", "Vote"
         SELECT = "select", "Select"
+        CONSENSUS = "consensus", "Consensus"
+
+    class EarlyStop(models.TextChoices):
+        AGREEMENT = "agreement"  # the drafts still running could no longer change the majority answer
+        QUORUM = "quorum"  # MUSE_QUORUM drafts had finished; the rest were cut off
 
     class Status(models.TextChoices):
         THINKING = "thinking"
@@ -26,6 +31,7 @@ class Contemplation(models.Model):
     strategy_used = models.CharField(max_length=16, blank=True, help_text="after fallbacks, e.g. vote -> select")
     agent_count = models.PositiveSmallIntegerField()
     deadline_s = models.FloatField()
+    quorum = models.PositiveSmallIntegerField(default=0, help_text="merge once this many drafts finished (0: all)")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.THINKING)
     agreement = models.PositiveSmallIntegerField(null=True, blank=True, help_text="drafts that agree with the answer")
     relied_on = models.JSONField(default=list, blank=True, help_text="agent indexes the merge kept")
@@ -35,6 +41,11 @@ class Contemplation(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     wall_ms = models.FloatField(null=True, blank=True)
+    early_stop = models.CharField(max_length=16, choices=EarlyStop.choices, blank=True,
+                                  help_text="why agents still drafting were stopped before the merge")
+    saved_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="estimated, by stopping early")
+    drafts_failed = models.PositiveSmallIntegerField(null=True, blank=True)
+    drafts_cut_off = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [  # the reaper's look for contemplations not yet merged
@@ -56,6 +67,37 @@ class Contemplation(models.Model):
     @property
     def relied_on_runs(self) -> list["AgentRun"]:
         return [run for run in self.agent_runs if run.index in (self.relied_on or [])]
+
+    @property
+    def drafts_lost(self) -> int:
+        """Drafts the merge went without: failed, or cut off unfinished."""
+        return (self.drafts_failed or 0) + (self.drafts_cut_off or 0)
+
+    @property
+    def drafts_merged(self) -> int:
+        stopped_early = (self.early_stop == self.EarlyStop.AGREEMENT
+                         and sum(run.status == AgentRun.Status.STOPPED for run in self.agent_runs))
+        return self.agent_count - self.drafts_lost - (stopped_early or 0)
+
+    @property
+    def degraded_note(self) -> str:
+        """"merged from 2 of 4 (1 failed, 1 cut off)", when drafts were lost."""
+        if not self.drafts_lost:
+            return ""
+        parts = [f"{count} {what}" for count, what in ((self.drafts_failed, "failed"), (self.drafts_cut_off, "cut off"))
+                 if count]
+        return f"merged from {self.drafts_merged} of {self.agent_count} ({', '.join(parts)})"
+
+    @property
+    def early_stop_note(self) -> str:
+        """"stopped early: 3 of 4 agreed · saved ~1,200 tokens"."""
+        if self.early_stop == self.EarlyStop.AGREEMENT:
+            note = f"stopped early: {self.agreement or self.drafts_merged} of {self.agent_count} agreed"
+        elif self.early_stop == self.EarlyStop.QUORUM:
+            note = f"merged at the quorum: {self.drafts_merged} of {self.agent_count} finished"
+        else:
+            return ""
+        return note + (f" · saved ~{self.saved_tokens:,} tokens" if self.saved_tokens else "")
 
     def letter_of(self, run: "AgentRun") -> str:
         return (self.draft_letters or {}).get(str(run.index), "")

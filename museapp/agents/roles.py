@@ -35,8 +35,9 @@ ANSWER_LINE = (
 MIN_AGENTS, MAX_AGENTS = 2, 8
 
 
-def agent_count() -> int:
-    return min(max(int(settings.MUSE_AGENTS), MIN_AGENTS), MAX_AGENTS)
+def agent_count(requested: int | None = None) -> int:
+    """The team's size: ``requested`` or MUSE_AGENTS, within 2 to 8."""
+    return min(max(int(requested or settings.MUSE_AGENTS), MIN_AGENTS), MAX_AGENTS)
 
 
 def temperature_ladder(count: int, low: float = 0.2, high: float = 1.0) -> list[float]:

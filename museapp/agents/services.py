@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +21,7 @@ from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import model_call
+from museapp.llm.local import is_local
 from museapp.streams import stopping
 from museapp.streams.names import Stream
 from museapp.streams.publisher import publish_text
@@ -32,13 +33,19 @@ log = logging.getLogger(__name__)
 STRATEGIES = {choice.value for choice in Contemplation.Strategy}
 
 
-def default_strategy() -> str:
+def default_strategy(model: str = "") -> str:
+    """MUSE_MERGE_STRATEGY; unset, the strategy measured best for the model
+    (``manage.py evaluate``): the offline model is too small to judge."""
     strategy = settings.MUSE_MERGE_STRATEGY
-    return strategy if strategy in STRATEGIES else Contemplation.Strategy.SYNTHESIZE
+    if strategy in STRATEGIES:
+        return strategy
+    return Contemplation.Strategy.CONSENSUS if is_local(model) else Contemplation.Strategy.SYNTHESIZE
 
 
-def strategy_for(conversation: Conversation) -> str:
-    return conversation.merge_strategy if conversation.merge_strategy in STRATEGIES else default_strategy()
+def strategy_for(conversation: Conversation, model: str = "") -> str:
+    if conversation.merge_strategy in STRATEGIES:
+        return conversation.merge_strategy
+    return default_strategy(model)
 
 
 @dataclass
@@ -55,17 +62,20 @@ class ContemplationStart:
     deadline: float  # time.time()
 
 
-def contemplation_start(*, conversation: Conversation, answer: Message) -> ContemplationStart:
+def contemplation_start(*, conversation: Conversation, answer: Message,
+                        agents: int | None = None) -> ContemplationStart:
     """Create the contemplation and its agents' rows (inside the caller's
-    transaction) and the settings of the calls the agents will make."""
-    count = roles.agent_count()
+    transaction) and the settings of the calls the agents will make.
+    ``agents``: the team's size (default MUSE_AGENTS)."""
+    count = roles.agent_count(agents)
     models = roles.agent_models(count, answer.model)
     temperatures = roles.temperature_ladder(count)
     contemplation = Contemplation.objects.create(
         message=answer,
-        strategy=strategy_for(conversation),
+        strategy=strategy_for(conversation, answer.model),
         agent_count=count,
         deadline_s=settings.MUSE_CONTEMPLATE_DEADLINE,
+        quorum=settings.MUSE_QUORUM if 0 < settings.MUSE_QUORUM < count else 0,
     )
     jobs = []
     for index in range(count):
@@ -90,7 +100,13 @@ def agent_messages(*, role: str, context: list[dict[str, str]]) -> list[dict[str
 
 
 def agent_finish(*, run_id: int, result: StreamResult) -> None:
-    AgentRun.objects.filter(pk=run_id).finish_stream(result)
+    """Save an agent's draft. One stopped because a quorum had finished is
+    cut off (the merge went on without it), not stopped by the person."""
+    runs = AgentRun.objects.filter(pk=run_id)
+    if result.status == StreamStatus.STOPPED and runs.filter(
+            contemplation__early_stop=Contemplation.EarlyStop.QUORUM).exists():
+        result = replace(result, status=StreamStatus.CUT_OFF)
+    runs.finish_stream(result)
 
 
 def agent_fail(*, run_id: int, reason: str) -> None:
@@ -135,21 +151,34 @@ class Settlement:
 @transaction.atomic
 def contemplation_settle(*, contemplation_id: int) -> Settlement:
     # The row lock makes agents that finish together settle one after the
-    # other, so the last one sees every draft (and a locked vote is noticed).
+    # other, so the last one sees every draft (and agreement is noticed).
     contemplation = Contemplation.objects.select_for_update().get(pk=contemplation_id)
     runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
     thinking = [r for r in runs if r.is_thinking]
     settlement = Settlement(message_id=contemplation.message_id)
-    if thinking and contemplation.strategy == Contemplation.Strategy.VOTE:
-        answers = {r.index: merge.short_answer(r.text) for r in runs if r.status == AgentRun.Status.DONE}
-        leader = merge.locked_majority(answers, len(thinking))
-        if leader is not None:
-            settlement.stop_streams = [r.stream for r in thinking]
-            log.info("contemplation %s: the vote is settled on %r; stopping %d agent(s)",
-                     contemplation_id, leader, len(thinking))
+    already_stopping = bool(contemplation.early_stop)
+    reason = "" if not thinking or already_stopping else early_stop_reason(runs, quorum=contemplation.quorum)
+    if reason:
+        Contemplation.objects.filter(pk=contemplation_id).update(early_stop=reason)
+        settlement.stop_streams = [r.stream for r in thinking]
+        log.info("contemplation %s: stopping %d agent(s) early (%s)", contemplation_id, len(thinking), reason)
     if not thinking:
         settlement.merge = merge_claim(contemplation_id=contemplation_id)
     return settlement
+
+
+def early_stop_reason(runs: list[AgentRun], *, quorum: int = 0) -> str:
+    """Why the agents still drafting are no longer needed, or "": the
+    finished drafts' majority answer is locked (those still running cannot
+    overturn it), or a quorum of drafts has finished."""
+    done = [r for r in runs if r.status == AgentRun.Status.DONE]
+    thinking = sum(r.is_thinking for r in runs)
+    answers = {r.index: merge.short_answer(r.text) for r in done}
+    if settings.MUSE_AGREEMENT_STOP and merge.locked_majority(answers, thinking) is not None:
+        return Contemplation.EarlyStop.AGREEMENT
+    if 0 < quorum <= len(done):
+        return Contemplation.EarlyStop.QUORUM
+    return ""
 
 
 def merge_claim(*, contemplation_id: int) -> bool:
@@ -242,13 +271,41 @@ async def merge_run(plan: MergePlan) -> MergeResult:
         if result is not None:
             return result
         return await _select(plan, fallback_from="vote")
+    if plan.strategy == Contemplation.Strategy.CONSENSUS:
+        return await _consensus(plan)
+    agreed = merge.unanimous_answer(plan.drafts)
+    if agreed is not None:
+        return await _unanimous(plan, agreed)
     if plan.strategy == Contemplation.Strategy.SELECT or len(plan.drafts) == 1:
         return await _select(plan)
     return await _synthesize(plan)
 
 
+async def _unanimous(plan: MergePlan, agreed: str) -> MergeResult:
+    """Every draft gives the same short answer: the best-formed of them (the
+    most typical), with no judge call to pay for."""
+    picked = merge.consensus(plan.drafts)
+    return await _published(plan, MergeResult(
+        picked.chosen.text, StreamStatus.DONE, strategy_used="unanimous", relied_on=[d.index for d in plan.drafts],
+        agreement=len(plan.drafts), tally=dict(picked.counts),
+        note=f"All {len(plan.drafts)} drafts gave the same answer ({agreed}), so no judge was needed."))
+
+
+async def _consensus(plan: MergePlan) -> MergeResult:
+    picked = merge.consensus(plan.drafts)
+    if picked.answer is not None:
+        note = (f"Consensus: {len(picked.agreeing)} of {len(plan.drafts)} drafts answered {picked.answer}; "
+                f"this is the most typical of them.")
+    else:
+        note = "Consensus: no short answers to count, so this is the draft most like the others."
+    return await _published(plan, MergeResult(
+        picked.chosen.text, StreamStatus.DONE, strategy_used="consensus",
+        relied_on=[d.index for d in picked.agreeing], agreement=len(picked.agreeing) if picked.answer else None,
+        tally=dict(picked.counts), note=note))
+
+
 async def _vote(plan: MergePlan) -> MergeResult | None:
-    answers = {d.index: merge.short_answer(d.text) for d in plan.drafts}
+    answers = merge.short_answers(plan.drafts)
     winner = merge.vote_winner(answers)
     if winner is None:
         return None
@@ -339,6 +396,7 @@ def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
         draft_letters={str(index): letter for index, letter in result.letters.items()},
         finished_at=timezone.now(),
         wall_ms=wall_ms,
+        **_draft_outcomes(plan.contemplation_id),
     )
     totals = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).aggregate(
         prompt_tokens=Sum("prompt_tokens"), completion_tokens=Sum("completion_tokens"), cost=Sum("cost"))
@@ -346,6 +404,23 @@ def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
     Message.objects.filter(pk=plan.message_id).finish(
         text=result.text, status=result.status, error=result.error,
         usage={**totals, "ttft_ms": ttft_ms, "total_ms": wall_ms})
+
+
+def _draft_outcomes(contemplation_id: int) -> dict:
+    """How many drafts the merge went without (failed, cut off), and the
+    tokens an early stop saved: what each stopped agent had still to write,
+    estimated by the finished drafts' mean length."""
+    runs = list(AgentRun.objects.filter(contemplation_id=contemplation_id, kind=AgentRun.Kind.AGENT)
+                .values_list("status", "completion_tokens"))
+    done = [tokens or 0 for status, tokens in runs if status == AgentRun.Status.DONE]
+    early = [tokens or 0 for status, tokens in runs if status in (AgentRun.Status.STOPPED, AgentRun.Status.CUT_OFF)]
+    typical = sum(done) / len(done) if done else 0
+    early_stop = Contemplation.objects.filter(pk=contemplation_id).values_list("early_stop", flat=True).first()
+    return {
+        "drafts_failed": sum(status == AgentRun.Status.FAILED for status, _ in runs),
+        "drafts_cut_off": sum(status == AgentRun.Status.CUT_OFF for status, _ in runs),
+        "saved_tokens": round(sum(max(typical - tokens, 0) for tokens in early)) if early_stop else None,
+    }
 
 
 def _save_merge_run(plan: MergePlan, result: MergeResult) -> None:

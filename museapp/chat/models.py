@@ -18,6 +18,7 @@ class Conversation(models.Model):
     model = models.CharField(max_length=200, blank=True, help_text="the picked model; blank: the default")
     contemplate = models.BooleanField(default=False, help_text="the Contemplating switch, remembered")
     merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")
+    is_evaluation = models.BooleanField(default=False, help_text="asked by `manage.py evaluate`, not a person")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

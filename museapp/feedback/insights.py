@@ -103,7 +103,9 @@ class Row:
 
 
 def answers_since(since):
-    answers = Message.objects.filter(author=Message.Author.ASSISTANT, status=Message.Status.DONE)
+    """People's finished answers (an evaluation's are not people's)."""
+    answers = Message.objects.filter(author=Message.Author.ASSISTANT, status=Message.Status.DONE,
+                                     conversation__is_evaluation=False)
     return answers.filter(created_at__gte=since) if since else answers
 
 

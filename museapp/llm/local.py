@@ -26,6 +26,8 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from museapp.llm.runaway import RunawayGuard
+
 log = logging.getLogger(__name__)
 
 PROVIDER = "muse-local"
@@ -35,10 +37,31 @@ MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
 DEFAULT_MAX_TOKENS = 512
 MAX_ANSWER_TOKENS = 512  # a 135M model rarely says anything useful past this
-# A model this small loops ("la femme de France, la femme de France, ...")
-# without a repetition penalty; a little temperature helps it too.
-REPEAT_PENALTY = 1.18
+# Sampling, chosen with `manage.py evaluate` (README "Evaluation"); each
+# can be overridden in the worker's environment to measure another choice.
 DEFAULT_TEMPERATURE = 0.6
+REPEAT_PENALTY = 1.18
+TOP_P = 0.95
+MIN_P = 0.05
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def sampling() -> dict[str, float | int | bool]:
+    """The offline model's sampling settings in force in this process."""
+    return {
+        "temperature": _env_float("MUSE_LOCAL_TEMPERATURE", DEFAULT_TEMPERATURE),
+        "repeat_penalty": _env_float("MUSE_LOCAL_REPEAT_PENALTY", REPEAT_PENALTY),
+        "top_p": _env_float("MUSE_LOCAL_TOP_P", TOP_P),
+        "min_p": _env_float("MUSE_LOCAL_MIN_P", MIN_P),
+        "max_tokens": int(_env_float("MUSE_LOCAL_MAX_TOKENS", MAX_ANSWER_TOKENS)),
+        "stop_runaways": os.environ.get("MUSE_LOCAL_STOP_RUNAWAYS", "true").lower() not in ("0", "false", "no"),
+    }
 
 
 def model_path() -> Path | None:
@@ -161,20 +184,26 @@ def generate(messages: list[dict], *, max_tokens: int, temperature: float | None
     llama = slots.acquire()
     try:
         fitted = fit_to_context(llama, messages, max_tokens)
+        chosen = sampling()
         kwargs = {
             "messages": fitted,
             "max_tokens": max_tokens,
             "stream": True,
-            "repeat_penalty": REPEAT_PENALTY,
-            "temperature": DEFAULT_TEMPERATURE if temperature is None else temperature,
+            "repeat_penalty": chosen["repeat_penalty"],
+            "top_p": chosen["top_p"],
+            "min_p": chosen["min_p"],
+            "temperature": chosen["temperature"] if temperature is None else temperature,
         }
         completion_tokens = 0
+        guard = RunawayGuard() if chosen["stop_runaways"] else None
         for chunk in llama.create_chat_completion(**kwargs):
             if cancelled.is_set():
                 break
             delta = chunk["choices"][0].get("delta", {}).get("content")
             if delta:
                 completion_tokens += 1
+                if guard is not None and guard.stops_at(delta):
+                    break
                 yield delta, None
         prompt_tokens = max(llama.n_tokens - completion_tokens, 0)
         yield "", {
@@ -189,7 +218,7 @@ def generate(messages: list[dict], *, max_tokens: int, temperature: float | None
 def _produce(messages: list, params: dict, put, cancelled: threading.Event) -> None:
     """In a pool thread: the slot's tokens, each handed to ``put`` as
     (kind, payload, usage) on the event loop."""
-    max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), MAX_ANSWER_TOKENS)
+    max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), sampling()["max_tokens"])
     try:
         for text, usage in generate(messages, max_tokens=max_tokens, temperature=params.get("temperature"),
                                     cancelled=cancelled):

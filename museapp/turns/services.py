@@ -80,31 +80,38 @@ class Turn:
     title_changed: bool = False
 
 
+class AtCapacity(InvalidMessage):
+    """The person already has as many answers in progress as Muse runs at once."""
+
+
 RUNNING_CAP_REASON = ("You have {cap} answers in progress, the most Muse runs at once for one person. "
                       "Wait for one to finish, or stop one, then send again.")
 
 
-def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool) -> TurnRun | None:
+def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool,
+              agents_count: int | None = None) -> TurnRun | None:
     """How the answer runs, with the person's slot for it taken (or
     InvalidMessage, rolling the turn back, when they are at the cap)."""
     if not answer.is_streaming:
         return None
     if not running.take(owner_id=conversation.user_id, stream=answer.stream):
-        raise InvalidMessage(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
     if contemplate:
-        return ContemplatedAnswer(agents.contemplation_start(conversation=conversation, answer=answer),
-                                  conversation.pk)
+        return ContemplatedAnswer(agents.contemplation_start(conversation=conversation, answer=answer,
+                                                            agents=agents_count), conversation.pk)
     # The worker reads the conversation as the answer starts: the task carries ids.
     return QuickAnswer(answer.pk, conversation.pk, conversation.user_id,
                        model_call(model=answer.model, messages=[]))
 
 
 @transaction.atomic
-def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "") -> Turn:
+def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "",
+               agents_count: int | None = None) -> Turn:
     """Save the person's message and an answer placeholder in one transaction
     (with the agents' rows when contemplating), and enqueue the answer when
     it commits. The switch and the strategy are remembered on the
-    conversation."""
+    conversation; ``agents_count`` sizes this turn's team (default
+    MUSE_AGENTS)."""
     text = chat.message_clean_text(text)
     conversation = chat.conversation_lock(conversation=conversation)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
@@ -114,8 +121,8 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
     conversation.save(update_fields=["title", "contemplate", "merge_strategy", "updated_at"])
     user_message = chat.message_add(conversation=conversation, text=text)
     answer = chat.answer_placeholder(conversation=conversation)
-    turn = Turn(user_message, answer, _turn_run(conversation, answer, contemplate=conversation.contemplate),
-                title_changed)
+    run = _turn_run(conversation, answer, contemplate=conversation.contemplate, agents_count=agents_count)
+    turn = Turn(user_message, answer, run, title_changed)
     transaction.on_commit(lambda: turn_enqueue(turn))
     return turn
 
@@ -175,5 +182,5 @@ def conversation_set_preferences(*, conversation: Conversation, contemplate: boo
 
 def clean_strategy(strategy: object) -> str:
     if strategy not in agents.STRATEGIES:
-        raise InvalidMessage("Unknown merge strategy: choose synthesize, vote or select.")
+        raise InvalidMessage("Unknown merge strategy: choose synthesize, vote, select or consensus.")
     return strategy

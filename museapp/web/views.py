@@ -70,7 +70,7 @@ def _model_context(request: HttpRequest, conversation) -> dict:
         "show_local_notice": bool(current and current.is_local)
         and not request.session.get(LOCAL_NOTICE_DISMISSED),
         "strategies": Contemplation.Strategy.choices,
-        "strategy": strategy_for(conversation),
+        "strategy": strategy_for(conversation, model),
         "agent_count": agent_count(),
     }
 

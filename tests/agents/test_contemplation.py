@@ -132,6 +132,60 @@ async def test_vote_stops_the_agents_it_no_longer_needs(user, conversation, llm)
     await socket.disconnect()
 
 
+async def test_any_strategy_stops_the_agents_once_the_others_agree_and_skips_the_judge(user, conversation, llm):
+    reasoned = "The capital of France is Paris, on the Seine. " * 12 + "Final answer: Paris"
+    drafts(llm, "capital again?", [reasoned] * 4)
+    llm.script("capital again?", Reply(text="I will ramble " * 200, token_delay=0.05), system="You are the Explorer")
+    socket, frames = await contemplate(user, conversation, "capital again?", strategy="synthesize")
+    text = await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    explorer = next(r for r in await runs_of(contemplation) if r.role == "Explorer")
+    assert explorer.status == "stopped" and contemplation.early_stop == "agreement"
+    assert contemplation.strategy_used == "unanimous" and contemplation.message.content == reasoned
+    assert not [r for r in llm.requests_matching("capital again?") if "judge" in r["messages"][0]["content"]]
+    assert contemplation.saved_tokens > 50, "the Explorer had most of a typical draft still to write"
+    assert f"stopped early: 3 of 4 agreed · saved ~{contemplation.saved_tokens:,} tokens" in text
+    assert "no judge was needed" in text
+    await socket.disconnect()
+
+
+async def test_a_quorum_merges_without_the_stragglers_and_shows_them_cut_off(user, conversation, llm, settings):
+    settings.MUSE_QUORUM = 3
+    drafts(llm, "quorum?", [f"One view. Final answer: {n}" for n in (1, 2, 3, 4)])
+    llm.script("quorum?", Reply(text="slow " * 300, token_delay=0.05), system="You are the Explorer")
+    started = time.monotonic()
+    socket, frames = await contemplate(user, conversation, "quorum?", strategy="consensus")
+    text = await frames.until(answer_done, timeout=30)
+
+    assert time.monotonic() - started < 5
+    contemplation = await contemplation_of(conversation)
+    explorer = next(r for r in await runs_of(contemplation) if r.role == "Explorer")
+    assert explorer.status == "cut_off" and contemplation.early_stop == "quorum"
+    assert contemplation.drafts_cut_off == 1 and contemplation.drafts_failed == 0
+    assert "merged at the quorum: 3 of 4 finished" in text
+    assert "merged from 3 of 4 (1 cut off)" in text
+    assert f'id="agent-{explorer.pk}" data-agent-index="3" data-status="cut_off"' in text
+    await socket.disconnect()
+
+
+async def test_consensus_returns_the_most_typical_majority_draft_without_a_judge(user, conversation, llm):
+    texts = ["Six sevens make 42.\nFinal answer: 42", "Six times seven is 42.\nFinal answer: 42",
+             "Seven sixes: 42, not 36.\nFinal answer: 42", "Maybe 41?\nFinal answer: 41"]
+    drafts(llm, "6 by 7?", texts, first_token_delay=0.5)
+    llm.script("6 by 7?", Reply(text=texts[3]), system="You are the Explorer")  # the dissent is in first
+    socket, frames = await contemplate(user, conversation, "6 by 7?", strategy="consensus")
+    text = await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    assert contemplation.strategy_used == "consensus" and contemplation.tally == {"42": 3, "41": 1}
+    assert contemplation.message.content == texts[1], "the 42 draft that shares most words with the other two"
+    assert sorted(contemplation.relied_on) == [0, 1, 2]
+    assert "Consensus: 3 of 4 drafts answered 42" in text
+    assert not [r for r in llm.requests_matching("6 by 7?") if "judge" in r["messages"][0]["content"]]
+    await socket.disconnect()
+
+
 async def test_select_returns_the_chosen_draft_verbatim(user, conversation, llm):
     texts = [f"Draft number {i}: answer {i}" for i in range(4)]
     drafts(llm, "pick one", texts)
@@ -191,7 +245,8 @@ async def test_the_judge_reads_the_conversation_and_later_turns_see_only_final_a
 
 async def test_an_agent_past_the_deadline_is_cut_off_and_the_merge_goes_on(user, conversation, llm, settings):
     settings.MUSE_CONTEMPLATE_DEADLINE = 1.5
-    drafts(llm, "deadline", ["Quick draft. Final answer: 7"] * 4)
+    # Three different answers: no majority is settled, so only the deadline ends the Skeptic.
+    drafts(llm, "deadline", [f"Quick draft. Final answer: {n}" for n in (7, 8, 9, 10)])
     llm.script("deadline", Reply(text="slow " * 200, token_delay=0.05), system="You are the Skeptic")
     llm.script("deadline", Reply(text="Best: A\nAgree: A\nReason: quick and right"), system="judge")
     started = time.monotonic()
@@ -209,7 +264,7 @@ async def test_an_agent_past_the_deadline_is_cut_off_and_the_merge_goes_on(user,
 
 
 async def test_a_failing_agent_shows_as_failed_and_does_not_block_the_merge(user, conversation, llm):
-    drafts(llm, "one fails", ["Final answer: yes"] * 4)
+    drafts(llm, "one fails", [f"Yes, for reason {i}." for i in range(4)])  # no short answers: the judge decides
     llm.script("one fails", Reply(status=500), system="You are the Explorer")
     llm.script("one fails", Reply(text="Relied on: A, B, C\n\nYes."), system="judge")
     socket, frames = await contemplate(user, conversation, "one fails")
@@ -222,6 +277,7 @@ async def test_a_failing_agent_shows_as_failed_and_does_not_block_the_merge(user
     contemplation = await contemplation_of(conversation)
     assert contemplation.message.status == "done"
     assert contemplation.message.content == "Yes."
+    assert "merged from 3 of 4 (1 failed)" in text
     judge = next(r for r in llm.requests_matching("one fails") if "judge" in r["messages"][0]["content"])
     assert "Draft C" in judge["messages"][1]["content"] and "Draft D" not in judge["messages"][1]["content"]
     await socket.disconnect()
@@ -238,7 +294,7 @@ async def test_when_every_agent_fails_the_answer_says_so_and_offers_retry(user, 
     assert "Every agent failed" in message.error
     assert ">Retry</button>" in text
 
-    drafts(llm, "all fail", ["Recovered. Final answer: 1"] * 4)
+    drafts(llm, "all fail", [f"Recovered, way {i}." for i in range(4)])
     llm.script("all fail", Reply(text="Relied on: A\n\nRecovered answer."), system="judge")
     await send(socket, action="retry", message_id=message.pk)
     await frames.until(answer_ended(message.pk), timeout=30)
@@ -265,7 +321,7 @@ async def test_stop_cancels_every_agent_within_a_second(user, conversation, llm)
 
 
 async def test_reloading_shows_the_panels_and_the_answer_as_they_were(user, conversation, llm, client):
-    drafts(llm, "reload me", [f"Draft {i}. Final answer: 3" for i in range(4)])
+    drafts(llm, "reload me", [f"Draft {i}. It makes three." for i in range(4)])
     llm.script("reload me", Reply(text="Relied on: B, D\n\nMerged: **three**."), system="judge")
     socket, frames = await contemplate(user, conversation, "reload me")
     await frames.until(answer_done, timeout=30)
@@ -274,7 +330,7 @@ async def test_reloading_shows_the_panels_and_the_answer_as_they_were(user, conv
     await sync_to_async(client.force_login)(user)
     page = (await sync_to_async(client.get)(f"/c/{conversation.pk}/")).content.decode()
     assert page.count('class="agent"') == 4
-    assert all(f"Draft {i}. Final answer: 3" in page for i in range(4))
+    assert all(f"Draft {i}. It makes three." in page for i in range(4))
     assert "Merged: <strong>three</strong>." in page
     assert "4 agents · 2 of 4 agree" in page
 

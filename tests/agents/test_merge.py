@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from museapp.agents.answers import short_answer
 from museapp.agents.merge import (
     Draft,
     Selection,
@@ -13,9 +14,10 @@ from museapp.agents.merge import (
     parse_relied_on,
     parse_selection,
     select_prompt,
-    short_answer,
     synthesize_prompt,
     tally,
+    unanimous_answer,
+    consensus,
     vote_winner,
 )
 from museapp.agents.roles import ROLES
@@ -262,3 +264,55 @@ def test_a_lead_that_can_still_be_caught_is_not_locked(answers, still_running):
 @pytest.mark.parametrize("still_running", [0, 3])
 def test_no_answers_lock_nothing(still_running):
     assert locked_majority({0: None, 1: None}, still_running) is None
+
+
+# --- unanimity and consensus -------------------------------------------------
+
+
+def drafts_saying(*texts: str) -> list[Draft]:
+    return [Draft(index=i, role=ROLES[i].name, text=text) for i, text in enumerate(texts)]
+
+
+def test_drafts_that_all_give_one_short_answer_are_unanimous():
+    drafts = drafts_saying("It is Paris.\nFinal answer: Paris", "Paris, of course.\nFinal answer: paris.")
+    assert unanimous_answer(drafts) == "paris"
+
+
+@pytest.mark.parametrize("texts", [
+    ("Final answer: Paris", "Final answer: Lyon"),
+    ("Final answer: Paris", "I think it is Paris."),
+    ("Final answer: Paris",),
+])
+def test_a_dissent_a_missing_short_answer_or_a_lone_draft_is_not_unanimous(texts):
+    assert unanimous_answer(drafts_saying(*texts)) is None
+
+
+def test_consensus_takes_the_majority_answer_and_its_most_typical_draft():
+    drafts = drafts_saying(
+        "Three plus four makes seven.\nFinal answer: 7",
+        "Three plus four is seven.\nFinal answer: 7",
+        "Three and four is seven.\nFinal answer: 7",
+        "Three plus four is eight.\nFinal answer: 8",
+    )
+    picked = consensus(drafts)
+    assert picked.answer == "7"
+    assert [d.index for d in picked.agreeing] == [0, 1, 2]
+    assert picked.chosen.index == 1  # the one most like drafts 0 and 2
+    assert picked.counts == {"7": 3, "8": 1}
+
+
+def test_consensus_without_short_answers_picks_the_medoid():
+    drafts = drafts_saying(
+        "The sky looks blue because air scatters blue light most.",
+        "Blue light is scattered most by the air, so the sky looks blue.",
+        "Because of dragons.",
+    )
+    picked = consensus(drafts)
+    assert picked.answer is None and picked.chosen.index in (0, 1) and picked.agreeing == [picked.chosen]
+
+
+def test_consensus_is_not_moved_by_the_order_of_the_drafts():
+    texts = ["Final answer: 7", "Seven it is.\nFinal answer: 7", "Final answer: 8", "So 7.\nFinal answer: 7"]
+    forward = consensus(drafts_saying(*texts)).chosen.text
+    backward = consensus(list(reversed(drafts_saying(*texts)))).chosen.text
+    assert forward == backward

@@ -74,7 +74,8 @@ def test_a_failed_answer_can_be_retried_without_retyping(page, llm):
 
 def test_contemplating_shows_the_agents_thinking_then_one_merged_answer(page, llm):
     for role in ["Direct solver", "Step-by-step reasoner", "Skeptic", "Explorer"]:
-        llm.script("Is 91 prime?", Reply(text=f"{role} checks: 91 = 7 x 13. " * 6 + "Final answer: no",
+        # Drafts without a short answer: the judge merges them (unanimous ones would need no judge).
+        llm.script("Is 91 prime?", Reply(text=f"{role} checks: 91 = 7 x 13, so it is not prime. " * 6,
                                          token_delay=0.05), system=f"You are the {role}")
     llm.script("Is 91 prime?", Reply(text="Relied on: A, B, C, D\n\nNo: 91 = 7 × 13.", token_delay=0.05),
                system="judge")

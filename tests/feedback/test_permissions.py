@@ -11,7 +11,7 @@ from museapp.feedback.models import ANALYSTS_GROUP, EXPORT_PERMISSION
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/insights/", "/insights/export/?format=csv", "/insights/export/?format=jsonl&pairs=1"]
+PAGES = ["/insights/", "/insights/export/?format=csv", "/insights/export/?format=jsonl&pairs=1", "/insights/evals/"]
 
 
 @pytest.fixture

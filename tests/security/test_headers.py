@@ -55,6 +55,7 @@ def get(client, path: str, conversation):
     "/accounts/signup/",
     "/c/{conversation}/",
     "/insights/",
+    "/insights/evals/",
     "/admin/",
     "/admin/chat/message/",
     "/static/css/muse.css",

@@ -358,7 +358,8 @@ async def test_no_api_key_goes_through_redis_during_a_contemplation(user, conver
     secret = api_key()
     question = "Where do keys live, deeply?"
     for role in ROLES:
-        llm.script(question, Reply(text=f"{role}: in the environment. Final answer: env"), system=f"You are the {role}")
+        # No short answers: the judge is called (unanimous drafts would skip it).
+        llm.script(question, Reply(text=f"{role}: in the environment."), system=f"You are the {role}")
     llm.script(question, Reply(text="Relied on: A, B\n\nIn the environment."), system="judge")
 
     with RedisWatch(settings.REDIS_URL) as watch:

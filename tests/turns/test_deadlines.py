@@ -47,7 +47,7 @@ def stack(tmp_path, llm):
 @pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
 def test_a_merge_past_its_deadline_is_cut_off_with_its_text_kept(stack, llm, user):
-    llm.script("deep trickle", Reply(text="Final answer: 7"))
+    llm.script("deep trickle", Reply(text="Seven, I think."))  # no short answer: the judge must merge
     llm.script("deep trickle", Reply(text="Relied on: A\n" + "slowly " * 400, token_delay=0.05), system="judge")
     conversation = Conversation.objects.create(user=user, contemplate=True)
     web, _ = stack.web(), stack.worker("w1")

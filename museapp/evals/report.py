@@ -1,0 +1,150 @@
+"""An evaluation's figures, per condition, from its graded items.
+
+Every condition is compared with `quick` on the same problems (paired):
+the difference in accuracy with a bootstrap interval and McNemar's exact
+p-value, and what the difference cost in tokens and seconds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from statistics import fmean
+
+from museapp.evals.conditions import QUICK
+from museapp.evals.stats import mcnemar_p, paired_interval, percentile, wilson
+
+FIELDS = ["condition", "problem_set", "problem_index", "correct", "answer_status", "prompt_tokens",
+          "completion_tokens", "cost", "wall_ms", "drafts", "drafts_right", "drafts_agree", "early_stop"]
+
+
+def run_report(run) -> dict:
+    items = list(run.items.filter(status="graded").values(*FIELDS))
+    return {
+        "run": run.pk, "model": run.model, "sets": run.sets, "n": run.n, "seed": run.seed,
+        "settings": run.settings, "conditions": condition_rows(items, run.conditions, seed=run.seed),
+    }
+
+
+def _mean(values) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return fmean(present) if present else None
+
+
+def condition_rows(items: list[dict], conditions: list[str], *, seed: int = 0) -> list[dict]:
+    by_condition: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        by_condition[item["condition"]].append(item)
+    quick = {(i["problem_set"], i["problem_index"]): i for i in by_condition.get(QUICK, [])}
+    rows = [_row(name, by_condition.get(name, [])) for name in conditions]
+    quick_row = next((row for row in rows if row["condition"] == QUICK), None)
+    for row in rows:
+        if quick_row is not None and row is not quick_row:
+            row.update(_against_quick(row, by_condition[row["condition"]], quick, quick_row, seed))
+    return rows
+
+
+def _row(name: str, items: list[dict]) -> dict:
+    n = len(items)
+    right = sum(bool(i["correct"]) for i in items)
+    interval = wilson(right, n)
+    contemplated = [i for i in items if i["drafts"] is not None]
+    walls = [i["wall_ms"] / 1000 for i in items if i["wall_ms"] is not None]
+    by_set: dict[str, list[bool]] = defaultdict(list)
+    for item in items:
+        by_set[item["problem_set"]].append(bool(item["correct"]))
+    return {
+        "condition": name,
+        "n": n,
+        "correct": right,
+        "accuracy": right / n if n else None,
+        "interval": list(interval) if interval else None,
+        "failed": sum(i["answer_status"] != "done" for i in items),
+        "prompt_tokens": _mean(i["prompt_tokens"] for i in items),
+        "completion_tokens": _mean(i["completion_tokens"] for i in items),
+        "tokens": _mean((i["prompt_tokens"] or 0) + (i["completion_tokens"] or 0) for i in items) if items else None,
+        "cost": _mean(i["cost"] for i in items),
+        "p50_s": percentile(walls, 0.5),
+        "p95_s": percentile(walls, 0.95),
+        "mean_s": _mean(walls),
+        "by_set": {name: sum(marks) / len(marks) for name, marks in sorted(by_set.items())},
+        "unanimous_wrong": _share(contemplated, lambda i: bool(i["drafts"] and i["drafts_agree"]
+                                                                and not i["drafts_right"])),
+        "missed_right_draft": _share(contemplated, lambda i: bool(i["drafts_right"]) and i["correct"] is False),
+        "stopped_early": _share(contemplated, lambda i: bool(i["early_stop"])),
+    }
+
+
+def _share(items: list[dict], test) -> float | None:
+    return sum(map(test, items)) / len(items) if items else None
+
+
+def _against_quick(row: dict, items: list[dict], quick: dict, quick_row: dict, seed: int) -> dict:
+    pairs = [(bool(i["correct"]), bool(quick[key]["correct"]))
+             for i in items if (key := (i["problem_set"], i["problem_index"])) in quick]
+    differences = [int(mine) - int(theirs) for mine, theirs in pairs]
+    wins = sum(d > 0 for d in differences)
+    losses = sum(d < 0 for d in differences)
+    gain = sum(differences) / len(differences) if differences else None
+    extra_tokens = _difference(row["tokens"], quick_row["tokens"])
+    extra_seconds = _difference(row["mean_s"], quick_row["mean_s"])
+    interval = paired_interval(differences, seed=seed)
+    return {
+        "paired": len(pairs),
+        "vs_quick": gain,
+        "vs_quick_interval": list(interval) if interval else None,
+        "wins": wins,
+        "losses": losses,
+        "mcnemar_p": mcnemar_p(wins, losses) if pairs else None,
+        "gain_per_1k_tokens": gain / (extra_tokens / 1000) if gain is not None and extra_tokens else None,
+        "gain_per_second": gain / extra_seconds if gain is not None and extra_seconds else None,
+        "wait_ratio": (row["p50_s"] / quick_row["p50_s"]) if row["p50_s"] and quick_row["p50_s"] else None,
+    }
+
+
+def _difference(value: float | None, baseline: float | None) -> float | None:
+    return value - baseline if value is not None and baseline is not None else None
+
+
+def _percent(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
+
+
+def _interval(pair: list[float] | None, signed: bool = False) -> str:
+    return f"[{_percent(pair[0], signed)}, {_percent(pair[1], signed)}]" if pair else ""
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def table(report: dict) -> str:
+    """The report as the terminal shows it: one line per condition."""
+    head = (f"{'condition':<14}{'n':>5}{'accuracy % [95% CI]':>26}{'vs quick, points [95% CI]':>30}"
+            f"{'p':>7}{'tokens':>9}{'cost $':>11}{'p50 s':>8}{'p95 s':>8}{'/1k tok':>9}{'/s':>8}"
+            f"{'same err':>10}{'missed':>8}")
+    lines = [head, "-" * len(head)]
+    for row in report["conditions"]:
+        versus = (f"{_percent(row.get('vs_quick'), True)} {_interval(row.get('vs_quick_interval'), True)}"
+                  if "vs_quick" in row else "")
+        lines.append(
+            f"{row['condition']:<14}{row['n']:>5}"
+            f"{_percent(row['accuracy']) + ' ' + _interval(row['interval']):>26}{versus:>30}"
+            f"{_number(row.get('mcnemar_p'), 3) if 'mcnemar_p' in row else '':>7}"
+            f"{_number(row['tokens']):>9}{_number(row['cost'], 5):>11}"
+            f"{_number(row['p50_s'], 2):>8}{_number(row['p95_s'], 2):>8}"
+            f"{_percent(row.get('gain_per_1k_tokens'), True) if 'vs_quick' in row else '':>9}"
+            f"{_percent(row.get('gain_per_second'), True) if 'vs_quick' in row else '':>8}"
+            f"{_percent(row['unanimous_wrong']):>10}{_percent(row['missed_right_draft']):>8}"
+        )
+    sets = sorted({name for row in report["conditions"] for name in row["by_set"]})
+    if sets:
+        lines += ["", "accuracy % by set: " + "  ".join(
+            f"{row['condition']} " + " ".join(f"{name} {_percent(row['by_set'].get(name))}" for name in sets)
+            for row in report["conditions"])]
+    lines += ["", "vs quick: accuracy points gained on the same problems; p: McNemar's exact test; "
+              "/1k tok, /s: points gained per extra 1,000 tokens and per extra second of mean wait; "
+              "same err: all agents gave the same wrong answer; missed: a right draft existed but the answer "
+              "was wrong (both % of contemplated problems)."]
+    return "\n".join(lines)

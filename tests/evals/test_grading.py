@@ -1,0 +1,69 @@
+"""Grading answers (museapp/evals/grading.py): a final-answer line is read as
+the vote reads it; answers without one are read as a person would skim them."""
+
+import pytest
+
+from museapp.evals.grading import grade
+from museapp.evals.problems import Problem
+
+SUM = Problem("arithmetic", 0, "What is 17 + 25?", ("42",), "number")
+CAPITAL = Problem("facts", 0, "What is the capital of France?", ("Paris",), "text")
+COLOUR = Problem("choice", 0, "Which is a primary color?\nA) Green\nB) Red\nC) Purple\nD) Orange", ("B",), "choice",
+                 {"A": "Green", "B": "Red", "C": "Purple", "D": "Orange"})
+
+
+@pytest.mark.parametrize("text", [
+    "17 + 25 = 42.",
+    "Adding them gives 42",
+    "First 17 + 20 = 37, then 37 + 5 = 42.\nFinal answer: **42**.",
+    "Final answer: 42.0",
+    "The total is 1,042 minus 1,000, so 42.",
+])
+def test_a_number_is_read_from_the_final_line_or_else_the_last_number(text):
+    assert grade(SUM, text).correct
+
+
+@pytest.mark.parametrize("text", ["17 + 25 = 43.", "Forty-two", "", "Final answer: 43\nBut maybe 42"])
+def test_a_wrong_or_missing_number_is_wrong(text):
+    assert not grade(SUM, text).correct
+
+
+def test_the_final_line_wins_over_numbers_written_after_it_for_a_number():
+    assert grade(SUM, "Final answer: 42\n(I checked 17 + 25 = 43 twice.)").extracted == "42"
+
+
+@pytest.mark.parametrize("text", [
+    "The capital of France is Paris.",
+    "PARIS",
+    "Final answer: Paris",
+    "It's París, on the Seine.",
+])
+def test_a_fact_is_right_when_an_accepted_form_opens_the_answer(text):
+    assert grade(CAPITAL, text).correct
+
+
+@pytest.mark.parametrize("text", [
+    "La femme de France est la femme de france.",
+    "Parisian food is great.\nFinal answer: Lyon",
+    "It is Lyon." + " " * 400 + "Paris",  # past the opening a person reads
+])
+def test_a_fact_is_wrong_when_it_names_something_else(text):
+    assert not grade(CAPITAL, text).correct
+
+
+@pytest.mark.parametrize("text", [
+    "B", "B) Red", "(B)", "The answer is B.", "Final answer: B", "Final answer: Red", "Red is a primary color.",
+    "**B) Red**",
+])
+def test_a_choice_is_read_as_a_letter_or_as_the_option_it_names(text):
+    assert grade(COLOUR, text).extracted == "B"
+
+
+@pytest.mark.parametrize("text", [
+    "A dolphin would know.",  # the article "A" is no answer
+    "Green or red, hard to say.",
+    "",
+])
+def test_a_choice_that_picks_nothing_or_several_is_wrong(text):
+    result = grade(COLOUR, text)
+    assert not result.correct and result.extracted != "B"

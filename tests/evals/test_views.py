@@ -1,0 +1,52 @@
+"""The evaluations page (/insights/evals/) for analysts: every run, finished
+or still going."""
+
+import pytest
+
+from museapp.evals.models import EvalItem, EvalRun
+from museapp.evals.report import run_report
+
+pytestmark = pytest.mark.django_db
+
+
+def graded(run, condition, index, correct, tokens):
+    return EvalItem.objects.create(run=run, condition=condition, problem_set="facts", problem_index=index,
+                                   problem={}, status="graded", correct=correct, answer_status="done",
+                                   prompt_tokens=tokens, completion_tokens=tokens, wall_ms=1000.0)
+
+
+def test_a_finished_run_shows_each_condition_and_its_point_on_the_chart(client, analyst):
+    run = EvalRun.objects.create(key="k", model="openai/fake-model", conditions=["quick", "vote:4"],
+                                 sets=["facts"], n=2, seed=1, status="done")
+    for index in range(2):
+        graded(run, "quick", index, index == 0, 10)
+        graded(run, "vote:4", index, True, 80)
+    EvalRun.objects.filter(pk=run.pk).update(report=run_report(run))
+    client.force_login(analyst)
+
+    page = client.get("/insights/evals/").content.decode()
+
+    assert f'data-eval-run="{run.pk}" data-status="done"' in page
+    assert '<td class="accuracy">50.0%</td>' in page and '<td class="accuracy">100.0%</td>' in page
+    assert '<td class="versus">+50.0</td>' in page
+    assert page.count('<g class="condition') == 2
+
+
+def test_a_run_in_progress_shows_how_far_it_has_got(client, analyst):
+    run = EvalRun.objects.create(key="k", model="openai/fake-model", conditions=["quick"], sets=["facts"], n=3,
+                                 seed=1)
+    graded(run, "quick", 0, True, 10)
+    for index in (1, 2):
+        EvalItem.objects.create(run=run, condition="quick", problem_set="facts", problem_index=index, problem={})
+    client.force_login(analyst)
+
+    page = client.get("/insights/evals/").content.decode()
+
+    assert "in progress: 1 of 3 answers graded" in page
+    assert '<td class="accuracy">100.0%</td>' in page
+
+
+def test_with_no_run_the_page_says_how_to_make_one(client, analyst):
+    client.force_login(analyst)
+
+    assert "python manage.py evaluate" in client.get("/insights/evals/").content.decode()
