@@ -51,6 +51,8 @@ def script(fake: FakeLLM, *, n: int, right: float, tokens: int, seed: int) -> fl
     majority_right = 0
     for problem in arithmetic(n, seed):
         answer = int(problem.accepted[0])
+        # Quick answers: right. Scripted first: later rules are matched first, and the agents' name their role.
+        fake.script(problem.prompt, Reply(text=f"Final answer: {answer}"))
         rights = 0
         for role in ROLES:
             is_right = rng.random() < right
@@ -59,7 +61,6 @@ def script(fake: FakeLLM, *, n: int, right: float, tokens: int, seed: int) -> fl
             text = "Let me work through this. " * (tokens // 5) + f"\nFinal answer: {given}"
             fake.script(problem.prompt, Reply(text=text, token_delay=rng.uniform(0.005, 0.025),
                                               first_token_delay=rng.uniform(0, 0.2)), system=f"You are the {role}")
-        fake.script(problem.prompt, Reply(text=f"Final answer: {answer}"))  # quick answers: right
         majority_right += rights > len(ROLES) / 2
     return majority_right / n
 
@@ -89,7 +90,7 @@ def main() -> None:
     fake = FakeLLM().start()
     try:
         majority = script(fake, n=args.n, right=args.right, tokens=args.tokens, seed=args.seed)
-        print(f"{args.n} problems, each draft right with p = {args.right}: a right majority on {majority:.0%}")
+        print(f"{args.n} problems, each draft right with p = {args.right}: most drafts right on {majority:.0%}")
         with tempfile.TemporaryDirectory(prefix="muse-stopping-") as folder:
             reports = {name: evaluate(variant, n=args.n, seed=args.seed, data_dir=Path(folder), fake=fake)
                        for name, variant in VARIANTS.items()}

@@ -160,11 +160,11 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
     from museapp.streams import events
     from museapp.streams.names import Stream
     from museapp.llm.adapter import StreamStats, stream_completion
-    from museapp.llm.config import model_call
+    from museapp.llm.config import model_call, system_prompt
 
     result: dict[str, float] = {}
     messages = [
-        {"role": "system", "content": settings.MUSE_SYSTEM_PROMPT},
+        {"role": "system", "content": system_prompt(MODEL)},
         {"role": "user", "content": "breakdown"},
     ]
 

@@ -204,10 +204,9 @@ MUSE_API_KEY = env("MUSE_API_KEY") or None
 MUSE_MAX_TOKENS = envint("MUSE_MAX_TOKENS", 2048)
 MUSE_LLM_TIMEOUT = envfloat("MUSE_LLM_TIMEOUT", 120.0)
 MUSE_LLM_RETRIES = envint("MUSE_LLM_RETRIES", 1)
-MUSE_SYSTEM_PROMPT = env(
-    "MUSE_SYSTEM_PROMPT",
-    "You are Muse, a helpful assistant. Answer clearly; use Markdown when it helps.",
-)
+# Unset: Muse's own for provider models, and one tuned for the offline model
+# (museapp/llm/config.py system_prompt).
+MUSE_SYSTEM_PROMPT = env("MUSE_SYSTEM_PROMPT")
 MUSE_MAX_MESSAGE_CHARS = 20_000
 # The largest WebSocket message the server reads (`manage.py serve` and the
 # Procfile pass it to uvicorn as --ws-max-size; uvicorn's default is 16 MiB).
@@ -218,6 +217,11 @@ MUSE_WS_MAX_BYTES = envint("MUSE_WS_MAX_BYTES", (100_000 + 1_000) * 4)
 # Contemplating mode: parallel agents, then a merge.
 MUSE_AGENTS = envint("MUSE_AGENTS", 4)  # 2 to 8
 MUSE_AGENT_MODELS = env("MUSE_AGENT_MODELS")  # optional: one model per agent, comma-separated
+# The agents' temperature ladder, "low,high" (unset: 0.2,1.0; the offline model's own, measured)
+MUSE_AGENT_TEMPERATURES = envlist("MUSE_AGENT_TEMPERATURES")
+# What agents are told beyond the system prompt: role (their role and to end with
+# "Final answer: ..."), answer (only the latter) or none. Unset: role; the offline model's own.
+MUSE_AGENT_BRIEFS = env("MUSE_AGENT_BRIEFS")
 # synthesize | vote | select | consensus; unset: consensus for the offline model, else synthesize
 MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY")
 MUSE_QUORUM = envint("MUSE_QUORUM", 0)  # merge once this many drafts have finished (0: wait for all)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from museapp.llm import local
+
 
 @dataclass(frozen=True)
 class Role:
@@ -40,7 +42,18 @@ def agent_count(requested: int | None = None) -> int:
     return min(max(int(requested or settings.MUSE_AGENTS), MIN_AGENTS), MAX_AGENTS)
 
 
+def temperature_range(model: str = "") -> tuple[float, float]:
+    """MUSE_AGENT_TEMPERATURES ("low,high"); unset, 0.2 to 1.0, or the
+    offline model's own range (chosen with `manage.py evaluate`)."""
+    chosen = settings.MUSE_AGENT_TEMPERATURES
+    if len(chosen) == 2:
+        low, high = sorted(float(value) for value in chosen)
+        return low, high
+    return local.AGENT_TEMPERATURES if local.is_local(model) else (0.2, 1.0)
+
+
 def temperature_ladder(count: int, low: float = 0.2, high: float = 1.0) -> list[float]:
+    """Evenly spaced from ``low`` to ``high``: the agents sample differently."""
     if count == 1:
         return [low]
     step = (high - low) / (count - 1)
@@ -61,5 +74,24 @@ def by_name(name: str) -> Role:
     return next(role for role in ROLES if role.name == name)
 
 
-def system_prompt(role: Role, base: str) -> str:
+BRIEFS = ("role", "answer", "none")  # a role and the answer line; the answer line alone; the prompt alone
+
+
+def briefs(model: str = "") -> str:
+    """What agents are told beyond the system prompt (MUSE_AGENT_BRIEFS;
+    unset: their role and the answer line, except the offline model, which
+    repeats a role's brief instead of following it: the answer line alone,
+    so its agents differ by temperature)."""
+    chosen = settings.MUSE_AGENT_BRIEFS.lower()
+    if chosen in BRIEFS:
+        return chosen
+    return local.AGENT_BRIEFS if local.is_local(model) else "role"
+
+
+def system_prompt(role: Role, base: str, model: str = "") -> str:
+    told = briefs(model)
+    if told == "none":
+        return base
+    if told == "answer":
+        return f"{base} {ANSWER_LINE}"
     return f"{base}\n\nYou are the {role.name} on a team answering together. {role.brief} {ANSWER_LINE}"

@@ -20,7 +20,7 @@ from museapp.agents import merge, roles
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.llm.adapter import ModelCall
-from museapp.llm.config import model_call
+from museapp.llm.config import model_call, system_prompt
 from museapp.llm.local import is_local
 from museapp.streams import stopping
 from museapp.streams.names import Stream
@@ -69,7 +69,7 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
     ``agents``: the team's size (default MUSE_AGENTS)."""
     count = roles.agent_count(agents)
     models = roles.agent_models(count, answer.model)
-    temperatures = roles.temperature_ladder(count)
+    temperatures = roles.temperature_ladder(count, *roles.temperature_range(answer.model))
     contemplation = Contemplation.objects.create(
         message=answer,
         strategy=strategy_for(conversation, answer.model),
@@ -89,11 +89,11 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
     return ContemplationStart(contemplation, jobs, time.time() + contemplation.deadline_s)
 
 
-def agent_messages(*, role: str, context: list[dict[str, str]]) -> list[dict[str, str]]:
+def agent_messages(*, role: str, context: list[dict[str, str]], model: str = "") -> list[dict[str, str]]:
     """What one agent reads: its role's system prompt, then the conversation."""
-    base = context[0]["content"] if context and context[0]["role"] == "system" else settings.MUSE_SYSTEM_PROMPT
+    base = context[0]["content"] if context and context[0]["role"] == "system" else system_prompt(model)
     turns = [m for m in context if m["role"] != "system"]
-    return [{"role": "system", "content": roles.system_prompt(roles.by_name(role), base)}, *turns]
+    return [{"role": "system", "content": roles.system_prompt(roles.by_name(role), base, model)}, *turns]
 
 
 # --- agents -----------------------------------------------------------------

@@ -29,7 +29,8 @@ def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, messa
     def work() -> str:
         try:
             model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
-            model_call = replace(model_call, messages=services.agent_messages(role=role, context=model_call.messages))
+            model_call = replace(model_call, messages=services.agent_messages(role=role, context=model_call.messages,
+                                                                               model=model_call.model))
             result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=model_call,
                                          deadline=deadline))
         except Exception as exc:  # noqa: BLE001 - an agent must never block the merge

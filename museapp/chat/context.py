@@ -6,22 +6,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.conf import settings
-
 from museapp.chat.models import Message
 from museapp.llm.adapter import ModelCall, history_chars
+from museapp.llm.config import system_prompt
 
 
 def call_in_context(call: dict, *, conversation_id: int, before_id: int) -> ModelCall:
     """A task's model settings with the conversation read in as its messages."""
     model_call = ModelCall(**call)
     context = model_context(conversation_id=conversation_id, before_id=before_id,
-                            max_chars=history_chars(model_call.model))
+                            max_chars=history_chars(model_call.model), model=model_call.model)
     return replace(model_call, messages=context)
 
 
-def model_context(*, conversation_id: int, before_id: int | None = None,
-                  max_chars: int | None = None) -> list[dict[str, str]]:
+def model_context(*, conversation_id: int, before_id: int | None = None, max_chars: int | None = None,
+                  model: str = "") -> list[dict[str, str]]:
     """The system prompt, then the finished turns before ``before_id``
     (failed or empty answers left out), newest first up to ``max_chars`` of
     text: the oldest go first. The latest turn is always kept; the model
@@ -39,4 +38,4 @@ def model_context(*, conversation_id: int, before_id: int | None = None,
             break
         used += len(content)
         turns.append({"role": author, "content": content})
-    return [{"role": "system", "content": settings.MUSE_SYSTEM_PROMPT}, *reversed(turns)]
+    return [{"role": "system", "content": system_prompt(model)}, *reversed(turns)]

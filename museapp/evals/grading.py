@@ -21,6 +21,17 @@ LINE_LETTER = re.compile(r"^[^\w(]*\(?([A-Z])(?:[).:]|[ \t]*$)", re.MULTILINE)
 NAMED_LETTER = re.compile(r"\b(?i:answer|option|choice)\b\W*(?i:is\W*)?(?i:option\W*)?\(?([A-Z])(?!\w)")
 
 
+# An answer should never show the machinery: "Draft B", "the judge", a role's name.
+PROCESS_WORDS = re.compile(
+    r"\b(?:drafts?\s+[A-H]\b|drafts\b|the judge\b|relied on\b|our team\b|on a team\b|the (?:other )?agents\b"
+    r"|(?:direct solver|step-by-step reasoner|skeptic|devil's advocate|domain expert)\b"
+    r"|as the (?:explorer|verifier|simplifier)\b)", re.IGNORECASE)
+
+
+def names_the_process(text: str) -> bool:
+    return PROCESS_WORDS.search(text or "") is not None
+
+
 @dataclass(frozen=True)
 class Grade:
     extracted: str  # what was read as the answer, normalised ("" when nothing was)
@@ -60,12 +71,13 @@ def _choice(problem: Problem, text: str) -> Grade:
 
 def chosen_letter(problem: Problem, text: str) -> str:
     """The option an answer picks: its final line's letter or option, else a
-    letter it names ("the answer is B", "B) Red"), else the one option it
-    mentions in its opening; "" when it picks none or several."""
+    letter it names ("the answer is B", then "B) Red"), else the one option
+    it mentions in its opening; "" when it picks none or several."""
     answer = final_line(text)
     spans = [(answer, FINAL_LETTER)] if answer is not None else []
     for span, letter_pattern in [*spans, (text[:HEAD_CHARS], LINE_LETTER)]:
-        for pattern in (letter_pattern, NAMED_LETTER):
+        # "The correct answer is D" outweighs a listing that opens with "A) ...".
+        for pattern in (NAMED_LETTER, letter_pattern):
             match = pattern.search(span)
             if match and match.group(1).upper() in problem.options:
                 return match.group(1).upper()

@@ -77,9 +77,15 @@ def _drawn(name: str, n: int, seed: int) -> list[dict]:
     return random.Random(f"{name}:{seed}").sample(items, min(n, len(items)))
 
 
-def facts(n: int, seed: int) -> list[Problem]:
-    return [Problem("facts", index, item["q"], tuple(item["a"]), "text")
-            for index, item in enumerate(_drawn("facts", n, seed))]
+def facts(n: int, seed: int, name: str = "facts") -> list[Problem]:
+    return [Problem(name, index, item["q"], tuple(item["a"]), "text")
+            for index, item in enumerate(_drawn(name, n, seed))]
+
+
+def recall(n: int, seed: int) -> list[Problem]:
+    """More easy facts, written after the offline model's settings were
+    chosen on `facts`: a check that the choice did not just fit that set."""
+    return facts(n, seed, name="recall")
 
 
 def choice(n: int, seed: int) -> list[Problem]:
@@ -96,7 +102,9 @@ def choice(n: int, seed: int) -> list[Problem]:
     return problems
 
 
-SETS: dict[str, Callable[[int, int], list[Problem]]] = {"arithmetic": arithmetic, "facts": facts, "choice": choice}
+SETS: dict[str, Callable[[int, int], list[Problem]]] = {
+    "arithmetic": arithmetic, "facts": facts, "choice": choice, "recall": recall,
+}
 
 
 def problem_set(name: str, *, n: int, seed: int) -> list[Problem]:

@@ -11,9 +11,10 @@ from collections import defaultdict
 from statistics import fmean
 
 from museapp.evals.conditions import QUICK
+from museapp.evals.grading import names_the_process
 from museapp.evals.stats import mcnemar_p, paired_interval, percentile, wilson
 
-FIELDS = ["condition", "problem_set", "problem_index", "correct", "answer_status", "prompt_tokens",
+FIELDS = ["condition", "problem_set", "problem_index", "correct", "answer", "answer_status", "prompt_tokens",
           "completion_tokens", "cost", "wall_ms", "drafts", "drafts_right", "drafts_agree", "early_stop"]
 
 
@@ -71,6 +72,7 @@ def _row(name: str, items: list[dict]) -> dict:
                                                                 and not i["drafts_right"])),
         "missed_right_draft": _share(contemplated, lambda i: bool(i["drafts_right"]) and i["correct"] is False),
         "stopped_early": _share(contemplated, lambda i: bool(i["early_stop"])),
+        "names_the_process": _share(items, lambda i: names_the_process(i.get("answer", ""))),
     }
 
 
@@ -123,7 +125,7 @@ def table(report: dict) -> str:
     """The report as the terminal shows it: one line per condition."""
     head = (f"{'condition':<14}{'n':>5}{'accuracy % [95% CI]':>26}{'vs quick, points [95% CI]':>30}"
             f"{'p':>7}{'tokens':>9}{'cost $':>11}{'p50 s':>8}{'p95 s':>8}{'/1k tok':>9}{'/s':>8}"
-            f"{'same err':>10}{'missed':>8}")
+            f"{'same err':>10}{'missed':>8}{'process':>9}")
     lines = [head, "-" * len(head)]
     for row in report["conditions"]:
         versus = (f"{_percent(row.get('vs_quick'), True)} {_interval(row.get('vs_quick_interval'), True)}"
@@ -137,6 +139,7 @@ def table(report: dict) -> str:
             f"{_percent(row.get('gain_per_1k_tokens'), True) if 'vs_quick' in row else '':>9}"
             f"{_percent(row.get('gain_per_second'), True) if 'vs_quick' in row else '':>8}"
             f"{_percent(row['unanimous_wrong']):>10}{_percent(row['missed_right_draft']):>8}"
+            f"{_percent(row['names_the_process']):>9}"
         )
     sets = sorted({name for row in report["conditions"] for name in row["by_set"]})
     if sets:
@@ -146,5 +149,6 @@ def table(report: dict) -> str:
     lines += ["", "vs quick: accuracy points gained on the same problems; p: McNemar's exact test; "
               "/1k tok, /s: points gained per extra 1,000 tokens and per extra second of mean wait; "
               "same err: all agents gave the same wrong answer; missed: a right draft existed but the answer "
-              "was wrong (both % of contemplated problems)."]
+              "was wrong (both % of contemplated problems); process: answers that name drafts, agents, roles "
+              "or the judge."]
     return "\n".join(lines)

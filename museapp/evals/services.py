@@ -20,13 +20,15 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from museapp.agents.models import AgentRun, Contemplation
-from museapp.chat.models import Conversation, Message
+from museapp.agents.roles import briefs, temperature_range
+from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.evals import grading
 from museapp.evals.conditions import Condition, parse_condition
 from museapp.evals.models import EvalItem, EvalRun
 from museapp.evals.problems import Problem, problem_set
 from museapp.evals.report import run_report
 from museapp.llm import local
+from museapp.llm.config import system_prompt
 from museapp.streams.running import longest_answer_seconds
 from museapp.turns.services import AtCapacity, turn_start
 
@@ -37,9 +39,11 @@ POLL_SECONDS = 0.2
 def model_settings(model: str) -> dict:
     """What decides the answers besides the model: a change starts a new run."""
     return {
-        "system_prompt": settings.MUSE_SYSTEM_PROMPT,
+        "system_prompt": system_prompt(model),
         "max_tokens": settings.MUSE_MAX_TOKENS,
         "agent_models": settings.MUSE_AGENT_MODELS,
+        "agent_temperatures": list(temperature_range(model)),
+        "agent_briefs": briefs(model),
         "merge_model": settings.MUSE_MERGE_MODEL,
         "quorum": settings.MUSE_QUORUM,
         "agreement_stop": settings.MUSE_AGREEMENT_STOP,
@@ -105,6 +109,9 @@ def item_run(*, item: EvalItem, user, model: str) -> EvalItem:
     if item.status == EvalItem.Status.PENDING or not Message.objects.filter(pk=item.message_id).exists():
         item = item_ask(item=item, user=user, model=model)
     answer = answer_wait(message_id=item.message_id)
+    if answer.error == INTERRUPTED_REASON:  # its worker died (a killed run's): the model never finished
+        item = item_ask(item=item, user=user, model=model)
+        answer = answer_wait(message_id=item.message_id)
     return item_grade(item=item, answer=answer)
 
 
@@ -167,6 +174,14 @@ def _grade_drafts(item: EvalItem, problem: Problem, contemplation: Contemplation
     item.drafts_agree = len(grades) > 1 and len(readings) == 1 and "" not in readings
     item.strategy_used = contemplation.strategy_used
     item.early_stop = contemplation.early_stop
+
+
+def run_regrade(run: EvalRun) -> dict:
+    """Grade a run's answers again (after the grading changed), asking nothing."""
+    for item in run.items.filter(status=EvalItem.Status.GRADED).select_related("message"):
+        if item.message is not None:
+            item_grade(item=item, answer=item.message)
+    return run_finish(run)
 
 
 def run_finish(run: EvalRun) -> dict:

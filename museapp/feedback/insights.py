@@ -137,6 +137,8 @@ def report(days: int | None) -> dict:
         mode=Case(When(contemplation__isnull=False, then=Value(1)), default=Value(0), output_field=IntegerField()),
         strategy=F("contemplation__strategy"),
         agents=F("contemplation__agent_count"),
+        degraded=Case(When(Q(contemplation__drafts_failed__gt=0) | Q(contemplation__drafts_cut_off__gt=0),
+                           then=Value(1)), default=Value(0), output_field=IntegerField()),
     )
     contemplated = answers.filter(contemplation__isnull=False)
     ratings = Rating.objects.filter(created_at__gte=since) if since else Rating.objects.all()
@@ -154,6 +156,8 @@ def report(days: int | None) -> dict:
         "modes": lambda: _rows(answers, "mode", lambda m: "Contemplating" if m else "Quick"),
         "strategies": lambda: _rows(contemplated, "strategy", lambda s: (s or "?").capitalize()),
         "agent_counts": lambda: _rows(contemplated, "agents", lambda n: f"{n} agents"),
+        "completeness": lambda: _rows(contemplated, "degraded",
+                                      lambda d: "Drafts lost (failed or cut off)" if d else "Every draft merged"),
         "daily": lambda: _daily(daily),
         "comments": lambda: list(
             ratings.exclude(comment="").select_related("message", "user").order_by("-created_at")[:10]

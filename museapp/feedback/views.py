@@ -73,7 +73,8 @@ def insights(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "feedback/insights.html", {
         **data,
         "tables": [("Quick versus contemplating", data["modes"]), ("By merge strategy", data["strategies"]),
-                   ("By number of agents", data["agent_counts"])],
+                   ("By number of agents", data["agent_counts"]),
+                   ("Every draft merged, or some lost", data["completeness"])],
         "period": period,
         "periods": list(PERIODS),
         "quick_points": chart_points(data["daily"], "quick"),

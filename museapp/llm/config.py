@@ -65,6 +65,18 @@ def label_for(model: str) -> str:
     return default_label(model)
 
 
+DEFAULT_SYSTEM_PROMPT = "You are Muse, a helpful assistant. Answer clearly; use Markdown when it helps."
+
+
+def system_prompt(model: str = "") -> str:
+    """MUSE_SYSTEM_PROMPT; unset, the offline model's own (chosen with
+    `manage.py evaluate`: a 135M model takes "use Markdown" as something to
+    say), else Muse's."""
+    if settings.MUSE_SYSTEM_PROMPT:
+        return settings.MUSE_SYSTEM_PROMPT
+    return local.SYSTEM_PROMPT if local.is_local(model) else DEFAULT_SYSTEM_PROMPT
+
+
 def model_call(*, model: str, messages: list[dict[str, str]], **overrides) -> ModelCall:
     """A call with the configured limits; the endpoint is left to the worker
     (``with_endpoint``), so nothing secret goes into a task."""

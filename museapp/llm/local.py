@@ -37,10 +37,15 @@ MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
 DEFAULT_MAX_TOKENS = 512
 MAX_ANSWER_TOKENS = 512  # a 135M model rarely says anything useful past this
-# Sampling, chosen with `manage.py evaluate` (README "Evaluation"); each
-# can be overridden in the worker's environment to measure another choice.
-DEFAULT_TEMPERATURE = 0.6
-REPEAT_PENALTY = 1.18
+# The system prompt, sampling and the agents' temperatures, chosen with
+# `manage.py evaluate` (README "The offline model, tuned by measurement"); each
+# sampling setting can be overridden in the worker's environment to measure
+# another choice.
+SYSTEM_PROMPT = "You are a helpful assistant. Answer the question in one short, correct sentence."
+AGENT_TEMPERATURES = (0.2, 1.0)
+AGENT_BRIEFS = "answer"  # museapp/agents/roles.py briefs
+DEFAULT_TEMPERATURE = 0.0
+REPEAT_PENALTY = 1.0
 TOP_P = 0.95
 MIN_P = 0.05
 

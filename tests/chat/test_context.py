@@ -1,10 +1,10 @@
 """What the model reads of a conversation, as the worker builds it."""
 
 import pytest
-from django.conf import settings
 
 from museapp.chat.context import model_context
 from museapp.chat.models import Message
+from museapp.llm.config import system_prompt
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def test_only_the_turns_before_the_answer_are_read(conversation):
 
     context = model_context(conversation_id=conversation.pk, before_id=answer.pk)
 
-    assert [m["content"] for m in context] == [settings.MUSE_SYSTEM_PROMPT, "first", "one", "second"]
+    assert [m["content"] for m in context] == [system_prompt(), "first", "one", "second"]
 
 
 def test_a_character_budget_keeps_the_newest_turns_and_the_system_prompt(conversation):

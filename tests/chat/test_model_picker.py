@@ -76,6 +76,7 @@ def test_the_offline_model_shows_a_dismissible_notice(logged_in, conversation):
     page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
     assert "tiny offline demo model" in page
     assert "MUSE_MODEL" in page
+    assert "On this model Contemplating is not worth it" in page, "what the evaluation measured"
 
     logged_in.post("/notices/local-model/dismiss/", headers={"HX-Request": "true"})
     assert "tiny offline demo model" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()

@@ -11,14 +11,16 @@ import subprocess
 import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from museapp.chat.models import Conversation
+from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
+from museapp.evals import services
+from museapp.evals.conditions import parse_conditions
 from museapp.evals.models import EvalItem, EvalRun
 from museapp.evals.problems import arithmetic
 from museapp.feedback.insights import answers_since
+from museapp.llm.config import system_prompt
 from tests.conftest import ROOT, process_env, wait_until
 from tests.fakellm import Reply, split_tokens
 
@@ -86,7 +88,7 @@ def test_vote_beats_quick_by_the_scripted_margin_and_the_report_says_so_exactly(
 
     quick_completion = [len(split_tokens(right(p) if i < 2 else wrong(p))) for i, p in enumerate(PROBLEMS)]
     assert quick["completion_tokens"] == sum(quick_completion) / 4
-    quick_prompt = [words([{"content": settings.MUSE_SYSTEM_PROMPT}, {"content": p.prompt}]) for p in PROBLEMS]
+    quick_prompt = [words([{"content": system_prompt("openai/fake-model")}, {"content": p.prompt}]) for p in PROBLEMS]
     assert quick["prompt_tokens"] == sum(quick_prompt) / 4
     # Agents that wrote: three on problems 0 and 1 (the Explorer was stopped), four on 2 and 3.
     vote_completion = 3 * len(split_tokens(right(PROBLEMS[0]))) + 3 * len(split_tokens(wrong(PROBLEMS[1]))) + sum(
@@ -150,3 +152,36 @@ def test_bad_arguments_are_refused_with_the_reason_before_anything_is_asked(llm,
     with pytest.raises(CommandError, match=reason):
         evaluate(*arguments)
     assert not EvalRun.objects.exists() and not llm.requests
+
+
+def test_a_resumed_run_asks_again_a_problem_whose_answer_was_interrupted(llm, tmp_path, user):
+    problem = PROBLEMS[0]
+    llm.script(problem.prompt, Reply(text=right(problem)))
+    arguments = ["--conditions", "quick", "--set", "arithmetic", "--n", "1", "--json", str(tmp_path / "r.json")]
+    run, _ = services.run_open(model="openai/fake-model", conditions=parse_conditions("quick"), sets=["arithmetic"],
+                               n=1, seed=1)
+    # As a killed run leaves it once the reaper has closed the answer its dead worker held.
+    conversation = Conversation.objects.create(user=user, is_evaluation=True)
+    lost = Message.objects.create(conversation=conversation, author="assistant", status="error",
+                                  error=INTERRUPTED_REASON, content="Working it o")
+    run.items.update(status=EvalItem.Status.ASKED, message=lost)
+
+    evaluate(*arguments)
+
+    item = EvalItem.objects.get()
+    assert item.message_id != lost.pk and item.correct and item.answer == right(problem)
+    assert len(llm.requests_matching(problem.prompt)) == 1
+
+
+def test_regrading_a_run_reads_its_answers_again_and_asks_nothing(llm, tmp_path):
+    script(llm)
+    evaluate("--conditions", "quick", "--set", "arithmetic", "--n", "4", "--json", str(tmp_path / "r.json"))
+    run = EvalRun.objects.get()
+    EvalItem.objects.update(correct=None, extracted="")
+    asked = len(llm.requests)
+
+    output = evaluate("--regrade", str(run.pk), "--json", str(tmp_path / "again.json"))
+
+    assert len(llm.requests) == asked
+    assert [i.correct for i in EvalItem.objects.order_by("problem_index")] == [True, True, False, False]
+    assert "50.0" in output and row(json.loads((tmp_path / "again.json").read_text()), "quick")["correct"] == 2

@@ -3,7 +3,7 @@ the vote reads it; answers without one are read as a person would skim them."""
 
 import pytest
 
-from museapp.evals.grading import grade
+from museapp.evals.grading import grade, names_the_process
 from museapp.evals.problems import Problem
 
 SUM = Problem("arithmetic", 0, "What is 17 + 25?", ("42",), "number")
@@ -67,3 +67,19 @@ def test_a_choice_is_read_as_a_letter_or_as_the_option_it_names(text):
 def test_a_choice_that_picks_nothing_or_several_is_wrong(text):
     result = grade(COLOUR, text)
     assert not result.correct and result.extracted != "B"
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Draft D", True),
+    ("Relied on: A, C\n\nParis.", True),
+    ("As the Skeptic, I checked the trap.", True),
+    ("The other agents are wrong: it is 42.", True),
+    ("Paris is the capital of France.", False),
+    ("A chemical agent reacts with water.", False),
+])
+def test_an_answer_that_names_the_machinery_is_noticed(text, names):
+    assert names_the_process(text) is names
+
+
+def test_a_stated_answer_outweighs_an_option_listed_first():
+    assert grade(COLOUR, "A) Green\n\nThe correct answer is B) Red.").extracted == "B"

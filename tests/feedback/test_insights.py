@@ -18,7 +18,7 @@ from museapp.feedback.models import BestDraftPick, Rating
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def answer(conversation, *, ms, cost="0.001", contemplated=None, content="answer"):
+def answer(conversation, *, ms, cost="0.001", contemplated=None, content="answer", failed=0):
     Message.objects.create(conversation=conversation, author="user", content=f"question for {content}")
     message = Message.objects.create(conversation=conversation, author="assistant", content=content, status="done",
                                      total_ms=ms, cost=Decimal(cost), model="openai/fake-model",
@@ -27,7 +27,7 @@ def answer(conversation, *, ms, cost="0.001", contemplated=None, content="answer
         strategy, agents = contemplated
         contemplation = Contemplation.objects.create(message=message, strategy=strategy, strategy_used=strategy,
                                                      agent_count=agents, deadline_s=60, status="done",
-                                                     relied_on=[0])
+                                                     relied_on=[0], drafts_failed=failed, drafts_cut_off=0)
         for index in range(agents):
             AgentRun.objects.create(contemplation=contemplation, index=index, role=f"role {index}",
                                     model="openai/fake-model", text=f"draft {index} of {content}", status="done")
@@ -41,7 +41,8 @@ def seeded(user):
     for i, message in enumerate(quick):
         Rating.objects.create(user=user, message=message, value=1 if i < 7 else -1,
                               comment="great" if i == 0 else "")
-    deep = [answer(conversation, ms=5000, cost="0.004", contemplated=("vote", 4), content=f"d{i}") for i in range(4)]
+    deep = [answer(conversation, ms=5000, cost="0.004", contemplated=("vote", 4), content=f"d{i}", failed=i // 3)
+            for i in range(4)]
     for message in deep:
         Rating.objects.create(user=user, message=message, value=1)
     return quick, deep
@@ -71,6 +72,8 @@ def test_the_report_splits_quick_from_contemplating_with_rates_latencies_and_cos
     assert deep.rate_per_cent == pytest.approx(1.0 / 0.4)
     assert [(r.label, r.rated) for r in data["strategies"]] == [("Vote", 4)]
     assert [(r.label, r.answers) for r in data["agent_counts"]] == [("4 agents", 4)]
+    assert [(r.label, r.answers) for r in data["completeness"]] == [("Every draft merged", 3),
+                                                                    ("Drafts lost (failed or cut off)", 1)]
     assert [c.comment for c in data["comments"]] == ["great"]
 
 

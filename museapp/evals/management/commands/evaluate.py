@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from museapp.evals import services
 from museapp.evals.conditions import parse_conditions
-from museapp.evals.models import EvalItem
+from museapp.evals.models import EvalItem, EvalRun
 from museapp.evals.problems import SETS
 from museapp.evals.report import table
 from museapp.llm.config import available_models, configured_model
@@ -44,8 +44,15 @@ class Command(BaseCommand):
         parser.add_argument("--fresh", action="store_true", help="start anew instead of resuming")
         parser.add_argument("--json", dest="json_path", default="", help="where to write the report (default: data/evals/run-N.json)")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--regrade", type=int, metavar="RUN", help="grade run RUN's answers again; ask nothing")
 
-    def handle(self, *args, model, conditions, sets, n, seed, concurrency, fresh, json_path, no_progress, **options):
+    def handle(self, *args, model, conditions, sets, n, seed, concurrency, fresh, json_path, no_progress, regrade,
+               **options):
+        if regrade is not None:
+            run = EvalRun.objects.filter(pk=regrade).first()
+            if run is None:
+                raise CommandError(f"there is no evaluation {regrade}")
+            return self._report(services.run_regrade(run), json_path)
         model, conditions, sets = self._checked(model, conditions, sets, n, concurrency)
         call_command("migrate", interactive=False, verbosity=0)
         with Workers(self.stdout):
@@ -58,8 +65,11 @@ class Command(BaseCommand):
             with tqdm(total=total, initial=done, unit="answer", disable=no_progress, file=self.stderr) as bar:
                 services.run_items(run, concurrency=concurrency, on_graded=lambda item: bar.update())
             report = services.run_finish(run)
+        self._report(report, json_path)
+
+    def _report(self, report: dict, json_path: str) -> None:
         self.stdout.write(table(report))
-        path = Path(json_path or settings.DATA_DIR / "evals" / f"run-{run.pk}.json")
+        path = Path(json_path or settings.DATA_DIR / "evals" / f"run-{report['run']}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_json_dump(report))
         self.stdout.write(f"Report: {path} (and /insights/evals/)")
