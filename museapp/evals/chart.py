@@ -17,6 +17,11 @@ class Point:
     high: float
     is_quick: bool
 
+    @property
+    def label_on_left(self) -> bool:
+        """Near the right edge the label goes left of its point, inside the chart."""
+        return self.x > WIDTH * 0.75
+
 
 def accuracy_against_cost(rows: list[dict]) -> list[Point]:
     plotted = [r for r in rows if r.get("accuracy") is not None and r.get("tokens") is not None]

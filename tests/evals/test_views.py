@@ -17,7 +17,7 @@ def graded(run, condition, index, correct, tokens):
 
 def test_a_finished_run_shows_each_condition_and_its_point_on_the_chart(client, analyst):
     run = EvalRun.objects.create(key="k", model="openai/fake-model", conditions=["quick", "vote:4"],
-                                 sets=["facts"], n=2, seed=1, status="done")
+                                 sets=["facts"], n=2, seed=1, status="done", settings={"agreement_stop": True})
     for index in range(2):
         graded(run, "quick", index, index == 0, 10)
         graded(run, "vote:4", index, True, 80)
@@ -30,6 +30,8 @@ def test_a_finished_run_shows_each_condition_and_its_point_on_the_chart(client, 
     assert '<td class="accuracy">50.0%</td>' in page and '<td class="accuracy">100.0%</td>' in page
     assert '<td class="versus">+50.0</td>' in page
     assert page.count('<g class="condition') == 2
+    assert 'text-anchor="end">vote:4</text>' in page, "the right-most label stays inside the chart"
+    assert "agreement_stop" in page, "the run's settings are shown"
 
 
 def test_a_run_in_progress_shows_how_far_it_has_got(client, analyst):
