@@ -46,6 +46,9 @@ class Contemplation(models.Model):
     saved_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="estimated, by stopping early")
     drafts_failed = models.PositiveSmallIntegerField(null=True, blank=True)
     drafts_cut_off = models.PositiveSmallIntegerField(null=True, blank=True)
+    draft_used = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                  help_text="the agent whose draft the person made the answer")
+    merged_text = models.TextField(blank=True, help_text="the merge's own answer, kept once a draft replaced it")
 
     class Meta:
         indexes = [  # the reaper's look for contemplations not yet merged
@@ -98,6 +101,10 @@ class Contemplation(models.Model):
         else:
             return ""
         return note + (f" · saved ~{self.saved_tokens:,} tokens" if self.saved_tokens else "")
+
+    @property
+    def draft_used_run(self) -> "AgentRun | None":
+        return next((run for run in self.agent_runs if run.index == self.draft_used), None)
 
     def letter_of(self, run: "AgentRun") -> str:
         return (self.draft_letters or {}).get(str(run.index), "")

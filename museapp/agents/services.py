@@ -96,6 +96,20 @@ def agent_messages(*, role: str, context: list[dict[str, str]], model: str = "")
     return [{"role": "system", "content": roles.system_prompt(roles.by_name(role), base, model)}, *turns]
 
 
+@transaction.atomic
+def answer_from_draft(*, message: Message, run: AgentRun) -> Message:
+    """Make an agent's draft the turn's answer (later turns read it); the
+    merge's own answer is kept on the contemplation."""
+    contemplation = Contemplation.objects.select_for_update().get(pk=run.contemplation_id)
+    if not contemplation.merged_text:
+        contemplation.merged_text = message.content
+    contemplation.draft_used = run.index
+    contemplation.save(update_fields=["merged_text", "draft_used"])
+    Message.objects.filter(pk=message.pk, status=Message.Status.DONE).update(content=run.text)
+    message.refresh_from_db()
+    return message
+
+
 # --- agents -----------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from museapp.agents.models import AgentRun
+from museapp.agents.services import answer_from_draft
 from museapp.chat.models import Message
 from museapp.feedback.models import COMMENT_MAX, DOWN_REASONS, UP_REASONS, BestDraftPick, Rating
 
@@ -55,11 +56,27 @@ def rating_explain(*, user, message: Message, reasons: list[str], comment: str) 
     return rating
 
 
-def best_draft_pick(*, user, message: Message, run_id: object) -> BestDraftPick:
-    _rateable(message)
+def _draft_of(message: Message, run_id: object) -> AgentRun:
     try:
-        run = AgentRun.objects.get(pk=int(run_id), contemplation__message=message, kind=AgentRun.Kind.AGENT)
+        return AgentRun.objects.get(pk=int(run_id), contemplation__message=message, kind=AgentRun.Kind.AGENT)
     except (AgentRun.DoesNotExist, TypeError, ValueError, OverflowError):
         raise InvalidFeedback("That draft is not part of this answer.") from None
+
+
+def best_draft_pick(*, user, message: Message, run_id: object) -> BestDraftPick:
+    _rateable(message)
+    run = _draft_of(message, run_id)
     pick, _ = BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
     return pick
+
+
+def draft_use(*, user, message: Message, run_id: object) -> Message:
+    """"Use this draft": the draft becomes the answer, recorded as the
+    person's best-draft pick."""
+    _rateable(message)
+    run = _draft_of(message, run_id)
+    if not run.text.strip():
+        raise InvalidFeedback("That draft is empty.")
+    with transaction.atomic():
+        BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
+        return answer_from_draft(message=message, run=run)

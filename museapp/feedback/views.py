@@ -1,3 +1,7 @@
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -9,6 +13,10 @@ from museapp.feedback import services
 from museapp.feedback.export import export_lines
 from museapp.feedback.insights import chart_points, report
 from museapp.feedback.models import EXPORT_PERMISSION
+from museapp.streams import events
+from museapp.streams.names import conversation_group
+
+log = logging.getLogger(__name__)
 
 
 def _rating_response(request: HttpRequest, message_id, error: str = "") -> TemplateResponse:
@@ -53,6 +61,31 @@ def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
     return TemplateResponse(request, "agents/_contemplation.html",
                             {"message": message, "contemplation": message.contemplation_or_none, "error": error},
                             status=400 if error else 200)
+
+
+@require_POST
+def use_draft(request: HttpRequest, message_id: str) -> HttpResponse:
+    """"Use this draft": the answer becomes the draft; the page gets the
+    whole answer back, and the conversation's other tabs are told."""
+    message = get_message_for_user(request.user, message_id)
+    error = ""
+    try:
+        services.draft_use(user=request.user, message=message, run_id=request.POST.get("run_id"))
+    except services.InvalidFeedback as invalid:
+        error = invalid.reason
+    else:
+        _tell_other_tabs(message)
+    message = Message.objects.for_display().get(pk=message.pk)
+    return TemplateResponse(request, "chat/_message.html", {"message": message, "draft_error": error},
+                            status=400 if error else 200)
+
+
+def _tell_other_tabs(message: Message) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(conversation_group(message.conversation_id),
+                                                      events.message_changed(message.pk))
+    except Exception:  # noqa: BLE001 - the change is saved; other tabs show it when they reload or reconnect
+        log.warning("could not tell message %s's other tabs that it changed", message.pk, exc_info=True)
 
 
 # Every person's prompts, answers and comments: a named permission, not is_staff

@@ -106,6 +106,34 @@ def test_contemplating_shows_the_agents_thinking_then_one_merged_answer(page, ll
     expect(page.locator("details.agent")).to_have_count(4)
 
 
+def test_a_person_makes_an_agents_draft_the_answer(page, llm):
+    for role, text in [("Direct solver", "Yes, it is prime."), ("Step-by-step reasoner", "No: 91 = 7 x 13."),
+                       ("Skeptic", "Looks prime to me."), ("Explorer", "Probably prime.")]:
+        llm.script("Is 91 prime, really?", Reply(text=text), system=f"You are the {role}")
+    llm.script("Is 91 prime, really?", Reply(text="Relied on: A, C, D\n\nYes, 91 is prime."), system="judge")
+    sign_up(page, "mary")
+    page.get_by_role("switch", name="Contemplating").check()
+    page.get_by_role("textbox", name="Message").fill("Is 91 prime, really?")
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(answer.locator("[data-answer-text]")).to_have_text("Yes, 91 is prime.")
+
+    reasoner = answer.locator('details.agent[data-agent-index="1"]')
+    reasoner.locator("summary").click()
+    reasoner.get_by_role("button", name="Use this draft").click()
+
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer.locator("[data-answer-text]")).to_have_text("No: 91 = 7 x 13.")
+    expect(answer.locator(".coordination-choice")).to_have_text("You made the Step-by-step reasoner's draft the answer.")
+    page.reload()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer.locator("[data-answer-text]")).to_have_text("No: 91 = 7 x 13.")
+    reasoner = answer.locator('details.agent[data-agent-index="1"]')
+    reasoner.locator("summary").click()
+    expect(reasoner.get_by_role("button", name="Use this draft")).to_have_attribute("aria-pressed", "true")
+
+
 def test_thumbs_up_stays_pressed_after_a_reload(page, llm):
     sign_up(page, "barbara")
     page.get_by_role("textbox", name="Message").fill("rate me")

@@ -24,6 +24,7 @@ CHANGES = {  # URL name -> what a forged form would post
     "feedback:rate": {"value": "down"},
     "feedback:explain": {"reasons": "wrong", "comment": "forged"},
     "feedback:best_draft": {"run_id": "1"},
+    "feedback:use_draft": {"run_id": "1"},
 }
 READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations"}
 

@@ -42,7 +42,7 @@ def attacker(other_user):
 def test_the_list_covers_every_url_that_names_something(victims_answer):
     assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:preferences",
                                 "chat:rename",
-                                "feedback:best_draft", "feedback:explain", "feedback:rate"]
+                                "feedback:best_draft", "feedback:explain", "feedback:rate", "feedback:use_draft"]
 
 
 @pytest.mark.parametrize("name", NAMES_WITH_AN_ID)
