@@ -49,15 +49,21 @@ def explain(request: HttpRequest, message_id: str) -> HttpResponse:
     return response
 
 
-@require_POST
-def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
+def _draft_choice(request: HttpRequest, message_id: str, choose) -> tuple[Message, str]:
+    """Apply a choice about one of the answer's drafts; the answer as it now
+    is (loaded for display) and the reason it was refused, or ""."""
     message = get_message_for_user(request.user, message_id)
-    error = ""
     try:
-        services.best_draft_pick(user=request.user, message=message, run_id=request.POST.get("run_id"))
+        choose(user=request.user, message=message, run_id=request.POST.get("run_id"))
+        error = ""
     except services.InvalidFeedback as invalid:
         error = invalid.reason
-    message = Message.objects.for_display().get(pk=message.pk)
+    return Message.objects.for_display().get(pk=message.pk), error
+
+
+@require_POST
+def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
+    message, error = _draft_choice(request, message_id, services.best_draft_pick)
     return TemplateResponse(request, "agents/_contemplation.html",
                             {"message": message, "contemplation": message.contemplation_or_none, "error": error},
                             status=400 if error else 200)
@@ -67,15 +73,9 @@ def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
 def use_draft(request: HttpRequest, message_id: str) -> HttpResponse:
     """"Use this draft": the answer becomes the draft; the page gets the
     whole answer back, and the conversation's other tabs are told."""
-    message = get_message_for_user(request.user, message_id)
-    error = ""
-    try:
-        services.draft_use(user=request.user, message=message, run_id=request.POST.get("run_id"))
-    except services.InvalidFeedback as invalid:
-        error = invalid.reason
-    else:
+    message, error = _draft_choice(request, message_id, services.draft_use)
+    if not error:
         _tell_other_tabs(message)
-    message = Message.objects.for_display().get(pk=message.pk)
     return TemplateResponse(request, "chat/_message.html", {"message": message, "draft_error": error},
                             status=400 if error else 200)
 
