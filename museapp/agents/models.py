@@ -103,6 +103,18 @@ class Contemplation(models.Model):
         return note + (f" · saved ~{self.saved_tokens:,} tokens" if self.saved_tokens else "")
 
     @property
+    def judge_run(self) -> "AgentRun | None":
+        """The merge's judge call, when the merge made one."""
+        return next((run for run in self.runs.all() if run.kind == AgentRun.Kind.MERGE and run.model), None)
+
+    @property
+    def judge_own_drafts(self) -> int:
+        """How many drafts the judge's own model wrote: a judge grading its own
+        work is said so under the answer, never left unseen."""
+        judge = self.judge_run
+        return sum(run.model == judge.model for run in self.agent_runs) if judge else 0
+
+    @property
     def draft_used_run(self) -> "AgentRun | None":
         return next((run for run in self.agent_runs if run.index == self.draft_used), None)
 

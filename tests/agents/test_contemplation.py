@@ -219,6 +219,7 @@ async def test_synthesize_streams_the_judges_answer_and_records_what_it_relied_o
     assert "Relied on" not in text.split("Merging the drafts")[-1].split('data-status="done"')[0]
     assert "2 of 4 agree" in text
     assert re.search(r"relied on Draft [AC] \(.+\), Draft [AC] \(", text)
+    assert "The judge (Fake model) also wrote 4 of the 4 drafts; it read them anonymised" in text
     runs = await runs_of(contemplation)
     merge_row = next(r for r in runs if r.kind == "merge")
     assert merge_row.role == "Judge" and merge_row.status == "done" and merge_row.completion_tokens > 0
