@@ -207,6 +207,15 @@ MUSE_LLM_RETRIES = envint("MUSE_LLM_RETRIES", 1)
 # Unset: Muse's own for provider models, and one tuned for the offline model
 # (museapp/llm/config.py system_prompt).
 MUSE_SYSTEM_PROMPT = env("MUSE_SYSTEM_PROMPT")
+# The offline model's sampling, chosen with `manage.py evaluate` (README "The
+# offline model, tuned by measurement"): greedy, no repetition penalty (it
+# punished the question's own words), runaways stopped, a 512-token cap.
+MUSE_LOCAL_TEMPERATURE = envfloat("MUSE_LOCAL_TEMPERATURE", 0.0)
+MUSE_LOCAL_REPEAT_PENALTY = envfloat("MUSE_LOCAL_REPEAT_PENALTY", 1.0)
+MUSE_LOCAL_TOP_P = envfloat("MUSE_LOCAL_TOP_P", 0.95)
+MUSE_LOCAL_MIN_P = envfloat("MUSE_LOCAL_MIN_P", 0.05)
+MUSE_LOCAL_MAX_TOKENS = envint("MUSE_LOCAL_MAX_TOKENS", 512)
+MUSE_LOCAL_STOP_RUNAWAYS = envbool("MUSE_LOCAL_STOP_RUNAWAYS", True)
 MUSE_MAX_MESSAGE_CHARS = 20_000
 # The largest WebSocket message the server reads (`manage.py serve` and the
 # Procfile pass it to uvicorn as --ws-max-size; uvicorn's default is 16 MiB).

@@ -425,15 +425,16 @@ def _draft_outcomes(contemplation_id: int) -> dict:
     tokens an early stop saved: what each stopped agent had still to write,
     estimated by the finished drafts' mean length."""
     runs = list(AgentRun.objects.filter(contemplation_id=contemplation_id, kind=AgentRun.Kind.AGENT)
-                .values_list("status", "completion_tokens"))
-    done = [tokens or 0 for status, tokens in runs if status == AgentRun.Status.DONE]
-    early = [tokens or 0 for status, tokens in runs if status in (AgentRun.Status.STOPPED, AgentRun.Status.CUT_OFF)]
+                .values_list("status", "completion_tokens", "contemplation__early_stop"))
+    done = [tokens or 0 for status, tokens, _ in runs if status == AgentRun.Status.DONE]
+    early = [tokens or 0 for status, tokens, _ in runs
+             if status in (AgentRun.Status.STOPPED, AgentRun.Status.CUT_OFF)]
     typical = sum(done) / len(done) if done else 0
-    early_stop = Contemplation.objects.filter(pk=contemplation_id).values_list("early_stop", flat=True).first()
+    stopped_early = any(early_stop for _, _, early_stop in runs)
     return {
-        "drafts_failed": sum(status == AgentRun.Status.FAILED for status, _ in runs),
-        "drafts_cut_off": sum(status == AgentRun.Status.CUT_OFF for status, _ in runs),
-        "saved_tokens": round(sum(max(typical - tokens, 0) for tokens in early)) if early_stop else None,
+        "drafts_failed": sum(status == AgentRun.Status.FAILED for status, _, _ in runs),
+        "drafts_cut_off": sum(status == AgentRun.Status.CUT_OFF for status, _, _ in runs),
+        "saved_tokens": round(sum(max(typical - tokens, 0) for tokens in early)) if stopped_early else None,
     }
 
 

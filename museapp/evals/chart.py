@@ -23,18 +23,25 @@ class Point:
         return self.x > WIDTH * 0.75
 
 
+def _plotted(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r.get("accuracy") is not None and r.get("tokens") is not None]
+
+
+def max_tokens_label(rows: list[dict]) -> int:
+    """The x axis's end: a tenth past the most tokens any condition used."""
+    return round(max((r["tokens"] for r in _plotted(rows)), default=0) * 1.1)
+
+
 def accuracy_against_cost(rows: list[dict]) -> list[Point]:
-    plotted = [r for r in rows if r.get("accuracy") is not None and r.get("tokens") is not None]
-    most = max((r["tokens"] for r in plotted), default=0) * 1.1 or 1
+    plotted = _plotted(rows)
+    most = max_tokens_label(rows) or 1
 
     def y(share: float) -> float:
         return round(HEIGHT - share * HEIGHT, 1)
 
-    return [Point(r["condition"], round(r["tokens"] / most * WIDTH, 1), y(r["accuracy"]),
-                  y((r.get("interval") or [r["accuracy"]] * 2)[0]), y((r.get("interval") or [r["accuracy"]] * 2)[1]),
-                  r["condition"] == "quick")
-            for r in plotted]
-
-
-def max_tokens_label(rows: list[dict]) -> int:
-    return round(max((r["tokens"] or 0 for r in rows if r.get("tokens") is not None), default=0) * 1.1)
+    points = []
+    for row in plotted:
+        low, high = row.get("interval") or (row["accuracy"], row["accuracy"])
+        points.append(Point(row["condition"], round(row["tokens"] / most * WIDTH, 1), y(row["accuracy"]), y(low),
+                            y(high), row["condition"] == "quick"))
+    return points

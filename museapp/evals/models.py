@@ -68,12 +68,3 @@ class EvalItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.condition} {self.problem_set}#{self.problem_index}"
-
-    @property
-    def unanimous_but_wrong(self) -> bool:
-        """The agents all made the same mistake: the error, repeated at a higher cost."""
-        return bool(self.drafts and self.drafts_agree and not self.drafts_right)
-
-    @property
-    def missed_a_right_draft(self) -> bool:
-        return bool(self.drafts_right) and self.correct is False

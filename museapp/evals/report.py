@@ -68,12 +68,21 @@ def _row(name: str, items: list[dict]) -> dict:
         "p95_s": percentile(walls, 0.95),
         "mean_s": _mean(walls),
         "by_set": {name: sum(marks) / len(marks) for name, marks in sorted(by_set.items())},
-        "unanimous_wrong": _share(contemplated, lambda i: bool(i["drafts"] and i["drafts_agree"]
-                                                                and not i["drafts_right"])),
-        "missed_right_draft": _share(contemplated, lambda i: bool(i["drafts_right"]) and i["correct"] is False),
+        "unanimous_wrong": _share(contemplated, same_error),
+        "missed_right_draft": _share(contemplated, missed_right_draft),
         "stopped_early": _share(contemplated, lambda i: bool(i["early_stop"])),
         "names_the_process": _share(items, lambda i: names_the_process(i.get("answer", ""))),
     }
+
+
+def same_error(item: dict) -> bool:
+    """Every agent gave the same wrong answer: the error, repeated at a higher cost."""
+    return bool(item["drafts"] and item["drafts_agree"] and not item["drafts_right"])
+
+
+def missed_right_draft(item: dict) -> bool:
+    """A right draft existed, and the merge did not pick it."""
+    return bool(item["drafts_right"]) and item["correct"] is False
 
 
 def _share(items: list[dict], test) -> float | None:

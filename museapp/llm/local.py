@@ -26,6 +26,8 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from django.conf import settings
+
 from museapp.llm.runaway import RunawayGuard
 
 log = logging.getLogger(__name__)
@@ -36,36 +38,24 @@ LABEL = "SmolLM2 135M (offline demo)"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 2048
 DEFAULT_MAX_TOKENS = 512
-MAX_ANSWER_TOKENS = 512  # a 135M model rarely says anything useful past this
-# The system prompt, sampling and the agents' temperatures, chosen with
-# `manage.py evaluate` (README "The offline model, tuned by measurement"); each
-# sampling setting can be overridden in the worker's environment to measure
-# another choice.
+# The system prompt and the agents' settings, chosen with `manage.py evaluate`
+# (README "The offline model, tuned by measurement"); so was the sampling,
+# whose defaults are in museapp/settings.py (MUSE_LOCAL_*) so the worker's
+# environment can set another to measure it.
 SYSTEM_PROMPT = "You are a helpful assistant. Answer the question in one short, correct sentence."
 AGENT_TEMPERATURES = (0.2, 1.0)
 AGENT_BRIEFS = "answer"  # museapp/agents/roles.py briefs
-DEFAULT_TEMPERATURE = 0.0
-REPEAT_PENALTY = 1.0
-TOP_P = 0.95
-MIN_P = 0.05
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 def sampling() -> dict[str, float | int | bool]:
     """The offline model's sampling settings in force in this process."""
     return {
-        "temperature": _env_float("MUSE_LOCAL_TEMPERATURE", DEFAULT_TEMPERATURE),
-        "repeat_penalty": _env_float("MUSE_LOCAL_REPEAT_PENALTY", REPEAT_PENALTY),
-        "top_p": _env_float("MUSE_LOCAL_TOP_P", TOP_P),
-        "min_p": _env_float("MUSE_LOCAL_MIN_P", MIN_P),
-        "max_tokens": int(_env_float("MUSE_LOCAL_MAX_TOKENS", MAX_ANSWER_TOKENS)),
-        "stop_runaways": os.environ.get("MUSE_LOCAL_STOP_RUNAWAYS", "true").lower() not in ("0", "false", "no"),
+        "temperature": settings.MUSE_LOCAL_TEMPERATURE,
+        "repeat_penalty": settings.MUSE_LOCAL_REPEAT_PENALTY,
+        "top_p": settings.MUSE_LOCAL_TOP_P,
+        "min_p": settings.MUSE_LOCAL_MIN_P,
+        "max_tokens": settings.MUSE_LOCAL_MAX_TOKENS,
+        "stop_runaways": settings.MUSE_LOCAL_STOP_RUNAWAYS,
     }
 
 

@@ -28,11 +28,14 @@ class RunawayGuard:
             if self.newlines >= MAX_NEWLINES:
                 return True
         self.tokens.append(delta)
+        del self.tokens[:-3 * MAX_PERIOD]  # only the last three periods can show a loop
         return self._loops()
 
     def _loops(self) -> bool:
         tokens = self.tokens
         for period in range(1, min(MAX_PERIOD, len(tokens) // 3) + 1):
+            if tokens[-1] != tokens[-1 - period]:  # per token, on the stream's path: skip the slices
+                continue
             last = tokens[-period:]
             if (last == tokens[-2 * period:-period] == tokens[-3 * period:-2 * period]
                     and len("".join(last).strip()) >= MIN_LOOP_CHARS):
