@@ -236,6 +236,8 @@ MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY")
 MUSE_QUORUM = envint("MUSE_QUORUM", 0)  # merge once this many drafts have finished (0: wait for all)
 MUSE_AGREEMENT_STOP = envbool("MUSE_AGREEMENT_STOP", True)  # stop agents once their majority is settled
 MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
+# The share of contemplated turns also answered quickly and shown side by side, blind (0: never).
+MUSE_COMPARE_RATE = min(max(envfloat("MUSE_COMPARE_RATE", 0.25), 0.0), 1.0)
 MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)
 # Wall-clock limits (seconds) on a quick answer, from the moment it is
 # enqueued, and on a merge, from its start: past them the run ends cut off,

@@ -18,6 +18,7 @@ os.environ["MUSE_MODELS"] = (
 )
 os.environ["MUSE_API_KEY"] = "sk-muse-test-9f3c1e7a2b"  # distinctive: tests/security/test_secrets.py hunts for it
 os.environ["MUSE_LLM_RETRIES"] = "0"
+os.environ["MUSE_COMPARE_RATE"] = "0"  # a test that compares says so (a draw would make the others flaky)
 os.environ["MUSE_LLM_TIMEOUT"] = "20"
 os.environ.setdefault("MUSE_FAKE_LLM_PORT", str(free_port()))
 os.environ["MUSE_API_BASE"] = f"http://127.0.0.1:{os.environ['MUSE_FAKE_LLM_PORT']}/v1"

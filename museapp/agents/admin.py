@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from museapp.agents.models import AgentRun, Contemplation
+from museapp.agents.models import AgentRun, Comparison, Contemplation
 
 
 class AgentRunInline(admin.TabularInline):
@@ -26,3 +26,11 @@ class AgentRunAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "role", "contemplation__strategy"]
     search_fields = ["text", "role", "model"]
     raw_id_fields = ["contemplation"]
+
+
+@admin.register(Comparison)
+class ComparisonAdmin(admin.ModelAdmin):
+    list_display = ["contemplation", "contemplated_position", "choice", "strategy", "agent_count", "agreement",
+                    "chosen_at"]
+    list_filter = ["choice", "strategy", "agent_count"]
+    raw_id_fields = ["contemplation", "quick_run"]

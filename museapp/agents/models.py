@@ -1,3 +1,4 @@
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from museapp.chat.models import Message
@@ -49,6 +50,8 @@ class Contemplation(models.Model):
     draft_used = models.PositiveSmallIntegerField(null=True, blank=True,
                                                   help_text="the agent whose draft the person made the answer")
     merged_text = models.TextField(blank=True, help_text="the merge's own answer, kept once a draft replaced it")
+    judge_model = models.CharField(max_length=200, blank=True,
+                                   help_text="picked in the strategy menu; blank: MUSE_MERGE_MODEL or the answer's")
 
     class Meta:
         indexes = [  # the reaper's look for contemplations not yet merged
@@ -66,6 +69,19 @@ class Contemplation(models.Model):
     @property
     def is_thinking(self) -> bool:
         return self.status == self.Status.THINKING
+
+    @property
+    def has_ended(self) -> bool:
+        """Merged, failed or stopped: no longer drafting or merging."""
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.STOPPED)
+
+    @property
+    def can_merge_again(self) -> bool:
+        """What "Merge again" needs: ended, no agent drafting, a draft to merge, no comparison pending."""
+        runs = self.agent_runs
+        return (self.has_ended and not self.is_blind and not any(run.is_thinking for run in runs)
+                and any(run.status in (AgentRun.Status.DONE, AgentRun.Status.CUT_OFF) and run.text.strip()
+                        for run in runs))
 
     @property
     def relied_on_runs(self) -> list["AgentRun"]:
@@ -115,6 +131,31 @@ class Contemplation(models.Model):
         return sum(run.model == judge.model for run in self.agent_runs) if judge else 0
 
     @property
+    def comparison_or_none(self) -> "Comparison | None":
+        try:
+            return self.comparison
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def is_blind(self) -> bool:
+        """A comparison is still to be made: nothing may say which answer is
+        the contemplated one (not the drafts, the tally or the stats)."""
+        comparison = self.comparison_or_none
+        return (comparison is not None and comparison.is_blind
+                and self.status not in (self.Status.FAILED, self.Status.STOPPED))
+
+    @property
+    def blind_state(self) -> str:
+        """"drafting", "waiting" (the merge is done, the quick answer not
+        yet), "ready" (both done: choose), or "" (no comparison to make)."""
+        if not self.is_blind:
+            return ""
+        if self.status != self.Status.DONE:
+            return "drafting"
+        return "waiting" if self.comparison.quick_run.is_thinking else "ready"
+
+    @property
     def draft_used_run(self) -> "AgentRun | None":
         return next((run for run in self.agent_runs if run.index == self.draft_used), None)
 
@@ -128,6 +169,7 @@ class AgentRun(RunRecord):
     class Kind(models.TextChoices):
         AGENT = "agent"
         MERGE = "merge"
+        QUICK = "quick"  # compare mode's blind rival: exactly the call quick mode makes, never a panel
 
     class Status(models.TextChoices):
         THINKING = "thinking"
@@ -177,3 +219,72 @@ class AgentRun(RunRecord):
     def stream(self) -> Stream:
         return Stream.agent(self.pk)
 
+
+
+class Comparison(models.Model):
+    """A blind side by side of a contemplated answer and one quick answer to
+    the same turn, in an order drawn when the turn started; the person's
+    choice, and what was compared as it stood when they chose (the answers
+    may change afterwards: the choice, "Use this draft", "Merge again")."""
+
+    class Choice(models.TextChoices):
+        CONTEMPLATED = "contemplated"
+        QUICK = "quick"
+        SAME = "same", "About the same"
+        SKIPPED = "skipped"
+
+    contemplation = models.OneToOneField(Contemplation, on_delete=models.CASCADE, related_name="comparison")
+    quick_run = models.OneToOneField(AgentRun, on_delete=models.CASCADE, related_name="+")
+    contemplated_position = models.PositiveSmallIntegerField(help_text="1 or 2: where the contemplated answer is shown")
+    choice = models.CharField(max_length=16, choices=Choice.choices, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    contemplated_chars = models.PositiveIntegerField(null=True, blank=True)
+    quick_chars = models.PositiveIntegerField(null=True, blank=True)
+    contemplated_tokens = models.PositiveIntegerField(null=True, blank=True)
+    quick_tokens = models.PositiveIntegerField(null=True, blank=True)
+    contemplated_cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
+    quick_cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
+    contemplated_ms = models.FloatField(null=True, blank=True)
+    quick_ms = models.FloatField(null=True, blank=True)
+    strategy = models.CharField(max_length=16, blank=True, help_text="the merge's strategy, after fallbacks")
+    agent_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    agreement = models.PositiveSmallIntegerField(null=True, blank=True)
+    judge_model = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(contemplated_position__in=[1, 2]),
+                                   name="comparison_position_is_1_or_2"),
+        ]
+        indexes = [models.Index(fields=["chosen_at"], condition=~models.Q(choice=""), name="comparison_chosen")]
+
+    def __str__(self) -> str:
+        return f"comparison of {self.contemplation}"
+
+    @property
+    def quick_position(self) -> int:
+        return 3 - self.contemplated_position
+
+    @property
+    def is_chosen(self) -> bool:
+        return bool(self.choice)
+
+    @property
+    def is_void(self) -> bool:
+        """The quick answer failed, was stopped or came back empty: nothing to compare."""
+        quick = self.quick_run
+        return quick.status != AgentRun.Status.THINKING and (quick.status != AgentRun.Status.DONE
+                                                            or not quick.text.strip())
+
+    @property
+    def is_blind(self) -> bool:
+        return not self.is_chosen and not self.is_void
+
+    @property
+    def is_preference(self) -> bool:
+        """Chosen, and not skipped: a preference the insights count."""
+        return self.is_chosen and self.choice != self.Choice.SKIPPED
+
+    def choice_at(self, position: int) -> str:
+        """What "Answer <position> is better" means."""
+        return self.Choice.CONTEMPLATED if position == self.contemplated_position else self.Choice.QUICK

@@ -1,6 +1,7 @@
 """Contemplation's runs as the reaper sees them (museapp/streams/reaper.py):
 - an agent's draft: failed, keeping its partial draft; the contemplation
   settles, so the merge goes ahead without it;
+- compare mode's quick answer: failed, which voids the comparison;
 - a merge: the answer ends as interrupted;
 - a contemplation whose agents all ended but whose merge was never claimed
   (the last agent's worker died in between): settled now.
@@ -16,25 +17,32 @@ from museapp.agents.models import AgentRun, Contemplation
 from museapp.agents.tasks import settle
 from museapp.chat.models import Message
 from museapp.ops import loop
-from museapp.streams import livetext, reaper, running
-from museapp.streams.announce import announce_ended
+from museapp.streams import events, livetext, reaper, running
+from museapp.streams.announce import announce, announce_ended
 from museapp.streams.names import Stream
 
 log = logging.getLogger(__name__)
 
 
 def open_agents(queued_before: datetime) -> dict[int, Stream | None]:
-    agents = AgentRun.objects.running().filter(kind=AgentRun.Kind.AGENT, started_at__lt=queued_before)
+    agents = AgentRun.objects.running().filter(kind__in=[AgentRun.Kind.AGENT, AgentRun.Kind.QUICK],
+                                               started_at__lt=queued_before)
     return {pk: Stream.agent(pk) for pk in agents.values_list("pk", flat=True)}
 
 
 def close_agent(run_id: int, stream: Stream | None) -> None:
     text, _ = loop.run(livetext.snapshot(Stream.agent(run_id)))
     run = services.agent_interrupted(run_id=run_id, text=text)
-    if run is not None:
-        log.warning("agent run %s lost its worker; failed, the merge goes on without it", run_id)
-        loop.run(announce_ended(run.contemplation.message.conversation_id, run.stream))
-        settle(contemplation_id=run.contemplation_id)
+    if run is None:
+        return
+    conversation_id = run.contemplation.message.conversation_id
+    loop.run(announce_ended(conversation_id, run.stream))
+    if run.kind == AgentRun.Kind.QUICK:  # the comparison is void: the answer shows as usual
+        log.warning("compare mode's quick answer %s lost its worker; failed", run_id)
+        loop.run(announce(conversation_id, events.message_changed(run.contemplation.message_id)))
+        return
+    log.warning("agent run %s lost its worker; failed, the merge goes on without it", run_id)
+    settle(contemplation_id=run.contemplation_id)
 
 
 def open_merges(queued_before: datetime) -> dict[int, Stream | None]:

@@ -8,7 +8,11 @@ from museapp.streams.names import Stream
 
 
 def agent_run_in(*, conversation: Conversation, run_id: int) -> AgentRun | None:
-    return AgentRun.objects.filter(pk=run_id, contemplation__message__conversation=conversation).first()
+    """An agent's run, with what its panel shows (whether it is blind). A
+    comparison's quick answer is no agent: it never has a panel."""
+    runs = AgentRun.objects.filter(pk=run_id, kind=AgentRun.Kind.AGENT,
+                                   contemplation__message__conversation=conversation)
+    return runs.select_related("contemplation__comparison__quick_run").first()
 
 
 def drafting_agent_streams(*, message: Message) -> list[Stream]:

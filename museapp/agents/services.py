@@ -8,6 +8,7 @@ worker's event loop. museapp/agents/tasks.py strings them together.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field, replace
 
@@ -17,10 +18,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from museapp.agents import merge, roles
-from museapp.agents.models import AgentRun, Contemplation
+from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.llm.adapter import ModelCall
-from museapp.llm.config import model_call, system_prompt
+from museapp.llm.config import available_models, model_call, system_prompt
 from museapp.llm.local import is_local
 from museapp.streams import stopping
 from museapp.streams.names import Stream
@@ -60,13 +61,15 @@ class ContemplationStart:
     contemplation: Contemplation
     jobs: list[AgentJob]
     deadline: float  # time.time()
+    quick: AgentJob | None = None  # compare mode's quick answer, when this turn is compared
 
 
-def contemplation_start(*, conversation: Conversation, answer: Message,
-                        agents: int | None = None) -> ContemplationStart:
+def contemplation_start(*, conversation: Conversation, answer: Message, agents: int | None = None,
+                        compare: bool = False) -> ContemplationStart:
     """Create the contemplation and its agents' rows (inside the caller's
     transaction) and the settings of the calls the agents will make.
-    ``agents``: the team's size (default MUSE_AGENTS)."""
+    ``agents``: the team's size (default MUSE_AGENTS); ``compare``: also
+    answer quickly, for a blind comparison."""
     count = roles.agent_count(agents)
     models = roles.agent_models(count, answer.model)
     temperatures = roles.temperature_ladder(count, *roles.temperature_range(answer.model))
@@ -76,6 +79,7 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
         agent_count=count,
         deadline_s=settings.MUSE_CONTEMPLATE_DEADLINE,
         quorum=settings.MUSE_QUORUM if 0 < settings.MUSE_QUORUM < count else 0,
+        judge_model=judge_for(conversation),
     )
     jobs = []
     for index in range(count):
@@ -86,7 +90,29 @@ def contemplation_start(*, conversation: Conversation, answer: Message,
         )
         jobs.append(AgentJob(run.pk, role.name, model_call(model=models[index], messages=[],
                                                            temperature=temperatures[index])))
-    return ContemplationStart(contemplation, jobs, time.time() + contemplation.deadline_s)
+    quick = comparison_start(contemplation=contemplation) if compare else None
+    return ContemplationStart(contemplation, jobs, time.time() + contemplation.deadline_s, quick)
+
+
+QUICK_ROLE = "Quick answer"
+
+
+def comparison_start(*, contemplation: Contemplation) -> AgentJob:
+    """The blind comparison's rows: the quick answer's run (exactly the call
+    quick mode makes: the answer's model, its settings, the same context)
+    and the order the two answers will be shown in, drawn now and kept."""
+    model = contemplation.message.model
+    run = AgentRun.objects.create(contemplation=contemplation, kind=AgentRun.Kind.QUICK, index=0, role=QUICK_ROLE,
+                                  model=model)
+    Comparison.objects.create(contemplation=contemplation, quick_run=run,
+                              contemplated_position=secrets.choice((1, 2)))
+    return AgentJob(run.pk, QUICK_ROLE, model_call(model=model, messages=[]))
+
+
+def judge_for(conversation: Conversation) -> str:
+    """The judge's model picked in the strategy menu, while still on offer."""
+    picked = conversation.judge_model
+    return picked if picked and any(choice.id == picked for choice in available_models()) else ""
 
 
 def agent_messages(*, role: str, context: list[dict[str, str]], model: str = "") -> list[dict[str, str]]:
@@ -110,6 +136,77 @@ def answer_from_draft(*, message: Message, run: AgentRun) -> Message:
     return message
 
 
+def comparison_record(*, comparison: Comparison, choice: str) -> Comparison:
+    """Save a person's choice (inside the caller's transaction, the row
+    locked) with what was compared as it stood. A preferred quick answer
+    becomes the turn's answer (later turns read it); the merge's is kept."""
+    contemplation = comparison.contemplation
+    message = contemplation.message
+    quick = comparison.quick_run
+    judge = AgentRun.objects.filter(contemplation=contemplation, kind=AgentRun.Kind.MERGE).exclude(model="").first()
+    comparison.choice, comparison.chosen_at = choice, timezone.now()
+    comparison.contemplated_chars, comparison.quick_chars = len(message.content), len(quick.text)
+    comparison.contemplated_tokens, comparison.quick_tokens = message.total_tokens, quick.total_tokens
+    comparison.contemplated_cost, comparison.quick_cost = message.cost, quick.cost
+    comparison.contemplated_ms, comparison.quick_ms = message.total_ms, quick.total_ms
+    comparison.strategy = contemplation.strategy_used or contemplation.strategy
+    comparison.agent_count, comparison.agreement = contemplation.agent_count, contemplation.agreement
+    comparison.judge_model = judge.model if judge else ""
+    comparison.save()
+    if choice == Comparison.Choice.QUICK:
+        Contemplation.objects.filter(pk=contemplation.pk, merged_text="").update(merged_text=message.content)
+        Message.objects.filter(pk=message.pk, status=Message.Status.DONE).update(content=quick.text)
+    return comparison
+
+
+# --- after the merge: one agent again, the merge again ------------------------
+
+
+def agent_reset(*, contemplation: Contemplation, run_id: object) -> AgentJob:
+    """Make one failed or cut-off agent of a merged contemplation ready to
+    draft again (inside the caller's transaction), with its call's settings."""
+    run = (AgentRun.objects.select_for_update().filter(pk=_an_id(run_id), kind=AgentRun.Kind.AGENT,
+                                                       contemplation=contemplation).first())
+    if run is None:
+        raise ValueError("That agent is not part of this answer.")
+    if run.status not in (AgentRun.Status.FAILED, AgentRun.Status.CUT_OFF):
+        raise ValueError("Only a failed or cut-off agent can be retried.")
+    if not contemplation.has_ended or contemplation.is_blind:
+        raise ValueError("An agent can be retried once the answer is merged (and compared).")
+    AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.THINKING, text="", error="",
+                                              started_at=timezone.now(), finished_at=None,
+                                              **dict.fromkeys(USAGE, None))
+    return AgentJob(run.pk, run.role, model_call(model=run.model, messages=[], temperature=run.temperature))
+
+
+def merge_reset(*, contemplation: Contemplation) -> None:
+    """Make a merged contemplation ready to merge its drafts again (inside
+    the caller's transaction, the answer reset by the caller): its timing
+    restarts, and the person's earlier choice of draft is forgotten."""
+    if not contemplation.has_ended or contemplation.runs.filter(kind=AgentRun.Kind.AGENT,
+                                                                status=AgentRun.Status.THINKING).exists():
+        raise ValueError("Wait for the agents to finish, then merge again.")
+    if contemplation.is_blind:
+        raise ValueError("Choose between the two answers first.")
+    drafts = contemplation.runs.filter(kind=AgentRun.Kind.AGENT, status__in=[AgentRun.Status.DONE,
+                                                                            AgentRun.Status.CUT_OFF])
+    if not drafts.exclude(text="").exists():
+        raise ValueError("No agent has a draft to merge: retry an agent first.")
+    Contemplation.objects.filter(pk=contemplation.pk).update(
+        status=Contemplation.Status.MERGING, started_at=timezone.now(), finished_at=None, merged_text="",
+        draft_used=None)
+
+
+USAGE = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms")
+
+
+def _an_id(value: object) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 # --- agents -----------------------------------------------------------------
 
 
@@ -121,6 +218,11 @@ def agent_finish(*, run_id: int, result: StreamResult) -> None:
             contemplation__early_stop=Contemplation.EarlyStop.QUORUM).exists():
         result = replace(result, status=StreamStatus.CUT_OFF)
     runs.finish_stream(result)
+
+
+def quick_finish(*, run_id: int, result: StreamResult) -> None:
+    """Save compare mode's quick answer (shown once the merge is done too)."""
+    AgentRun.objects.filter(pk=run_id, kind=AgentRun.Kind.QUICK).finish_stream(result)
 
 
 def agent_fail(*, run_id: int, reason: str) -> None:
@@ -225,6 +327,7 @@ class MergePlan:
     started: float  # time.time() of the contemplation's start
     seed: int
     deadline: float  # time.time() by which the merge must have ended
+    publish: bool = True  # False while the answer is blind: it is shown beside its rival, at once
 
     @property
     def stream(self) -> Stream:
@@ -247,7 +350,8 @@ class MergeResult:
 
 
 def merge_plan(*, contemplation_id: int) -> MergePlan:
-    contemplation = Contemplation.objects.select_related("message__conversation").get(pk=contemplation_id)
+    contemplation = (Contemplation.objects.select_related("message__conversation", "comparison__quick_run")
+                     .get(pk=contemplation_id))
     message = contemplation.message
     runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
     usable = [r for r in runs if r.status in (AgentRun.Status.DONE, AgentRun.Status.CUT_OFF) and r.text.strip()]
@@ -267,10 +371,11 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         question=question,
         drafts=[merge.Draft(r.index, r.role, r.text) for r in finished],
         failures=[f"{r.role}: {r.error}" for r in runs if r.status == AgentRun.Status.FAILED and r.error],
-        model=settings.MUSE_MERGE_MODEL or message.model,
+        model=contemplation.judge_model or settings.MUSE_MERGE_MODEL or message.model,
         started=contemplation.started_at.timestamp(),
         seed=contemplation.pk,
         deadline=time.time() + settings.MUSE_MERGE_DEADLINE,
+        publish=not contemplation.is_blind,
     )
 
 
@@ -364,7 +469,7 @@ async def _synthesize(plan: MergePlan) -> MergeResult:
     call = _judge_call(plan, merge.synthesize_prompt(plan.question, lettered))
     started = time.time()
     judge = await run_stream(stream=plan.stream, conversation_id=plan.conversation_id, call=call,
-                             hold_first_line=True, deadline=plan.deadline)
+                             hold_first_line=True, deadline=plan.deadline, publish=plan.publish)
     relied = [lettered[letter].index for letter in merge.parse_relied_on(judge.header, lettered)]
     if judge.status == StreamStatus.ERROR and not judge.text:
         chosen = plan.drafts[0]
@@ -379,7 +484,8 @@ async def _synthesize(plan: MergePlan) -> MergeResult:
 
 async def _published(plan: MergePlan, result: MergeResult) -> MergeResult:
     """Show the answer's whole text at once (a vote's or a selected draft)."""
-    await publish_text(stream=plan.stream, conversation_id=plan.conversation_id, text=result.text)
+    if plan.publish:
+        await publish_text(stream=plan.stream, conversation_id=plan.conversation_id, text=result.text)
     result.first_token_at = time.time()
     return result
 
@@ -412,7 +518,9 @@ def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
         wall_ms=wall_ms,
         **_draft_outcomes(plan.contemplation_id),
     )
-    totals = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).aggregate(
+    # The quick answer of a comparison is not part of what contemplating cost.
+    runs = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).exclude(kind=AgentRun.Kind.QUICK)
+    totals = runs.aggregate(
         prompt_tokens=Sum("prompt_tokens"), completion_tokens=Sum("completion_tokens"), cost=Sum("cost"))
     ttft_ms = (result.first_token_at - plan.started) * 1000 if result.first_token_at else None
     Message.objects.filter(pk=plan.message_id).finish(

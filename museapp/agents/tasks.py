@@ -6,9 +6,11 @@ it wins). Agents whose worker died are closed by the reaper
 (museapp/agents/reaping.py), which settles their contemplation.
 """
 
+import time
 from dataclasses import replace
 
 from celery import group, shared_task
+from django.conf import settings
 
 from museapp.agents import services
 from museapp.agents.models import Contemplation
@@ -18,31 +20,51 @@ from museapp.streams import events, leases, running, stopping
 from museapp.streams.announce import announce
 from museapp.streams.leased import SKIPPED, run_leased
 from museapp.streams.names import Stream
-from museapp.streams.run import StreamStatus, run_stream
+from museapp.streams.run import StreamResult, StreamStatus, run_stream
 
 
 @shared_task(name="muse.run_agent")
 def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, message_id: int, role: str,
-              call: dict, deadline: float) -> str:
+              call: dict, deadline: float, retried_by: int = 0) -> str:
+    """One agent's draft. ``retried_by``: the person who pressed "Retry this
+    agent" after the merge (their slot is released at the end, and the
+    answer re-rendered so that "Merge again" is offered)."""
     stream = Stream.agent(run_id)
 
     def work() -> str:
-        try:
-            model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
-            model_call = replace(model_call, messages=services.agent_messages(role=role, context=model_call.messages,
-                                                                               model=model_call.model))
-            result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=model_call,
-                                         deadline=deadline))
-        except Exception as exc:  # noqa: BLE001 - an agent must never block the merge
-            services.agent_fail(run_id=run_id, reason=f"The agent crashed ({type(exc).__name__}).")
+        result = _streamed(run_id=run_id, conversation_id=conversation_id, message_id=message_id, call=call,
+                           deadline=deadline, role=role, crashed="The agent crashed")
+        if result is None:
             return StreamStatus.ERROR
         services.agent_finish(run_id=run_id, result=result)
         return result.status
 
     status = run_leased(stream, conversation_id=conversation_id, work=work)
-    if status != SKIPPED:
+    if status == SKIPPED:
+        return status
+    if retried_by:
+        loop.run(running.release(owner_id=retried_by, stream=stream))
+        loop.run(announce(conversation_id, events.message_changed(message_id)))
+    else:
         settle(contemplation_id=contemplation_id)
     return status
+
+
+def _streamed(*, run_id: int, conversation_id: int, message_id: int, call: dict, deadline: float, crashed: str,
+              role: str = "", publish: bool = True) -> StreamResult | None:
+    """One of a contemplation's calls, on the conversation so far (with an
+    agent's role prompt, given ``role``); None, saved as failed with
+    ``crashed`` as the reason, when it raised: it must never block the merge."""
+    try:
+        model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
+        if role:
+            model_call = replace(model_call, messages=services.agent_messages(
+                role=role, context=model_call.messages, model=model_call.model))
+        return loop.run(run_stream(stream=Stream.agent(run_id), conversation_id=conversation_id, call=model_call,
+                                   deadline=deadline, publish=publish))
+    except Exception as exc:  # noqa: BLE001 - saved as failed; the merge goes on without it
+        services.agent_fail(run_id=run_id, reason=f"{crashed} ({type(exc).__name__}).")
+        return None
 
 
 def settle(*, contemplation_id: int) -> None:
@@ -78,13 +100,50 @@ def run_merge(*, contemplation_id: int) -> str:
     return run_leased(plan.stream, conversation_id=plan.conversation_id, work=work)
 
 
+@shared_task(name="muse.run_quick_rival")
+def run_quick_rival(*, run_id: int, conversation_id: int, message_id: int, call: dict, deadline: float) -> str:
+    """Compare mode's quick answer, beside the agents: the call quick mode
+    makes, published to no page (it is shown beside the merged answer, blind,
+    once both are done: the page re-renders the answer then)."""
+    stream = Stream.agent(run_id)
+
+    def work() -> str:
+        result = _streamed(run_id=run_id, conversation_id=conversation_id, message_id=message_id, call=call,
+                           deadline=deadline, publish=False, crashed="The quick answer crashed")
+        if result is None:
+            return StreamStatus.ERROR
+        services.quick_finish(run_id=run_id, result=result)
+        return result.status
+
+    status = run_leased(stream, conversation_id=conversation_id, work=work)
+    if status != SKIPPED:
+        loop.run(announce(conversation_id, events.message_changed(message_id)))
+    return status
+
+
 def agent_task_arguments(start: services.ContemplationStart, *, conversation_id: int) -> list[dict]:
-    return [{"run_id": job.run_id, "contemplation_id": start.contemplation.pk, "conversation_id": conversation_id,
-             "message_id": start.contemplation.message_id, "role": job.role, "call": job.call.as_dict(),
-             "deadline": start.deadline} for job in start.jobs]
+    """Every agent's task arguments, then the quick rival's (when compared)."""
+    message_id = start.contemplation.message_id
+    arguments = [{"run_id": job.run_id, "contemplation_id": start.contemplation.pk, "conversation_id": conversation_id,
+                  "message_id": message_id, "role": job.role, "call": job.call.as_dict(),
+                  "deadline": start.deadline} for job in start.jobs]
+    if start.quick is not None:
+        arguments.append({"run_id": start.quick.run_id, "conversation_id": conversation_id, "message_id": message_id,
+                          "call": start.quick.call.as_dict(), "deadline": time.time() + settings.MUSE_ANSWER_DEADLINE})
+    return arguments
 
 
 def start_agents(start: services.ContemplationStart, *, conversation_id: int) -> None:
-    """Start every agent at once (a Celery group)."""
-    group(run_agent.s(**arguments) for arguments in agent_task_arguments(start, conversation_id=conversation_id)
-          ).apply_async()
+    """Start every agent, and the quick rival of a comparison, at once (a Celery group)."""
+    arguments = agent_task_arguments(start, conversation_id=conversation_id)
+    agents = [run_agent.s(**each) for each in arguments[:len(start.jobs)]]
+    rival = [run_quick_rival.s(**each) for each in arguments[len(start.jobs):]]
+    group(agents + rival).apply_async()
+
+
+def start_agent_retry(job: services.AgentJob, *, contemplation: Contemplation, owner_id: int) -> None:
+    """Run one agent again, after its contemplation was merged."""
+    run_agent.delay(run_id=job.run_id, contemplation_id=contemplation.pk,
+                    conversation_id=contemplation.message.conversation_id, message_id=contemplation.message_id,
+                    role=job.role, call=job.call.as_dict(), deadline=time.time() + contemplation.deadline_s,
+                    retried_by=owner_id)

@@ -18,6 +18,7 @@ class Conversation(models.Model):
     model = models.CharField(max_length=200, blank=True, help_text="the picked model; blank: the default")
     contemplate = models.BooleanField(default=False, help_text="the Contemplating switch, remembered")
     merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")
+    judge_model = models.CharField(max_length=200, blank=True, help_text="the merge's judge; blank: the default")
     is_evaluation = models.BooleanField(default=False, help_text="asked by `manage.py evaluate`, not a person")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -39,7 +40,7 @@ class MessageQuerySet(RunRecordQuerySet):
         """Everything the message partial shows, loaded up front (templates
         render in async consumers too, where a lazy query would fail)."""
         return self.select_related("contemplation").prefetch_related(
-            "contemplation__runs", "ratings", "draft_picks"
+            "contemplation__runs", "contemplation__comparison__quick_run", "ratings", "draft_picks"
         )
 
 
@@ -107,3 +108,22 @@ class Message(RunRecord):
             return self.contemplation
         except ObjectDoesNotExist:
             return None
+
+
+class Preferences(models.Model):
+    """A person's own settings, the same in every conversation (the Settings
+    page); a missing row means every default."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="muse_preferences"
+    )
+    compare_answers = models.BooleanField(
+        default=True, help_text="take part in blind comparisons (MUSE_COMPARE_RATE)"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"preferences of user #{self.user_id}"

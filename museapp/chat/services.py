@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
+from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message, Preferences
 from museapp.llm.config import available_models, configured_model
 from museapp.streams.run import StreamResult
 
@@ -176,3 +176,19 @@ def _title_from(text: str) -> str:
     if len(line) <= TITLE_LENGTH:
         return line
     return line[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip() + "…"
+
+
+# --- a person's preferences (the Settings page) ------------------------------
+
+
+def preferences_for(*, user_id: int) -> Preferences:
+    """The person's saved preferences, or unsaved defaults: reading never
+    writes a row, so only people who change something have one."""
+    return Preferences.objects.filter(user_id=user_id).first() or Preferences(user_id=user_id)
+
+
+def preferences_update(*, user, compare_answers: bool) -> Preferences:
+    preferences, _ = Preferences.objects.update_or_create(
+        user=user, defaults={"compare_answers": compare_answers}
+    )
+    return preferences

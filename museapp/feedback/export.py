@@ -2,9 +2,12 @@
 
 Rows: one per rated answer, with the prompt (the question it answered), the
 answer, mode, strategy, models, tokens, cost, latency, rating, reasons and
-comment. Pairs: (prompt, chosen, rejected) from contemplated answers, where
-chosen is the person's best-draft pick, or else a thumbed-up final answer, and
-rejected is each draft the person (or the merge) passed over.
+comment. Pairs: (prompt, chosen, rejected, reason, source), best first:
+blind comparisons (the answer the person preferred over the other, not knowing
+which was contemplated; ties and skips give no pair), then contemplated
+answers, where chosen is the person's best-draft pick, or else a thumbed-up
+final answer, and rejected is each draft the person (or the merge) passed
+over. The reason is what the person said when rating the answer, if anything.
 
 CSV is opened in spreadsheets, which run a cell starting with = + - or @ as a
 formula (and may skip a leading tab or carriage return to find one), so every
@@ -19,7 +22,7 @@ import io
 import json
 from collections.abc import Iterator
 
-from museapp.agents.models import AgentRun
+from museapp.agents.models import AgentRun, Comparison
 from museapp.chat.models import Message
 from museapp.feedback.models import BestDraftPick, Rating
 
@@ -27,7 +30,7 @@ ROW_FIELDS = [
     "message_id", "created_at", "prompt", "answer", "mode", "strategy", "models", "prompt_tokens",
     "completion_tokens", "cost", "latency_ms", "rating", "reasons", "comment",
 ]
-PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "source"]
+PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "reason", "source"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -63,7 +66,36 @@ def feedback_rows() -> Iterator[dict]:
         }
 
 
+def reasons_given() -> dict[int, str]:
+    """Each rated answer's reasons and comment, as one line."""
+    rated = Rating.objects.exclude(reasons=[], comment="").values_list("message_id", "reasons", "comment")
+    return {message_id: ": ".join(part for part in (", ".join(reasons), comment) if part)
+            for message_id, reasons, comment in rated}
+
+
 def preference_pairs() -> Iterator[dict]:
+    reasons = reasons_given()
+    yield from comparison_pairs(reasons)
+    for pair in draft_pairs():
+        pair["reason"] = reasons.get(pair["message_id"], "")
+        yield {name: pair[name] for name in PAIR_FIELDS}
+
+
+def comparison_pairs(reasons: dict[int, str]) -> Iterator[dict]:
+    """The preferred answer of each blind comparison over the other one."""
+    preferred = (Comparison.objects.filter(choice__in=[Comparison.Choice.CONTEMPLATED, Comparison.Choice.QUICK])
+                 .select_related("contemplation__message", "quick_run").order_by("pk"))
+    for comparison in preferred.iterator(chunk_size=200):
+        message = comparison.contemplation.message
+        contemplated = comparison.contemplation.merged_text or message.content
+        quick = comparison.quick_run.text
+        chosen, rejected = ((contemplated, quick) if comparison.choice == Comparison.Choice.CONTEMPLATED
+                            else (quick, contemplated))
+        yield {"message_id": message.pk, "prompt": _prompt(message), "chosen": chosen, "rejected": rejected,
+               "reason": reasons.get(message.pk, ""), "source": "blind_comparison"}
+
+
+def draft_pairs() -> Iterator[dict]:
     picked = {p.message_id: p.run_id for p in BestDraftPick.objects.all()}
     liked = set(Rating.objects.filter(value=Rating.Value.UP).values_list("message_id", flat=True))
     messages = Message.objects.filter(pk__in=set(picked) | liked, contemplation__isnull=False)

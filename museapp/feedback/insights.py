@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Case, CharField, Count, F, IntegerField, Q, Value, When
+from django.db.models import Aggregate, Avg, Case, CharField, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
+from museapp.agents.models import AgentRun
 from museapp.chat.models import Message
+from museapp.llm.config import label_for as model_label
 from museapp.feedback.models import Rating
 
 Z95 = 1.959963984540054
@@ -137,6 +139,8 @@ def report(days: int | None) -> dict:
         mode=Case(When(contemplation__isnull=False, then=Value(1)), default=Value(0), output_field=IntegerField()),
         strategy=F("contemplation__strategy"),
         agents=F("contemplation__agent_count"),
+        judge=Subquery(AgentRun.objects.filter(contemplation=OuterRef("contemplation"), kind=AgentRun.Kind.MERGE)
+                       .values("model")[:1]),
         degraded=Case(When(Q(contemplation__drafts_failed__gt=0) | Q(contemplation__drafts_cut_off__gt=0),
                            then=Value(1)), default=Value(0), output_field=IntegerField()),
     )
@@ -156,6 +160,8 @@ def report(days: int | None) -> dict:
         "modes": lambda: _rows(answers, "mode", lambda m: "Contemplating" if m else "Quick"),
         "strategies": lambda: _rows(contemplated, "strategy", lambda s: (s or "?").capitalize()),
         "agent_counts": lambda: _rows(contemplated, "agents", lambda n: f"{n} agents"),
+        "judges": lambda: _rows(contemplated, "judge", lambda model: model_label(model) if model else
+                                "No judge (vote, consensus or unanimous)"),
         "completeness": lambda: _rows(contemplated, "degraded",
                                       lambda d: "Drafts lost (failed or cut off)" if d else "Every draft merged"),
         "daily": lambda: _daily(daily),
@@ -219,4 +225,5 @@ def chart_points(daily: list[dict], mode: str, width: int = 600, height: int = 1
         if rate is not None:
             points.append(f"{index * step:.1f},{height - rate * height:.1f}")
     return " ".join(points)
+
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from museapp.agents.models import AgentRun
-from museapp.agents.services import answer_from_draft
+from museapp.agents.models import AgentRun, Comparison
+from museapp.agents.services import answer_from_draft, comparison_record
 from museapp.chat.models import Message
 from museapp.feedback.models import COMMENT_MAX, DOWN_REASONS, UP_REASONS, BestDraftPick, Rating
 
@@ -80,3 +80,25 @@ def draft_use(*, user, message: Message, run_id: object) -> Message:
     with transaction.atomic():
         BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
         return answer_from_draft(message=message, run=run)
+
+
+CHOICES = {"1": None, "2": None, "same": Comparison.Choice.SAME, "skip": Comparison.Choice.SKIPPED}
+
+
+def comparison_choose(*, message: Message, choice: object) -> Comparison:
+    """The person's verdict on a blind comparison: "1" or "2" (that answer
+    is better), "same" or "skip". Once, when both answers are shown."""
+    if choice not in CHOICES:
+        raise InvalidFeedback("Choose Answer 1, Answer 2, About the same, or Skip.")
+    with transaction.atomic():
+        comparison = (Comparison.objects.select_for_update(of=("self",))
+                      .select_related("contemplation__message", "quick_run")
+                      .filter(contemplation__message=message).first())
+        if comparison is None:
+            raise InvalidFeedback("This answer has no comparison.")
+        if comparison.is_chosen:
+            raise InvalidFeedback("You have already chosen for this answer.")
+        if comparison.contemplation.blind_state != "ready":
+            raise InvalidFeedback("Both answers have to be ready before you choose.")
+        verdict = CHOICES[choice] or comparison.choice_at(int(choice))
+        return comparison_record(comparison=comparison, choice=verdict)

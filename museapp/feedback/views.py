@@ -12,6 +12,7 @@ from museapp.chat.models import Message
 from museapp.feedback import services
 from museapp.feedback.export import export_lines
 from museapp.feedback.insights import chart_points, report
+from museapp.feedback.preference import comparisons
 from museapp.feedback.models import EXPORT_PERMISSION
 from museapp.streams import events
 from museapp.streams.names import conversation_group
@@ -80,6 +81,23 @@ def use_draft(request: HttpRequest, message_id: str) -> HttpResponse:
                             status=400 if error else 200)
 
 
+@require_POST
+def compare(request: HttpRequest, message_id: str) -> HttpResponse:
+    """A blind comparison's choice: the answer is shown again, unblinded,
+    with the preferred answer as the turn's; other tabs are told."""
+    message = get_message_for_user(request.user, message_id)
+    try:
+        services.comparison_choose(message=message, choice=request.POST.get("choice"))
+        error = ""
+    except services.InvalidFeedback as invalid:
+        error = invalid.reason
+    message = Message.objects.for_display().get(pk=message.pk)
+    if not error:
+        _tell_other_tabs(message)
+    return TemplateResponse(request, "chat/_message.html", {"message": message, "compare_error": error},
+                            status=400 if error else 200)
+
+
 def _tell_other_tabs(message: Message) -> None:
     try:
         async_to_sync(get_channel_layer().group_send)(conversation_group(message.conversation_id),
@@ -105,8 +123,9 @@ def insights(request: HttpRequest) -> HttpResponse:
     data = report(PERIODS[period])
     return TemplateResponse(request, "feedback/insights.html", {
         **data,
+        "comparisons": comparisons(PERIODS[period]),
         "tables": [("Quick versus contemplating", data["modes"]), ("By merge strategy", data["strategies"]),
-                   ("By number of agents", data["agent_counts"]),
+                   ("By number of agents", data["agent_counts"]), ("By judge model", data["judges"]),
                    ("Every draft merged, or some lost", data["completeness"])],
         "period": period,
         "periods": list(PERIODS),

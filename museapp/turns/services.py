@@ -9,6 +9,7 @@ moment after a send cannot lose the question.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,13 +22,13 @@ from django.db import transaction
 from museapp.agents import selectors as agent_selectors
 from museapp.agents import services as agents
 from museapp.agents.models import Contemplation
-from museapp.agents.tasks import agent_task_arguments, start_agents
+from museapp.agents.tasks import agent_task_arguments, run_merge, start_agent_retry, start_agents
 from museapp.chat import services as chat
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
 from museapp.llm.adapter import ModelCall
-from museapp.llm.config import model_call
+from museapp.llm.config import available_models, model_call
 from museapp.streams import leases, running, stopping
 from museapp.streams.names import Stream
 
@@ -98,27 +99,42 @@ def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool,
         raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
     if contemplate:
         return ContemplatedAnswer(agents.contemplation_start(conversation=conversation, answer=answer,
-                                                            agents=agents_count), conversation.pk)
+                                                            agents=agents_count, compare=compare_drawn(conversation)),
+                                  conversation.pk)
     # The worker reads the conversation as the answer starts: the task carries ids.
     return QuickAnswer(answer.pk, conversation.pk, conversation.user_id,
                        model_call(model=answer.model, messages=[]))
 
 
+def compare_drawn(conversation: Conversation) -> bool:
+    """Whether this contemplated turn is also answered quickly, for a blind
+    comparison: a share (MUSE_COMPARE_RATE) of people's turns, unless they
+    opted out in Settings; never an evaluation's (it compares on its own)."""
+    rate = settings.MUSE_COMPARE_RATE
+    if rate <= 0 or conversation.is_evaluation:
+        return False
+    if not chat.preferences_for(user_id=conversation.user_id).compare_answers:
+        return False
+    return random.random() < rate
+
+
 @transaction.atomic
 def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "",
-               agents_count: int | None = None) -> Turn:
+               judge: str | None = None, agents_count: int | None = None) -> Turn:
     """Save the person's message and an answer placeholder in one transaction
     (with the agents' rows when contemplating), and enqueue the answer when
-    it commits. The switch and the strategy are remembered on the
-    conversation; ``agents_count`` sizes this turn's team (default
-    MUSE_AGENTS)."""
+    it commits. The switch, the strategy and the judge ("": the default) are
+    remembered on the conversation; ``agents_count`` sizes this turn's team
+    (default MUSE_AGENTS)."""
     text = chat.message_clean_text(text)
     conversation = chat.conversation_lock(conversation=conversation)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
     conversation.contemplate = bool(contemplate)
     if strategy:
         conversation.merge_strategy = clean_strategy(strategy)
-    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "updated_at"])
+    if judge is not None:
+        conversation.judge_model = clean_judge(judge)
+    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "judge_model", "updated_at"])
     user_message = chat.message_add(conversation=conversation, text=text)
     answer = chat.answer_placeholder(conversation=conversation)
     run = _turn_run(conversation, answer, contemplate=conversation.contemplate, agents_count=agents_count)
@@ -141,6 +157,61 @@ def answer_retry(*, message: Message) -> Turn:
     turn = Turn(None, message, _turn_run(conversation, message, contemplate=bool(contemplated)))
     transaction.on_commit(lambda: _rerun(turn))
     return turn
+
+
+def _merged_contemplation(message: Message) -> tuple[Conversation, Contemplation]:
+    """The conversation (locked: nothing may be streaming) and the answer's
+    contemplation, for a change after its merge."""
+    conversation = chat.conversation_lock(conversation=message.conversation)
+    contemplation = (Contemplation.objects.select_for_update(of=("self",)).select_related("message")
+                     .filter(message=message).first())
+    if contemplation is None:
+        raise InvalidMessage("Only a contemplated answer has agents to retry or drafts to merge.")
+    return conversation, contemplation
+
+
+@transaction.atomic
+def agent_retry(*, message: Message, run_id: object) -> None:
+    """"Retry this agent": one failed or cut-off agent drafts again, under
+    one of the person's slots; the answer stays as it is until "Merge again"."""
+    conversation, contemplation = _merged_contemplation(message)
+    try:
+        job = agents.agent_reset(contemplation=contemplation, run_id=run_id)
+    except ValueError as refused:
+        raise InvalidMessage(str(refused)) from None
+    stream = Stream.agent(job.run_id)
+    if not running.take(owner_id=conversation.user_id, stream=stream):
+        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+
+    def enqueue() -> None:
+        async_to_sync(_forget_last_attempt)(stream)
+        start_agent_retry(job, contemplation=contemplation, owner_id=conversation.user_id)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def merge_again(*, message: Message) -> Message:
+    """"Merge again": the answer is written afresh from the drafts as they
+    are now (after "Retry this agent", say), with the strategy and judge
+    first picked for it."""
+    conversation, contemplation = _merged_contemplation(message)
+    try:
+        agents.merge_reset(contemplation=contemplation)
+    except ValueError as refused:
+        raise InvalidMessage(str(refused)) from None
+    message = chat.answer_reset(message=message, conversation=conversation)
+    if not message.is_streaming:  # no model is configured any more: the answer says so
+        return message
+    if not running.take(owner_id=conversation.user_id, stream=message.stream):
+        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+
+    def enqueue() -> None:
+        async_to_sync(_forget_last_attempt)(message.stream)
+        run_merge.delay(contemplation_id=contemplation.pk)
+
+    transaction.on_commit(enqueue)
+    return message
 
 
 def turn_enqueue(turn: Turn) -> None:
@@ -170,13 +241,16 @@ async def answer_stop(*, message: Message) -> None:
 
 
 def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,
-                                 strategy: str | None = None) -> Conversation:
-    """The Contemplating switch and the merge menu, remembered per conversation."""
+                                 strategy: str | None = None, judge: str | None = None) -> Conversation:
+    """The Contemplating switch and the merge menu (strategy and judge),
+    remembered per conversation."""
     if contemplate is not None:
         conversation.contemplate = contemplate
     if strategy is not None:
         conversation.merge_strategy = clean_strategy(strategy)
-    conversation.save(update_fields=["contemplate", "merge_strategy", "updated_at"])
+    if judge is not None:
+        conversation.judge_model = clean_judge(judge)
+    conversation.save(update_fields=["contemplate", "merge_strategy", "judge_model", "updated_at"])
     return conversation
 
 
@@ -184,3 +258,12 @@ def clean_strategy(strategy: object) -> str:
     if strategy not in agents.STRATEGIES:
         raise InvalidMessage("Unknown merge strategy: choose synthesize, vote, select or consensus.")
     return strategy
+
+
+def clean_judge(judge: object) -> str:
+    """A model on offer (MUSE_MODELS) to judge the merge, or "" for the default."""
+    if judge == "":
+        return ""
+    if not any(choice.id == judge for choice in available_models()):
+        raise InvalidMessage("That judge model is not on offer here.")
+    return judge

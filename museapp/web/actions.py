@@ -20,6 +20,7 @@ class Send:
     contemplate: bool
     strategy: str
     client_id: str  # the page's pending bubbles, to replace
+    judge: str | None = None  # None: keep the conversation's; "": the default
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,22 @@ class Retry:
 
 
 @dataclass(frozen=True)
+class RetryAgent:
+    message_id: object
+    run_id: object  # checked against the answer's own agents
+
+
+@dataclass(frozen=True)
+class MergeAgain:
+    message_id: object
+
+
+@dataclass(frozen=True)
 class Refusal:
     reason: str
 
 
-Action = Send | Stop | Retry
+Action = Send | Stop | Retry | RetryAgent | MergeAgain
 
 
 def parse_action(text: str | None) -> Action | Refusal:
@@ -61,15 +73,21 @@ def parse_action(text: str | None) -> Action | Refusal:
         return Stop(payload.get("message_id"))
     if action == "retry":
         return Retry(payload.get("message_id"))
+    if action == "retry_agent":
+        return RetryAgent(payload.get("message_id"), payload.get("run_id"))
+    if action == "merge_again":
+        return MergeAgain(payload.get("message_id"))
     return Refusal("Unknown action.")
 
 
 def _send(payload: dict) -> Send:
     client_id = payload.get("client_id")
     strategy = payload.get("strategy")
+    judge = payload.get("judge")
     return Send(
         text=payload.get("message"),
         contemplate=payload.get("contemplate") is True or payload.get("contemplate") in ("on", "true"),
         strategy=strategy if isinstance(strategy, str) else "",
         client_id=client_id if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id) else "",
+        judge=judge if isinstance(judge, str) else None,
     )

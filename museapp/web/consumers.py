@@ -25,7 +25,7 @@ from museapp.streams.names import Stream, conversation_group, person_group
 from museapp.turns import limits
 from museapp.turns import services as turns
 from museapp.web import frames, shared, sockets
-from museapp.web.actions import Refusal, Retry, Send, Stop, parse_action
+from museapp.web.actions import MergeAgain, Refusal, Retry, RetryAgent, Send, Stop, parse_action
 from museapp.web.catchup import CatchUp
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if isinstance(action, Refusal):
             await self._error(action.reason)
             return
-        handler = {Send: self._send_message, Stop: self._stop, Retry: self._retry}[type(action)]
+        handler = {Send: self._send_message, Stop: self._stop, Retry: self._retry, RetryAgent: self._retry_agent,
+                   MergeAgain: self._merge_again}[type(action)]
         try:
             await handler(action)
         except Http404:
@@ -208,6 +209,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
         turn = await database_sync_to_async(turns.answer_retry)(message=message)  # enqueued as it commits
         await self.channel_layer.group_send(self.group, events.message_changed(turn.answer.pk))
+
+    async def _retry_agent(self, action: RetryAgent) -> None:
+        message = await self._own_message(action.message_id)
+        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=False)  # one model call
+        await database_sync_to_async(turns.agent_retry)(message=message, run_id=action.run_id)
+        await self.channel_layer.group_send(self.group, events.message_changed(message.pk))
+
+    async def _merge_again(self, action: MergeAgain) -> None:
+        message = await self._own_message(action.message_id)
+        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=False)
+        await database_sync_to_async(turns.merge_again)(message=message)
+        await self.channel_layer.group_send(self.group, events.message_changed(message.pk))
 
     # --- from the conversation's group ----------------------------------
 
@@ -271,8 +284,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _start_turn(self, action: Send) -> tuple[turns.Turn, str]:
         try:
-            turn = turns.turn_start(conversation=self.conversation, text=action.text,
-                                    contemplate=action.contemplate, strategy=action.strategy)
+            turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
+                                    strategy=action.strategy, judge=action.judge)
             conversation = turn.user_message.conversation if turn.title_changed else None
             return turn, frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)
         finally:

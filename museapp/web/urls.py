@@ -7,6 +7,7 @@ app_name = "chat"
 urlpatterns = [
     path("", views.home, name="home"),
     path("c/new/", views.new_conversation, name="new"),
+    path("settings/", views.settings_page, name="settings"),
     path("notices/local-model/dismiss/", views.dismiss_local_notice, name="dismiss_local_notice"),
     path("c/<str:conversation_id>/", views.conversation_detail, name="detail"),
     path("c/<str:conversation_id>/rename/", views.conversation_rename, name="rename"),

@@ -3,15 +3,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from museapp.agents.models import Contemplation
 from museapp.agents.roles import agent_count
-from museapp.agents.services import strategy_for
+from museapp.agents.services import judge_for, strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
 from museapp.turns import services as turns
+from museapp.web.forms import SettingsForm
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
 
@@ -71,6 +72,7 @@ def _model_context(request: HttpRequest, conversation) -> dict:
         and not request.session.get(LOCAL_NOTICE_DISMISSED),
         "strategies": Contemplation.Strategy.choices,
         "strategy": strategy_for(conversation, model),
+        "judge": judge_for(conversation),
         "agent_count": agent_count(),
     }
 
@@ -106,6 +108,7 @@ def conversation_preferences(request: HttpRequest, conversation_id: str) -> Http
             conversation=conversation,
             contemplate=request.POST.get("contemplate") == "on",
             strategy=request.POST.get("strategy") or None,
+            judge=request.POST.get("judge"),
         )
     except services.InvalidMessage as invalid:
         return HttpResponse(invalid.reason, status=400)
@@ -144,3 +147,19 @@ def conversation_delete(request: HttpRequest, conversation_id: str) -> HttpRespo
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("chat:home")
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """The person's own settings; a save redirects back here (so a reload
+    never posts twice) with "Saved." shown once."""
+    if request.method == "POST":
+        form = SettingsForm(request.POST)
+        if form.is_valid():
+            services.preferences_update(user=request.user, compare_answers=form.cleaned_data["compare_answers"])
+            messages.success(request, "Saved.")
+            return redirect("chat:settings")
+    else:
+        preferences = services.preferences_for(user_id=request.user.pk)
+        form = SettingsForm(initial={"compare_answers": preferences.compare_answers})
+    return TemplateResponse(request, "chat/settings.html", {"form": form}, status=400 if form.errors else 200)

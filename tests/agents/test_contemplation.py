@@ -228,6 +228,29 @@ async def test_synthesize_streams_the_judges_answer_and_records_what_it_relied_o
     await socket.disconnect()
 
 
+async def test_the_judge_picked_in_the_strategy_menu_merges_and_is_recorded(user, conversation, llm):
+    drafts(llm, "judge with another", [f"Point {i}" for i in range(4)])
+    llm.script("judge with another", Reply(text="Relied on: A, B\n\nMerged by the second model."), system="judge")
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="judge with another", contemplate="on", strategy="synthesize",
+               judge="openai/fake-model-2")
+    await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    judge_request = next(r for r in llm.requests_matching("judge with another")
+                         if "judge" in r["messages"][0]["content"])
+    merge_row = next(r for r in await runs_of(contemplation) if r.kind == "merge")
+    assert judge_request["model"] == "fake-model-2"
+    assert (contemplation.judge_model, merge_row.model) == ("openai/fake-model-2", "openai/fake-model-2")
+    assert contemplation.message.content == "Merged by the second model."
+    assert "The judge (" not in frames.text, "the judge wrote none of the drafts"
+    conversation.refresh_from_db = sync_to_async(conversation.refresh_from_db)
+    await conversation.refresh_from_db()
+    assert conversation.judge_model == "openai/fake-model-2"  # remembered for the next turn
+    await socket.disconnect()
+
+
 async def test_the_judge_reads_the_conversation_and_later_turns_see_only_final_answers(user, conversation, llm):
     drafts(llm, "first question", ["secret draft text"] * 4)
     llm.script("first question", Reply(text="Relied on: A\n\nFinal merged reply."), system="judge")

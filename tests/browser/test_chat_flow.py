@@ -152,3 +152,31 @@ def test_thumbs_up_stays_pressed_after_a_reload(page, llm):
     expect(answer.get_by_role("button", name="Thumbs up")).to_have_attribute("aria-pressed", "true")
     expect(answer.get_by_role("button", name="Thumbs down")).to_have_attribute("aria-pressed", "false")
     expect(answer.get_by_label("accurate")).to_be_checked()
+
+
+def test_a_person_retries_a_failed_agent_then_merges_again(page, llm):
+    question = "How many moons has Mars, truly?"
+    for role in ["Direct solver", "Step-by-step reasoner", "Skeptic", "Explorer"]:
+        llm.script(question, Reply(text=f"{role}: two, Phobos and Deimos.\n\nFinal answer: 2"),
+                   system=f"You are the {role}")
+    llm.script(question, Reply(status=500, error_message="overloaded"), times=1, system="You are the Skeptic")
+    sign_up(page, "ning")
+    page.get_by_role("switch", name="Contemplating").check()
+    page.get_by_role("textbox", name="Message").fill(question)
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(answer.locator(".coordination-savings")).to_contain_text("1 failed")
+
+    skeptic = answer.locator('details.agent[data-agent-index="2"]')
+    expect(skeptic).to_have_attribute("data-status", "failed")
+    skeptic.locator("summary").click()
+    skeptic.get_by_role("button", name="Retry this agent").click()
+
+    expect(skeptic).to_have_attribute("data-status", "done", timeout=30_000)
+    answer.get_by_role("button", name="Merge again").click()
+    expect(answer.locator(".coordination-line")).to_contain_text("4 of 4 agree", timeout=30_000)
+    expect(answer.locator(".coordination")).not_to_contain_text("failed")
+    page.reload()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer.locator(".coordination-line")).to_contain_text("4 of 4 agree")

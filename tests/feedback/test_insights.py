@@ -118,7 +118,7 @@ def test_pairs_prefer_the_picked_draft_or_the_liked_answer_over_what_was_passed_
     from_thumbs = [p for p in pairs if p["message_id"] == deep[1].pk]
     assert {p["chosen"] for p in from_thumbs} == {"d1"}
     assert sorted(p["rejected"] for p in from_thumbs) == ["draft 1 of d1", "draft 2 of d1", "draft 3 of d1"]
-    assert all(set(p) == {"message_id", "prompt", "chosen", "rejected", "source"} and p["prompt"] for p in pairs)
+    assert all(set(p) == {"message_id", "prompt", "chosen", "rejected", "reason", "source"} and p["prompt"] for p in pairs)
 
 
 def test_analysts_download_the_export(client, analyst, seeded):

@@ -21,10 +21,12 @@ CHANGES = {  # URL name -> what a forged form would post
     "chat:delete": {},
     "chat:pick_model": {"model": "openai/fake-model-2"},
     "chat:preferences": {"contemplate": "on"},
+    "chat:settings": {"compare_answers": "on"},
     "feedback:rate": {"value": "down"},
     "feedback:explain": {"reasons": "wrong", "comment": "forged"},
     "feedback:best_draft": {"run_id": "1"},
     "feedback:use_draft": {"run_id": "1"},
+    "feedback:compare": {"choice": "1"},
 }
 READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations"}
 
@@ -36,7 +38,7 @@ def answer(user):
 
 
 def path_of(name: str, answer: Message) -> str:
-    if name.startswith("chat:") and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home"}:
+    if name.startswith("chat:") and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings"}:
         return reverse(name, args=[answer.conversation_id])
     if name.startswith("feedback:") and name not in {"feedback:insights", "feedback:export"}:
         return reverse(name, args=[answer.pk])

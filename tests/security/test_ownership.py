@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 NAMES_WITH_AN_ID = sorted(name for name in READS | set(CHANGES)
                           if name.startswith(("chat:", "feedback:"))
-                          and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice",
+                          and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings",
                                            "feedback:insights", "feedback:export"})
 
 
@@ -42,7 +42,8 @@ def attacker(other_user):
 def test_the_list_covers_every_url_that_names_something(victims_answer):
     assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:preferences",
                                 "chat:rename",
-                                "feedback:best_draft", "feedback:explain", "feedback:rate", "feedback:use_draft"]
+                                "feedback:best_draft", "feedback:compare", "feedback:explain", "feedback:rate",
+                                "feedback:use_draft"]
 
 
 @pytest.mark.parametrize("name", NAMES_WITH_AN_ID)

@@ -115,3 +115,10 @@ def test_retry_carries_the_message_id_as_given(message_id):
 
 def test_stop_without_a_message_id_carries_none():
     assert parse_action(frame(action="stop")) == Stop(None)
+
+
+def test_a_judge_is_kept_when_a_string_and_left_alone_otherwise():
+    assert parse_action(frame(message="hi", judge="openai/fake-model-2")).judge == "openai/fake-model-2"
+    assert parse_action(frame(message="hi", judge="")).judge == ""
+    assert parse_action(frame(message="hi")).judge is None
+    assert parse_action(frame(message="hi", judge=["x"])).judge is None

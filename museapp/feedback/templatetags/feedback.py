@@ -22,3 +22,24 @@ def picked_run_id(message):
 @register.simple_tag
 def reason_choices(rating):
     return UP_REASONS if rating.is_up else DOWN_REASONS
+
+
+@register.filter
+def compared_answers(message) -> list[dict]:
+    """The two answers of a blind comparison in their drawn order:
+    [{"position": 1, "text": ...}, {"position": 2, "text": ...}]."""
+    comparison = message.contemplation.comparison
+    texts = {comparison.contemplated_position: message.content, comparison.quick_position: comparison.quick_run.text}
+    return [{"position": position, "text": texts[position]} for position in (1, 2)]
+
+
+@register.filter
+def comparison_verdict(comparison) -> str:
+    """What the person said, in their words."""
+    if comparison.choice == comparison.Choice.SKIPPED:
+        return "You skipped this comparison."
+    if comparison.choice == comparison.Choice.SAME:
+        return "You found the two answers about the same."
+    position = comparison.contemplated_position if comparison.choice == comparison.Choice.CONTEMPLATED \
+        else comparison.quick_position
+    return f"You preferred Answer {position}."

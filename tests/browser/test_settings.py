@@ -1,0 +1,44 @@
+"""A person changes a preference on the Settings page, in a real browser."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_chat_flow import sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_person_turns_blind_comparisons_off_and_it_stays_off(page, csp_violations):
+    sign_up(page, "hedy")
+
+    page.get_by_role("navigation", name="Conversations").get_by_role("link", name="Settings", exact=True).click()
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    switch = page.get_by_role("switch", name="Blind comparisons")
+    expect(switch).to_be_checked()
+    expect(switch).to_have_accessible_description(re.compile(r"^Now and then, when you use Contemplating"))
+    switch.uncheck()
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_role("switch", name="Blind comparisons")).not_to_be_checked()
+    page.reload()
+    expect(page.get_by_role("switch", name="Blind comparisons")).not_to_be_checked()
+    expect(page.get_by_role("status")).to_have_count(0)
+    page.get_by_role("link", name="Back to chat").click()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+    assert csp_violations() == []
+
+
+def test_the_phone_drawer_links_to_settings(page):
+    sign_up(page, "radia")
+    page.set_viewport_size({"width": 390, "height": 800})
+    settings_link = page.get_by_role("link", name="Settings", exact=True)
+    expect(settings_link).not_to_be_in_viewport()
+
+    page.get_by_role("button", name="Chats").click()
+
+    expect(settings_link).to_be_in_viewport()
+    settings_link.click()
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
