@@ -71,6 +71,11 @@ class Contemplation(models.Model):
         return self.status == self.Status.THINKING
 
     @property
+    def drafts_done(self) -> int:
+        """Agents no longer drafting (finished, failed, stopped or cut off)."""
+        return sum(not run.is_thinking for run in self.agent_runs)
+
+    @property
     def has_ended(self) -> bool:
         """Merged, failed or stopped: no longer drafting or merging."""
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.STOPPED)
@@ -80,8 +85,7 @@ class Contemplation(models.Model):
         """What "Merge again" needs: ended, no agent drafting, a draft to merge, no comparison pending."""
         runs = self.agent_runs
         return (self.has_ended and not self.is_blind and not any(run.is_thinking for run in runs)
-                and any(run.status in (AgentRun.Status.DONE, AgentRun.Status.CUT_OFF) and run.text.strip()
-                        for run in runs))
+                and any(run.status in AgentRun.MERGEABLE and run.text.strip() for run in runs))
 
     @property
     def relied_on_runs(self) -> list["AgentRun"]:
@@ -156,6 +160,27 @@ class Contemplation(models.Model):
         return "waiting" if self.comparison.quick_run.is_thinking else "ready"
 
     @property
+    def plain_summary(self) -> str:
+        """The merge in one sentence, in a person's words ("Mostly from the
+        Skeptic's draft; 3 of 4 agree."); the mechanics go under Details."""
+        used = self.draft_used_run
+        if used is not None:
+            return f"You made the {used.role}'s draft the answer."
+        if self.status != self.Status.DONE:
+            return ""
+        if self.strategy_used == "unanimous":
+            return f"All {self.agent_count} drafts agree, so no judge was needed."
+        agree = f"; {self.agreement} of {self.agent_count} agree" if self.agreement is not None else ""
+        relied = self.relied_on_runs
+        if len(relied) == 1:
+            return f"Mostly from the {relied[0].role}'s draft{agree}."
+        if relied and self.strategy_used == self.Strategy.SYNTHESIZE:
+            return f"Written from {len(relied)} of the drafts{agree}."
+        if relied:
+            return f"The answer most drafts gave{agree}."
+        return f"Merged from {self.drafts_merged} drafts."
+
+    @property
     def draft_used_run(self) -> "AgentRun | None":
         return next((run for run in self.agent_runs if run.index == self.draft_used), None)
 
@@ -191,6 +216,9 @@ class AgentRun(RunRecord):
     objects = RunRecordQuerySet.as_manager()
 
     RUNNING = Status.THINKING
+    # Drafts a merge can use: finished ones first; partial ones (cut off, or
+    # stopped by the person) only when none finished.
+    MERGEABLE = (Status.DONE, Status.CUT_OFF, Status.STOPPED)
     TEXT_FIELD = "text"
     STATUS_FOR = {
         StreamStatus.DONE: Status.DONE,

@@ -188,8 +188,7 @@ def merge_reset(*, contemplation: Contemplation) -> None:
         raise ValueError("Wait for the agents to finish, then merge again.")
     if contemplation.is_blind:
         raise ValueError("Choose between the two answers first.")
-    drafts = contemplation.runs.filter(kind=AgentRun.Kind.AGENT, status__in=[AgentRun.Status.DONE,
-                                                                            AgentRun.Status.CUT_OFF])
+    drafts = contemplation.runs.filter(kind=AgentRun.Kind.AGENT, status__in=AgentRun.MERGEABLE)
     if not drafts.exclude(text="").exists():
         raise ValueError("No agent has a draft to merge: retry an agent first.")
     Contemplation.objects.filter(pk=contemplation.pk).update(
@@ -354,8 +353,8 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
                      .get(pk=contemplation_id))
     message = contemplation.message
     runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
-    usable = [r for r in runs if r.status in (AgentRun.Status.DONE, AgentRun.Status.CUT_OFF) and r.text.strip()]
-    # Finished drafts first; cut-off partials only when nothing finished.
+    usable = [r for r in runs if r.status in AgentRun.MERGEABLE and r.text.strip()]
+    # Finished drafts first; partials (cut off, or stopped: "Merge what's there") only when nothing finished.
     finished = [r for r in usable if r.status == AgentRun.Status.DONE] or usable
     question = (
         Message.objects.filter(conversation_id=message.conversation_id, author=Message.Author.USER,
@@ -383,8 +382,9 @@ async def merge_run(plan: MergePlan) -> MergeResult:
     if await stopping.is_requested(plan.stream):
         return MergeResult("", StreamStatus.STOPPED, note="Stopped before the merge.")
     if not plan.drafts:
-        detail = f" ({plan.failures[0]})" if plan.failures else ""
-        return MergeResult("", StreamStatus.ERROR, error=f"Every agent failed, so there is nothing to merge{detail}.")
+        # One plain sentence, then the first agent's own reason (already a sentence).
+        detail = plan.failures[0].split(": ", 1)[-1] if plan.failures else "Try again."
+        return MergeResult("", StreamStatus.ERROR, error=f"Every agent failed, so there was nothing to merge. {detail}")
     if plan.strategy == Contemplation.Strategy.VOTE:
         result = await _vote(plan)
         if result is not None:

@@ -6,6 +6,7 @@ it wins). Agents whose worker died are closed by the reaper
 (museapp/agents/reaping.py), which settles their contemplation.
 """
 
+import logging
 import time
 from dataclasses import replace
 
@@ -21,6 +22,8 @@ from museapp.streams.announce import announce
 from museapp.streams.leased import SKIPPED, run_leased
 from museapp.streams.names import Stream
 from museapp.streams.run import StreamResult, StreamStatus, run_stream
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="muse.run_agent")
@@ -63,7 +66,8 @@ def _streamed(*, run_id: int, conversation_id: int, message_id: int, call: dict,
         return loop.run(run_stream(stream=Stream.agent(run_id), conversation_id=conversation_id, call=model_call,
                                    deadline=deadline, publish=publish))
     except Exception as exc:  # noqa: BLE001 - saved as failed; the merge goes on without it
-        services.agent_fail(run_id=run_id, reason=f"{crashed} ({type(exc).__name__}).")
+        log.exception("agent run %s crashed", run_id)  # the class and traceback are for staff, not the page
+        services.agent_fail(run_id=run_id, reason=f"{crashed}. Try again.")
         return None
 
 
@@ -90,7 +94,8 @@ def run_merge(*, contemplation_id: int) -> str:
         try:
             result = loop.run(services.merge_run(plan))
         except Exception as exc:  # noqa: BLE001 - the answer must end, not hang
-            result = services.MergeResult("", StreamStatus.ERROR, error=f"The merge failed ({type(exc).__name__}).")
+            log.exception("the merge of contemplation %s crashed", contemplation_id)
+            result = services.MergeResult("", StreamStatus.ERROR, error="The merge failed. Try again.")
         try:
             services.merge_finish(plan=plan, result=result)
         finally:

@@ -26,6 +26,7 @@ class Rating(models.Model):
     value = models.SmallIntegerField(choices=Value.choices)
     reasons = models.JSONField(default=list, blank=True)
     comment = models.TextField(blank=True, max_length=COMMENT_MAX)
+    explained = models.BooleanField(default=False, help_text="feedback sent: the reasons fold to 'Thanks · Edit'")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,8 +34,8 @@ def rating_toggle(*, user, message: Message, value: int) -> Rating | None:
         return None
     if current is None:
         return Rating.objects.create(user=user, message=message, value=value)
-    current.value, current.reasons, current.comment = value, [], current.comment
-    current.save(update_fields=["value", "reasons", "updated_at"])
+    current.value, current.reasons, current.explained = value, [], False
+    current.save(update_fields=["value", "reasons", "explained", "updated_at"])
     return current
 
 
@@ -52,7 +52,8 @@ def rating_explain(*, user, message: Message, reasons: list[str], comment: str) 
         raise InvalidFeedback(f"A comment can be at most {COMMENT_MAX:,} characters ({len(comment):,} given).")
     rating.reasons = [r for r in allowed if r in reasons]
     rating.comment = comment
-    rating.save(update_fields=["reasons", "comment", "updated_at"])
+    rating.explained = True
+    rating.save(update_fields=["reasons", "comment", "explained", "updated_at"])
     return rating
 
 

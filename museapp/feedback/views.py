@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from museapp.chat.access import get_message_for_user
+from museapp.chat.access import get_message_for_user, parse_id
 from museapp.chat.models import Message
 from museapp.feedback import services
 from museapp.feedback.export import export_lines
@@ -20,21 +20,25 @@ from museapp.streams.names import conversation_group
 log = logging.getLogger(__name__)
 
 
-def _rating_response(request: HttpRequest, message_id, error: str = "") -> TemplateResponse:
+def _rating_response(request: HttpRequest, message_id, error: str = "", pressed: str = "") -> TemplateResponse:
+    """The rating piece again; ``pressed`` names the control that keeps the
+    focus (htmx focuses the swapped-in [autofocus])."""
     message = Message.objects.for_display().get(pk=message_id)
-    return TemplateResponse(request, "feedback/_rating.html", {"message": message, "error": error},
+    return TemplateResponse(request, "feedback/_rating.html",
+                            {"message": message, "error": error, "pressed": "" if error else pressed},
                             status=400 if error else 200)
 
 
 @require_POST
 def rate(request: HttpRequest, message_id: str) -> HttpResponse:
     message = get_message_for_user(request.user, message_id)
-    value = {"up": 1, "down": -1}.get(request.POST.get("value", ""), 0)
+    pressed = request.POST.get("value", "")
+    value = {"up": 1, "down": -1}.get(pressed, 0)
     try:
         services.rating_toggle(user=request.user, message=message, value=value)
     except services.InvalidFeedback as invalid:
         return _rating_response(request, message.pk, invalid.reason)
-    return _rating_response(request, message.pk)
+    return _rating_response(request, message.pk, pressed=pressed)
 
 
 @require_POST
@@ -45,9 +49,7 @@ def explain(request: HttpRequest, message_id: str) -> HttpResponse:
                                 reasons=request.POST.getlist("reasons"), comment=request.POST.get("comment", ""))
     except services.InvalidFeedback as invalid:
         return _rating_response(request, message.pk, invalid.reason)
-    response = _rating_response(request, message.pk)
-    response.context_data["saved"] = True
-    return response
+    return _rating_response(request, message.pk, pressed="explain")
 
 
 def _draft_choice(request: HttpRequest, message_id: str, choose) -> tuple[Message, str]:
@@ -65,8 +67,11 @@ def _draft_choice(request: HttpRequest, message_id: str, choose) -> tuple[Messag
 @require_POST
 def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
     message, error = _draft_choice(request, message_id, services.best_draft_pick)
+    # The pressed panel stays open (with the drafts unfolded), showing its pressed button.
+    opened = parse_id(request.POST.get("run_id", "")) if not error else None
     return TemplateResponse(request, "agents/_contemplation.html",
-                            {"message": message, "contemplation": message.contemplation_or_none, "error": error},
+                            {"message": message, "contemplation": message.contemplation_or_none, "error": error,
+                             "opened_run": opened},
                             status=400 if error else 200)
 
 

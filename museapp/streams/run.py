@@ -144,7 +144,8 @@ def _ending_of(exc: BaseException | None) -> tuple[StreamStatus, str]:
         return StreamStatus.DONE, ""
     if isinstance(exc, ModelError):
         return StreamStatus.ERROR, exc.reason
-    return StreamStatus.ERROR, f"Muse failed while answering ({type(exc).__name__})."
+    log.error("a stream failed", exc_info=exc)  # the class and traceback are for staff, not the page
+    return StreamStatus.ERROR, "Muse failed while answering. Try again."
 
 
 async def _cancel(consumer: asyncio.Future, stream: Stream) -> None:

@@ -15,6 +15,13 @@ from museapp.turns import services as turns
 from museapp.web.forms import SettingsForm
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
+# The merge menu says what each strategy does in words (touch screens show no tooltips).
+STRATEGY_DESCRIPTIONS = {
+    Contemplation.Strategy.SYNTHESIZE: "a judge writes one answer from the best of the drafts",
+    Contemplation.Strategy.VOTE: "the final answer most drafts give wins, no judge",
+    Contemplation.Strategy.SELECT: "a judge picks the best draft as it is",
+    Contemplation.Strategy.CONSENSUS: "the draft most like the others wins, no judge",
+}
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -70,7 +77,8 @@ def _model_context(request: HttpRequest, conversation) -> dict:
         "current_model": current,
         "show_local_notice": bool(current and current.is_local)
         and not request.session.get(LOCAL_NOTICE_DISMISSED),
-        "strategies": Contemplation.Strategy.choices,
+        "strategies": [(value, label, STRATEGY_DESCRIPTIONS[value])
+                       for value, label in Contemplation.Strategy.choices],
         "strategy": strategy_for(conversation, model),
         "judge": judge_for(conversation),
         "agent_count": agent_count(),

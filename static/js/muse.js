@@ -109,13 +109,121 @@
     state.dataset.state = refusal ? "refused" : "closed";
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function () { scrollToEnd(false); });
+  // Agents' panels follow their newest text, as the page does, unless the
+  // person has scrolled a panel up (the same near-bottom rule).
+  var panelsPinned = {};
+  function streamingPanels() { return document.querySelectorAll(".agent-body.streaming"); }
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    streamingPanels().forEach(function (body) { panelsPinned[body.id] = nearBottom(body); });
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    scrollToEnd(false);
+    streamingPanels().forEach(function (body) {
+      if (panelsPinned[body.id] !== false) body.scrollTop = body.scrollHeight;
+    });
+  });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (target && target.id === "composer-error" && target.textContent.trim()) {
       // A refused message: pending bubbles are gone, the text is back.
       var box = messageBox();
       if (box) box.focus();
+    }
+  });
+
+  // Contemplation's progress: how many drafts are done (counted from the
+  // panels as they change) and a running timer, counted on from the
+  // server's figure so that the device's clock never matters.
+  function updateProgress() {
+    document.querySelectorAll(".contemplation[data-status='thinking']").forEach(function (section) {
+      var done = section.querySelectorAll(".agent:not([data-status='thinking'])").length;
+      var count = section.querySelector("[data-drafts-done]");
+      if (count && count.textContent !== String(done)) count.textContent = String(done);
+    });
+  }
+  function tickTimers() {
+    document.querySelectorAll(".elapsed[data-elapsed]").forEach(function (timer) {
+      if (timer.dataset.shownAt === undefined) timer.dataset.shownAt = String(performance.now());
+      var seconds = parseFloat(timer.dataset.elapsed) + (performance.now() - parseFloat(timer.dataset.shownAt)) / 1000;
+      timer.textContent = Math.floor(seconds) + " s";
+    });
+  }
+  setInterval(tickTimers, 1000);
+
+  // One quiet status region says what the latest answer is doing, so the
+  // history itself need not be a live region.
+  function answerState(article) {
+    if (!article) return "";
+    var status = article.dataset.status;
+    if (status === "streaming" || status === "pending") {
+      var section = article.querySelector(".contemplation[data-status='thinking']");
+      if (section) {
+        var done = section.querySelectorAll(".agent:not([data-status='thinking'])").length;
+        return "Drafts " + done + " of " + section.querySelectorAll(".agent").length + " done";
+      }
+      return article.querySelector(".contemplation[data-status='merging']") ? "Writing the final answer…" : "Answering…";
+    }
+    if (article.querySelector(".comparison[data-comparison='ready']")) return "Two answers ready to compare";
+    if (status === "done") return "Answer ready";
+    if (status === "error") return "The answer failed";
+    if (status === "stopped") return "Stopped";
+    return "";
+  }
+  function announceState() {
+    var region = document.getElementById("live-status");
+    var list = messages();
+    if (!region || !list) return;
+    var answers = list.querySelectorAll("article[data-author='assistant']");
+    var text = answerState(answers[answers.length - 1]);
+    if (text && region.textContent !== text) region.textContent = text;
+  }
+  document.addEventListener("htmx:wsAfterMessage", function () { updateProgress(); announceState(); });
+  document.addEventListener("htmx:afterSwap", announceState);
+
+  // An empty chat's example prompts fill the message box (one also turns
+  // Contemplating on, saved like a click on the switch).
+  document.addEventListener("click", function (event) {
+    var example = event.target.closest && event.target.closest(".example[data-prompt]");
+    var box = messageBox();
+    if (!example || !box) return;
+    box.value = example.dataset.prompt;
+    var toggle = document.getElementById("contemplate-switch");
+    if (toggle && example.dataset.contemplate === "on" && !toggle.checked) {
+      toggle.checked = true;
+      toggle.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    box.focus();
+  });
+
+  // The phone's conversation drawer: a backdrop, Esc, and inert while
+  // closed (so Tab never reaches links off-screen).
+  var phone = window.matchMedia("(max-width: 720px)");
+  function setUpDrawer() {
+    var toggle = document.querySelector(".menu-toggle");
+    var sidebar = document.getElementById("sidebar");
+    if (!toggle || !sidebar) return;
+    function show(open) {
+      document.body.classList.toggle("sidebar-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      sidebar.inert = phone.matches && !open;
+      if (open) { var first = sidebar.querySelector("a, button"); if (first) first.focus(); }
+    }
+    show(false);
+    phone.addEventListener("change", function () { show(false); });
+    toggle.addEventListener("click", function () { show(!document.body.classList.contains("sidebar-open")); });
+    var backdrop = document.querySelector(".drawer-backdrop");
+    if (backdrop) backdrop.addEventListener("click", function () { show(false); toggle.focus(); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && document.body.classList.contains("sidebar-open")) { show(false); toggle.focus(); }
+    });
+  }
+
+  // The browser tab's title follows the conversation's.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    var shown = document.querySelector("main[data-conversation-id]");
+    if (target && shown && target.id === "conversation-title-" + shown.dataset.conversationId) {
+      document.title = document.getElementById(target.id).textContent.trim() + " · Muse";  // the new heading
     }
   });
 
@@ -142,17 +250,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     addCopyButtons(document);
     scrollToEnd(true);
-    var toggle = document.querySelector(".menu-toggle");
-    if (toggle) toggle.addEventListener("click", function () {
-      var open = document.body.classList.toggle("sidebar-open");
-      toggle.setAttribute("aria-expanded", open ? "true" : "false");
-    });
-    var main = document.querySelector(".conversation");
-    if (main) main.addEventListener("click", function (event) {
-      if (!document.body.classList.contains("sidebar-open") || event.target === toggle) return;
-      document.body.classList.remove("sidebar-open");
-      toggle.setAttribute("aria-expanded", "false");
-    });
+    setUpDrawer();
+    var current = document.querySelector(".conversation-item.current");
+    if (current) current.scrollIntoView({ block: "nearest" });
     var box = messageBox();
     if (box) box.focus();
   });

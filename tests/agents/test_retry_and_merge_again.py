@@ -133,3 +133,28 @@ async def test_someone_elses_answer_cannot_be_merged_again(user, other_user, con
     assert (await skeptic_of(conversation)).status == "failed"
     await socket.disconnect()
     await intruder.disconnect()
+
+
+async def test_after_stop_the_drafts_written_so_far_can_be_merged(user, conversation, llm):
+    question = "A long essay on rivers"
+    for role in ROLES:
+        llm.script(question, Reply(text=f"{role} writes about rivers. " * 200, token_delay=0.02),
+                   system=f"You are the {role}")
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message=question, contemplate="on", strategy="consensus")
+    await frames.until(lambda text: 'data-author="assistant"' in text)
+    answer = await answer_of(conversation)
+    await frames.until(lambda text: "writes about rivers." in text)
+
+    await send(socket, action="stop", message_id=answer.pk)
+    await frames.until(answer_ended(answer.pk, "stopped"), timeout=30)
+    await frames.until(lambda text: "Merge what&#x27;s there" in text[text.rindex(f'<article id="msg-{answer.pk}"'):]
+                       or "Merge what's there" in text[text.rindex(f'<article id="msg-{answer.pk}"'):])
+    mark = len(frames.text)
+    await send(socket, action="merge_again", message_id=answer.pk)
+    await frames.until(lambda text: answer_ended(answer.pk)(text[mark:]), timeout=30)
+
+    merged = await answer_of(conversation)
+    assert merged.status == "done" and "writes about rivers." in merged.content
+    await socket.disconnect()

@@ -97,7 +97,8 @@ def test_contemplating_shows_the_agents_thinking_then_one_merged_answer(page, ll
     answer = page.locator('article[data-author="assistant"]').last
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
     expect(answer.locator(".body")).to_have_text("No: 91 = 7 × 13.")
-    expect(answer.locator(".coordination-line")).to_contain_text("4 agents · 4 of 4 agree")
+    expect(answer.locator(".drafts-summary")).to_contain_text("4 agents · 4 of 4 agree")
+    expect(answer.locator(".coordination-line")).to_have_text("Written from 4 of the drafts; 4 of 4 agree.")
     expect(page.locator('details.agent[data-status="done"]')).to_have_count(4)
     expect(page.locator("details.agent[open]")).to_have_count(0)  # collapsed once merged
 
@@ -119,16 +120,18 @@ def test_a_person_makes_an_agents_draft_the_answer(page, llm):
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
     expect(answer.locator("[data-answer-text]")).to_have_text("Yes, 91 is prime.")
 
+    answer.locator("details.drafts > summary").click()  # the drafts fold into one line after the merge
     reasoner = answer.locator('details.agent[data-agent-index="1"]')
     reasoner.locator("summary").click()
     reasoner.get_by_role("button", name="Use this draft").click()
 
     answer = page.locator('article[data-author="assistant"]').last
     expect(answer.locator("[data-answer-text]")).to_have_text("No: 91 = 7 x 13.")
-    expect(answer.locator(".coordination-choice")).to_have_text("You made the Step-by-step reasoner's draft the answer.")
+    expect(answer.locator(".coordination-line")).to_have_text("You made the Step-by-step reasoner's draft the answer.")
     page.reload()
     answer = page.locator('article[data-author="assistant"]').last
     expect(answer.locator("[data-answer-text]")).to_have_text("No: 91 = 7 x 13.")
+    answer.locator("details.drafts > summary").click()
     reasoner = answer.locator('details.agent[data-agent-index="1"]')
     reasoner.locator("summary").click()
     expect(reasoner.get_by_role("button", name="Use this draft")).to_have_attribute("aria-pressed", "true")
@@ -143,14 +146,22 @@ def test_thumbs_up_stays_pressed_after_a_reload(page, llm):
 
     answer.get_by_role("button", name="Thumbs up").click()
     expect(answer.get_by_role("button", name="Thumbs up")).to_have_attribute("aria-pressed", "true")
+    expect(answer.get_by_role("button", name="Thumbs up")).to_be_focused()  # focus returns to the thumb
+    box = answer.get_by_role("button", name="Thumbs up").bounding_box()
+    assert box["width"] >= 32 and box["height"] >= 32
     answer.get_by_label("accurate").check()
     answer.get_by_role("button", name="Send feedback").click()
-    expect(answer.get_by_role("button", name="Saved")).to_be_visible()
+    thanks = answer.locator(".rating-why > summary")
+    expect(thanks).to_have_text("Thanks · Edit")
+    expect(thanks).to_be_focused()  # the pressed control folded away: focus stays in the rating
+    expect(answer.get_by_role("button", name="Send feedback")).to_be_hidden()
 
     page.reload()
     answer = page.locator('article[data-author="assistant"]').last
     expect(answer.get_by_role("button", name="Thumbs up")).to_have_attribute("aria-pressed", "true")
     expect(answer.get_by_role("button", name="Thumbs down")).to_have_attribute("aria-pressed", "false")
+    expect(answer.locator(".rating-why > summary")).to_have_text("Thanks · Edit")  # still folded
+    answer.locator(".rating-why > summary").click()
     expect(answer.get_by_label("accurate")).to_be_checked()
 
 
@@ -170,13 +181,14 @@ def test_a_person_retries_a_failed_agent_then_merges_again(page, llm):
 
     skeptic = answer.locator('details.agent[data-agent-index="2"]')
     expect(skeptic).to_have_attribute("data-status", "failed")
+    answer.locator("details.drafts > summary").click()
     skeptic.locator("summary").click()
     skeptic.get_by_role("button", name="Retry this agent").click()
 
     expect(skeptic).to_have_attribute("data-status", "done", timeout=30_000)
     answer.get_by_role("button", name="Merge again").click()
-    expect(answer.locator(".coordination-line")).to_contain_text("4 of 4 agree", timeout=30_000)
+    expect(answer.locator(".coordination-line")).to_have_text("All 4 drafts agree, so no judge was needed.", timeout=30_000)
     expect(answer.locator(".coordination")).not_to_contain_text("failed")
     page.reload()
     answer = page.locator('article[data-author="assistant"]').last
-    expect(answer.locator(".coordination-line")).to_contain_text("4 of 4 agree")
+    expect(answer.locator(".drafts-summary")).to_contain_text("4 of 4 agree")

@@ -55,10 +55,12 @@ def test_chatting_rating_and_the_staff_pages_break_no_rule_of_the_policy(page, l
     answer.get_by_role("button", name="Thumbs up").click()
     answer.get_by_label("accurate").check()
     answer.get_by_role("button", name="Send feedback").click()
-    expect(answer.get_by_role("button", name="Saved")).to_be_visible()
+    expect(answer.locator(".rating-why > summary")).to_have_text("Thanks · Edit")
+    answer.locator("details.drafts > summary").click()
     answer.locator("details.agent summary").first.click()
     answer.get_by_role("button", name="Best draft").first.click()
     expect(answer.locator('.best-draft button[aria-pressed="true"]')).to_have_count(1)
+    expect(answer.locator("details.agent").first).to_have_attribute("open", "")  # kept open, pressed
     page.reload()
     expect(page.locator('article[data-author="assistant"]')).to_have_count(2)
     assert csp_violations() == []

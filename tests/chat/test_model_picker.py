@@ -74,16 +74,16 @@ def test_the_offline_model_shows_a_dismissible_notice(logged_in, conversation):
     conversation.save()
 
     page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
-    assert "tiny offline demo model" in page
-    assert "MUSE_MODEL" in page
+    assert "small offline demo model" in page
+    assert "MUSE_MODEL" not in page, "the set-up hint is for staff"
     assert "On this model Contemplating is not worth it" in page, "what the evaluation measured"
 
     logged_in.post("/notices/local-model/dismiss/", headers={"HX-Request": "true"})
-    assert "tiny offline demo model" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    assert "small offline demo model" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()
 
 
 def test_a_real_provider_shows_no_offline_notice(logged_in, conversation):
-    assert "tiny offline demo model" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    assert "small offline demo model" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()
 
 
 def test_picking_the_offline_model_brings_its_notice(logged_in, conversation):
@@ -91,7 +91,7 @@ def test_picking_the_offline_model_brings_its_notice(logged_in, conversation):
                               headers={"HX-Request": "true"})
 
     assert 'id="local-notice"' in response.content.decode()
-    assert "tiny offline demo model" in response.content.decode()
+    assert "small offline demo model" in response.content.decode()
 
 
 def test_each_answer_shows_the_label_of_the_model_that_wrote_it(logged_in, conversation):
@@ -104,13 +104,25 @@ def test_each_answer_shows_the_label_of_the_model_that_wrote_it(logged_in, conve
     assert '<span class="model" title="openai/fake-model-2">Fake model two</span>' in page
 
 
-def test_with_only_muse_model_the_picker_shows_that_one_model(logged_in, conversation, settings):
+def test_staff_also_see_how_to_set_a_real_model_up(client, user, conversation):
+    conversation.model = local.MODEL
+    conversation.save()
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+
+    page = client.get(f"/c/{conversation.pk}/").content.decode()
+
+    assert "For staff: set <code>MUSE_MODEL</code>" in page
+
+
+def test_with_only_one_model_there_is_no_picker(logged_in, conversation, settings):
     settings.MUSE_MODELS = ""
     settings.MUSE_MODEL = "openai/only-one"
 
     page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
 
-    assert '<option value="openai/only-one" selected>openai/only-one</option>' in page
+    assert 'id="model-select"' not in page
 
 
 def test_with_nothing_configured_the_offline_model_is_the_default(logged_in, conversation, settings):
@@ -119,5 +131,5 @@ def test_with_nothing_configured_the_offline_model_is_the_default(logged_in, con
 
     page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
 
-    assert f'<option value="{local.MODEL}" selected>{local.LABEL}</option>' in page
-    assert "tiny offline demo model" in page
+    assert 'id="model-select"' not in page, "one model: nothing to pick"
+    assert "small offline demo model" in page

@@ -1,5 +1,7 @@
 """"Use this draft": a person makes one agent's draft the turn's answer."""
 
+import html
+
 import pytest
 
 from museapp.agents.models import AgentRun, Contemplation
@@ -40,7 +42,7 @@ def test_using_a_draft_makes_it_the_answer_and_keeps_the_merged_one(client, user
     page = response.content.decode()
     assert response.status_code == 200
     assert '<div class="body markdown" data-answer-text><p>No: 91 = 7 × 13.</p>' in page
-    assert "You made the Skeptic's draft the answer." in page
+    assert "You made the Skeptic's draft the answer." in html.unescape(page)
     assert page.count('aria-pressed="true">Use this draft') == 1
     answer.refresh_from_db()
     contemplation = answer.contemplation

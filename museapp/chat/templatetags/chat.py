@@ -1,4 +1,5 @@
 from django import template
+from django.utils import timezone
 
 from museapp.chat.markdown import render_markdown
 from museapp.llm.config import label_for
@@ -59,3 +60,10 @@ def percent(value) -> str:
 @register.filter
 def attr_day(row) -> str:
     return str(row.get("day", "")) if isinstance(row, dict) else ""
+
+
+@register.filter
+def seconds_since(moment) -> float:
+    """Seconds from ``moment`` to now: a running timer's start (the page's
+    script counts on from it, so a client's clock never matters)."""
+    return max((timezone.now() - moment).total_seconds(), 0.0) if moment else 0.0
