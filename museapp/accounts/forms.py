@@ -48,6 +48,10 @@ class ThrottledUserCreationForm(UserCreationForm):
     def __init__(self, data=None, *, request: HttpRequest):
         super().__init__(data)
         self.request = request
+        # A refused sign-up (a taken username, say) keeps what was typed; the
+        # page is never cached (museapp/accounts/views.py).
+        for name in ("password1", "password2"):
+            self.fields[name].widget.render_value = True
 
     def _post_clean(self):
         super()._post_clean()  # the password checks run here, after clean()

@@ -214,16 +214,16 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
         connection.connection.create_aggregate("muse_percentiles", 1, SQLitePercentiles)
 
 
+def chart_dots(daily: list[dict], mode: str, width: int = 600, height: int = 160) -> list[tuple[str, str]]:
+    """(x, y) of one mode's daily thumbs-up rate, each day a dot: a line
+    alone would draw nothing for a single day."""
+    step = width / max(len(daily) - 1, 1)
+    return [(f"{index * step:.1f}", f"{height - day[mode] * height:.1f}")
+            for index, day in enumerate(daily) if day.get(mode) is not None]
+
+
 def chart_points(daily: list[dict], mode: str, width: int = 600, height: int = 160) -> str:
     """SVG polyline points for one mode's daily thumbs-up rate."""
-    if not daily:
-        return ""
-    step = width / max(len(daily) - 1, 1)
-    points = []
-    for index, day in enumerate(daily):
-        rate = day.get(mode)
-        if rate is not None:
-            points.append(f"{index * step:.1f},{height - rate * height:.1f}")
-    return " ".join(points)
+    return " ".join(f"{x},{y}" for x, y in chart_dots(daily, mode, width, height))
 
 

@@ -11,7 +11,7 @@ from museapp.chat.access import get_message_for_user, parse_id
 from museapp.chat.models import Message
 from museapp.feedback import services
 from museapp.feedback.export import export_lines
-from museapp.feedback.insights import chart_points, report
+from museapp.feedback.insights import chart_dots, chart_points, report
 from museapp.feedback.preference import comparisons
 from museapp.feedback.models import EXPORT_PERMISSION
 from museapp.streams import events
@@ -136,6 +136,8 @@ def insights(request: HttpRequest) -> HttpResponse:
         "periods": list(PERIODS),
         "quick_points": chart_points(data["daily"], "quick"),
         "contemplating_points": chart_points(data["daily"], "contemplating"),
+        "quick_dots": chart_dots(data["daily"], "quick"),
+        "contemplating_dots": chart_dots(data["daily"], "contemplating"),
     })
 
 

@@ -35,6 +35,10 @@
     var user = el("article", { class: "message user", "data-author": "user", "data-pending": "true" });
     var ub = el("div", { class: "bubble" });
     ub.appendChild(el("div", { class: "body user-text" }, text));
+    var state = document.getElementById("connection-state");
+    if (state && state.dataset.state === "closed") {
+      ub.appendChild(el("p", { class: "pending-label" }, "Waiting to send: it goes as soon as Muse reconnects."));
+    }
     user.appendChild(ub);
     var answer = el("article", { class: "message assistant", "data-author": "assistant", "data-status": "pending", "aria-busy": "true", "data-pending": "true" });
     var ab = el("div", { class: "bubble" });
@@ -97,6 +101,7 @@
   document.addEventListener("htmx:wsOpen", function () {
     var state = document.getElementById("connection-state");
     if (state) { state.textContent = ""; state.dataset.state = "open"; }
+    document.querySelectorAll(".pending-label").forEach(function (label) { label.textContent = "Sending…"; });
   });
   document.addEventListener("htmx:wsClose", function (event) {
     var state = document.getElementById("connection-state");
@@ -105,7 +110,8 @@
     // do not reconnect; anything else is a reconnect in progress.
     var closed = event.detail && event.detail.event;
     var refusal = closed && closed.code >= 4000 && closed.reason;
-    state.textContent = refusal || "Reconnecting…";
+    // The socket queues what is sent meanwhile and sends it on reconnecting.
+    state.textContent = refusal || "Reconnecting… your message will be sent.";
     state.dataset.state = refusal ? "refused" : "closed";
   });
 
@@ -218,6 +224,19 @@
     });
   }
 
+  // The Contemplating hint is shown once: from the first time the switch is
+  // on until the next page.
+  var HINT_SEEN = "muse.contemplatingHintSeen";
+  function setUpHint() {
+    var toggle = document.getElementById("contemplate-switch");
+    var seen = false;
+    try { seen = window.localStorage.getItem(HINT_SEEN) === "1"; } catch (e) { seen = false; }
+    if (seen) document.body.classList.add("hint-seen");
+    if (toggle) toggle.addEventListener("change", function () {
+      if (toggle.checked) { try { window.localStorage.setItem(HINT_SEEN, "1"); } catch (e) { /* private mode */ } }
+    });
+  }
+
   // The browser tab's title follows the conversation's.
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
@@ -251,6 +270,7 @@
     addCopyButtons(document);
     scrollToEnd(true);
     setUpDrawer();
+    setUpHint();
     var current = document.querySelector(".conversation-item.current");
     if (current) current.scrollIntoView({ block: "nearest" });
     var box = messageBox();

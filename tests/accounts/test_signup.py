@@ -1,5 +1,7 @@
 """Signing up, logging in and logging out."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -116,3 +118,23 @@ def test_logout_is_a_post_and_returns_to_login(client, user):
     assert response["Location"] == "/accounts/login/"
     assert logged_in_user_id(client) is None
     assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_password_rules_are_shown_up_front_where_the_field_points(client):
+    page = client.get("/accounts/signup/").content.decode()
+
+    described = re.search(r'name="password1"[^>]*aria-describedby="([^"]+)"', page) or \
+        re.search(r'aria-describedby="([^"]+)"[^>]*name="password1"', page)
+    assert described, "the password field points at its rules"
+    assert f'id="{described[1]}"' in page
+    assert "at least 8 characters" in page
+
+
+def test_a_refused_sign_up_keeps_the_passwords_typed_and_is_never_cached(client, user):
+    response = client.post("/accounts/signup/", {"username": user.username, "password1": PASSWORD,
+                                                 "password2": PASSWORD})
+
+    page = response.content.decode()
+    assert "already exists" in page
+    assert page.count(f'value="{PASSWORD}"') == 2
+    assert "no-store" in response["Cache-Control"]

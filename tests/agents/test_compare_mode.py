@@ -50,8 +50,8 @@ async def contemplate(user, conversation):
 
 def shown_as(answer_id: int, state: str):
     """This answer's own article, rendered in the comparison's ``state``."""
-    article = re.compile(rf'<article id="msg-{answer_id}"[^>]*data-status="done"[^>]*>\s*<div class="bubble">\s*'
-                         rf'<section class="comparison" data-comparison="{state}"')
+    article = re.compile(rf'<article id="msg-{answer_id}"[^>]*data-status="done"[^>]*>(?:(?!</article>).)*?'
+                         rf'<section class="comparison" data-comparison="{state}"', re.S)
     return lambda text: article.search(text) is not None
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from museapp.agents.models import Contemplation
 from tests.browser.test_chat_flow import sign_up
 from tests.fakellm import Reply
 
@@ -72,14 +73,15 @@ def test_after_the_merge_the_drafts_fold_into_one_line_and_failures_show_their_r
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
 
     fold = answer.locator("details.drafts")
-    expect(fold.locator("> summary")).to_have_text(re.compile(r"^4 agents · 3 of 4 agree · [\d.]+ m?s$"))
+    agreement = Contemplation.objects.get(message__conversation__user__username="fen").agreement
+    expect(fold.locator("> summary")).to_have_text(re.compile(rf"^4 agents · {agreement} of 4 agree · [\d.]+ m?s$"))
     expect(answer.locator("details.agent").first).to_be_hidden()
     fold.locator("> summary").click()
     expect(answer.locator("details.agent").first).to_be_visible()
     explorer = answer.locator('details.agent[data-agent-index="3"]')
     expect(explorer).not_to_have_attribute("open", "")
     expect(explorer.locator(".agent-reason")).to_be_visible()  # without opening the panel
-    expect(answer.locator(".agent-used")).to_have_count(3)
+    expect(answer.locator(".agent-used")).to_have_count(agreement)  # consensus relies on the agreeing drafts
 
     page.reload()
     answer = page.locator('article[data-author="assistant"]').last

@@ -18,14 +18,14 @@ def test_an_empty_chat_greets_and_offers_examples_one_of_which_turns_contemplati
     expect(examples).to_have_count(3)
     contemplating = page.get_by_role("button", name="Is 1,001 prime? Ask with Contemplating")
     expect(contemplating).to_contain_text("agents answer in parallel, then one answer is merged")
-    contemplating.click()
+    with page.expect_response(lambda response: "/preferences/" in response.url):  # the switch is saved
+        contemplating.click()
 
     expect(page.get_by_role("textbox", name="Message")).to_have_value("Is 1,001 a prime number?")
     expect(page.get_by_role("textbox", name="Message")).to_be_focused()
     expect(page.get_by_role("switch", name="Contemplating")).to_be_checked()
     options = page.locator("#strategy-select option")
     expect(options.filter(has_text="Consensus: the draft most like the others wins, no judge")).to_have_count(1)
-    page.wait_for_load_state("networkidle")  # the switch is saved as it changes
     page.reload()
     expect(page.get_by_role("switch", name="Contemplating")).to_be_checked()
 

@@ -1,5 +1,7 @@
 """The chat pages: the conversation page, the sidebar, new, rename, delete."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -502,3 +504,24 @@ def test_a_post_without_the_csrf_token_is_refused(user, conversation, action):
     assert response.status_code == 403
     conversation.refresh_from_db()
     assert conversation.title == "Picnic plans"
+
+
+def test_each_message_has_a_hidden_heading_that_its_buttons_point_at(logged_in, conversation):
+    add(conversation, "user", "hello")
+    answer = add(conversation, "assistant", "hi there")
+
+    page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+
+    assert re.search(rf'<h2 class="visually-hidden" id="msg-{answer.pk}-said">Muse said, at \d\d:\d\d</h2>', page)
+    assert re.search(r'<h2 class="visually-hidden" id="msg-\d+-said">You said, at', page)
+    assert f'aria-label="Thumbs up" aria-describedby="msg-{answer.pk}-said"' in page
+
+
+def test_analysts_get_a_link_to_insights_and_others_do_not(client, user, analyst, conversation):
+    client.force_login(user)
+    assert 'href="/insights/"' not in client.get(f"/c/{conversation.pk}/").content.decode()
+
+    client.force_login(analyst)
+    page = client.get("/", follow=True).content.decode()
+
+    assert '<a class="insights-link" href="/insights/">Insights</a>' in page

@@ -127,3 +127,13 @@ def test_analysts_download_the_export(client, analyst, seeded):
 
     assert response["Content-Disposition"] == 'attachment; filename="muse-feedback.csv"'
     assert len(list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))) == 14
+
+
+def test_a_single_day_is_drawn_as_points_and_the_cost_column_says_what_it_is(client, analyst, seeded):
+    client.force_login(analyst)
+
+    page = client.get("/insights/?period=7").content.decode()
+
+    # Every rating of the fixture falls on one day: a line alone would draw nothing.
+    assert page.count('class="dot quick"') == 1 and page.count('class="dot contemplating"') == 1
+    assert "Thumbs up per cent spent" in page and "Up-rate" not in page
