@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.http import Http404
 from django.utils import timezone
 
 from museapp.agents import merge, roles
 from museapp.agents.models import AgentRun, Comparison, Contemplation
+from museapp.chat.access import parse_id
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import available_models, model_call, system_prompt
@@ -126,14 +128,17 @@ def agent_messages(*, role: str, context: list[dict[str, str]], model: str = "")
 def answer_from_draft(*, message: Message, run: AgentRun) -> Message:
     """Make an agent's draft the turn's answer (later turns read it); the
     merge's own answer is kept on the contemplation."""
-    contemplation = Contemplation.objects.select_for_update().get(pk=run.contemplation_id)
-    if not contemplation.merged_text:
-        contemplation.merged_text = message.content
-    contemplation.draft_used = run.index
-    contemplation.save(update_fields=["merged_text", "draft_used"])
-    Message.objects.filter(pk=message.pk, status=Message.Status.DONE).update(content=run.text)
+    Contemplation.objects.filter(pk=run.contemplation_id).update(draft_used=run.index)
+    _answer_replaced(contemplation_id=run.contemplation_id, message=message, text=run.text)
     message.refresh_from_db()
     return message
+
+
+def _answer_replaced(*, contemplation_id: int, message: Message, text: str) -> None:
+    """``text`` becomes the finished answer; the merge's own answer is kept
+    on the contemplation the first time it is replaced."""
+    Contemplation.objects.filter(pk=contemplation_id, merged_text="").update(merged_text=message.content)
+    Message.objects.filter(pk=message.pk, status=Message.Status.DONE).update(content=text)
 
 
 def comparison_record(*, comparison: Comparison, choice: str) -> Comparison:
@@ -154,8 +159,7 @@ def comparison_record(*, comparison: Comparison, choice: str) -> Comparison:
     comparison.judge_model = judge.model if judge else ""
     comparison.save()
     if choice == Comparison.Choice.QUICK:
-        Contemplation.objects.filter(pk=contemplation.pk, merged_text="").update(merged_text=message.content)
-        Message.objects.filter(pk=message.pk, status=Message.Status.DONE).update(content=quick.text)
+        _answer_replaced(contemplation_id=contemplation.pk, message=message, text=quick.text)
     return comparison
 
 
@@ -165,8 +169,11 @@ def comparison_record(*, comparison: Comparison, choice: str) -> Comparison:
 def agent_reset(*, contemplation: Contemplation, run_id: object) -> AgentJob:
     """Make one failed or cut-off agent of a merged contemplation ready to
     draft again (inside the caller's transaction), with its call's settings."""
-    run = (AgentRun.objects.select_for_update().filter(pk=_an_id(run_id), kind=AgentRun.Kind.AGENT,
-                                                       contemplation=contemplation).first())
+    try:
+        run = (AgentRun.objects.select_for_update().filter(pk=parse_id(run_id), kind=AgentRun.Kind.AGENT,
+                                                           contemplation=contemplation).first())
+    except Http404:
+        run = None
     if run is None:
         raise ValueError("That agent is not part of this answer.")
     if run.status not in (AgentRun.Status.FAILED, AgentRun.Status.CUT_OFF):
@@ -197,13 +204,6 @@ def merge_reset(*, contemplation: Contemplation) -> None:
 
 
 USAGE = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms")
-
-
-def _an_id(value: object) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return 0
 
 
 # --- agents -----------------------------------------------------------------

@@ -245,8 +245,7 @@ async def test_the_judge_picked_in_the_strategy_menu_merges_and_is_recorded(user
     assert (contemplation.judge_model, merge_row.model) == ("openai/fake-model-2", "openai/fake-model-2")
     assert contemplation.message.content == "Merged by the second model."
     assert "The judge (" not in frames.text, "the judge wrote none of the drafts"
-    conversation.refresh_from_db = sync_to_async(conversation.refresh_from_db)
-    await conversation.refresh_from_db()
+    await sync_to_async(conversation.refresh_from_db)()
     assert conversation.judge_model == "openai/fake-model-2"  # remembered for the next turn
     await socket.disconnect()
 
