@@ -264,6 +264,9 @@ MUSE_QUEUE_GRACE = envfloat("MUSE_QUEUE_GRACE", 30.0)
 # under load frames get bigger rather than more numerous.
 MUSE_FRAME_INTERVAL = envfloat("MUSE_FRAME_INTERVAL", 0.04)
 MUSE_FRAME_BUDGET = envint("MUSE_FRAME_BUDGET", 200)
+# Seconds between two Markdown renderings of a stream's text (done once, by
+# the worker); tokens in between are appended as they come.
+MUSE_RENDER_INTERVAL = envfloat("MUSE_RENDER_INTERVAL", 0.25)
 
 # Per-person limits, counted in Redis: "<count>/<sec|min|hour|day>" (a window
 # of several units too: "5/15min"), or "off". See README, "Security".

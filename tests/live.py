@@ -124,12 +124,12 @@ class Tab:
 
     def streamed(self, stream: str) -> str:
         """The text token frames appended to one stream (``msg-7``, ``agent-3``)."""
-        return "".join(re.findall(rf'<span id="{re.escape(stream)}-body" hx-swap-oob="beforeend">([^<]*)</span>',
+        return "".join(re.findall(rf'<span id="{re.escape(stream)}-tail" hx-swap-oob="beforeend">([^<]*)</span>',
                                   self.text))
 
     def streams_with(self, prefix: str, needle: str) -> set[str]:
         """Streams named ``<prefix>-<id>`` whose streamed text contains ``needle``."""
-        names = set(re.findall(rf'<span id="({re.escape(prefix)}-\d+)-body" hx-swap-oob="beforeend">', self.text))
+        names = set(re.findall(rf'<span id="({re.escape(prefix)}-\d+)-tail" hx-swap-oob="beforeend">', self.text))
         return {name for name in names if needle in self.streamed(name)}
 
     def send(self, **payload) -> None:

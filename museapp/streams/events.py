@@ -24,6 +24,7 @@ class Tokens(TypedDict):
     type: Literal["chat.tokens"]
     stream: str  # a Stream's name
     text: str
+    html: str  # the whole text so far as Markdown (museapp/streams/markdown.py), or "" for text to append
     seq: int  # this frame's number in its stream, from 1
     count: int  # tokens streamed so far
     elapsed_ms: float
@@ -58,8 +59,8 @@ SCHEMA: dict[str, type] = {TOKENS: Tokens, MESSAGE_CHANGED: MessageChanged, AGEN
                            SESSION_CHANGED: SessionChanged}
 
 
-def tokens(stream: Stream, text: str, seq: int, count: int, elapsed_ms: float) -> Tokens:
-    return {"type": TOKENS, "stream": stream.name, "text": text, "seq": seq, "count": count,
+def tokens(stream: Stream, text: str, html: str, seq: int, count: int, elapsed_ms: float) -> Tokens:
+    return {"type": TOKENS, "stream": stream.name, "text": text, "html": html, "seq": seq, "count": count,
             "elapsed_ms": elapsed_ms}
 
 

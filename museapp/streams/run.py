@@ -115,7 +115,7 @@ async def run_stream(*, stream: Stream, conversation_id: int, call: ModelCall, d
         try:
             status, error = await _race(run, stop, deadline)
             if publisher is not None:
-                await publisher.flush()
+                await publisher.flush(final=True)
         finally:
             stopping.forget(stream)
     if status == StreamStatus.STOPPED:

@@ -227,7 +227,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_tokens(self, event: events.Tokens) -> None:
         stream = Stream.parse(event["stream"])
         if stream is not None and self.catch_up.is_new(stream, event["seq"]):
-            await self.send(text_data=frames.tokens(stream, event["text"], event["count"], event["elapsed_ms"]))
+            await self.send(text_data=frames.tokens(stream, event["text"], event["html"], event["count"],
+                                                    event["elapsed_ms"]))
 
     # A change is loaded and rendered once per web process for all its tabs
     # (museapp/web/shared.py). What is still live is loaded by each tab: its

@@ -35,8 +35,13 @@ def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversat
     return html + composer_error("")
 
 
-def tokens(stream: Stream, text: str, count: int, elapsed_ms: float) -> str:
-    html = f'<span id="{stream.dom_id}-body" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+def tokens(stream: Stream, text: str, rendered: str, count: int, elapsed_ms: float) -> str:
+    """The new text, appended to the stream's tail; every few frames also
+    the whole text rendered by the worker, which replaces what is shown
+    (with a fresh tail at its end)."""
+    html = f'<span id="{stream.dom_id}-tail" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+    if rendered:
+        html += f'<div id="{stream.dom_id}-body" hx-swap-oob="innerHTML">{rendered}</div>'
     if stream.is_agent:
         # An agent's panel shows its live token count and elapsed time.
         html += (f'<span class="agent-stats" id="{stream.dom_id}-stats" hx-swap-oob="true">'

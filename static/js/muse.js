@@ -246,14 +246,15 @@
     }
   });
 
-  // Copy buttons on code blocks in finished answers.
+  // A Copy button in each code block's header (museapp/streams/markdown.py),
+  // beside the code rather than over it.
   function addCopyButtons(root) {
-    (root.querySelectorAll ? root : document).querySelectorAll(".markdown pre").forEach(function (pre) {
-      if (pre.querySelector(".copy")) return;
+    (root.querySelectorAll ? root : document).querySelectorAll(".markdown .code-head").forEach(function (head) {
+      if (head.querySelector(".copy")) return;
       var button = el("button", { type: "button", class: "copy", "aria-label": "Copy code" }, "Copy");
       button.addEventListener("click", function () {
-        var code = pre.querySelector("code");
-        var text = (code || pre).innerText;
+        var code = head.parentNode.querySelector("pre");
+        var text = code ? code.innerText : "";
         var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Copy failed"; });
@@ -262,9 +263,13 @@
           area.select(); try { document.execCommand("copy"); done(); } finally { area.remove(); }
         }
       });
-      pre.appendChild(button);
+      head.appendChild(button);
     });
   }
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id) addCopyButtons(document.getElementById(target.id) || document);  // a live rendering
+  });
   document.addEventListener("htmx:load", function (event) { addCopyButtons(event.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () {
     addCopyButtons(document);

@@ -92,7 +92,7 @@ async def test_both_answers_appear_together_blind_and_in_the_stored_order(user, 
                            r'<p>([^<]*)', shown)
     expected = {comparison.contemplated_position: "Paris is the capital.", comparison.quick_position: "Paris, quickly."}
     assert [(int(p), t) for p, t in positions] == sorted(expected.items())
-    assert f'<span id="msg-{answer.pk}-body" hx-swap-oob="beforeend">' not in text, "the merge streamed nothing"
+    assert f'<span id="msg-{answer.pk}-tail" hx-swap-oob="beforeend">' not in text, "the merge streamed nothing"
     assert "Drafts are shown after you compare the two answers." in text
     for telltale in ROLES + ["agree", "tokens", "Contemplating ("]:
         assert telltale not in shown.split("</article>")[0], telltale

@@ -60,9 +60,9 @@ def answer_done(text: str) -> bool:
 
 def agents_drafting(text: str, needle: str) -> set[str]:
     """The agent panels whose streamed text so far contains ``needle``."""
-    streams = set(re.findall(r'<span id="(agent-\d+)-body" hx-swap-oob="beforeend">', text))
+    streams = set(re.findall(r'<span id="(agent-\d+)-tail" hx-swap-oob="beforeend">', text))
     return {stream for stream in streams if needle in html.unescape("".join(
-        re.findall(rf'<span id="{stream}-body" hx-swap-oob="beforeend">([^<]*)</span>', text)))}
+        re.findall(rf'<span id="{stream}-tail" hx-swap-oob="beforeend">([^<]*)</span>', text)))}
 
 
 async def test_all_agents_stream_their_drafts_at_the_same_time(user, conversation, llm):
@@ -72,7 +72,7 @@ async def test_all_agents_stream_their_drafts_at_the_same_time(user, conversatio
 
     runs = [r for r in await runs_of(await contemplation_of(conversation)) if r.kind == "agent"]
     assert len(runs) == 4
-    first_tokens = [text.index(f'id="agent-{run.pk}-body" hx-swap-oob="beforeend"') for run in runs]
+    first_tokens = [text.index(f'id="agent-{run.pk}-tail" hx-swap-oob="beforeend"') for run in runs]
     first_done = min(m.start() for m in re.finditer(r'class="agent" id="agent-\d+" data-agent-index="\d" data-status="done"', text))
     assert max(first_tokens) < first_done, "every panel received tokens before any agent finished"
     assert all(run.status == "done" and run.completion_tokens == len(split_tokens(run.text)) for run in runs)
@@ -359,13 +359,14 @@ async def test_reloading_shows_the_panels_and_the_answer_as_they_were(user, conv
 
 
 def shown_in(frames_text: str, stream: str) -> str:
-    """What a page shows of a stream: the text it was given on connecting,
-    then every token frame after it."""
+    """What a page shows of a stream: the text it was given on connecting
+    (rendered), then every token frame's text after it."""
     snapshot = re.search(rf'id="{stream}-body">(.*?)</div>', frames_text, re.S)
     assert snapshot, f"the page was given {stream}'s current text"
     after = frames_text[snapshot.end():]
-    appended = re.findall(rf'<span id="{stream}-body" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
-    return html.unescape(snapshot.group(1) + "".join(appended))
+    appended = re.findall(rf'<span id="{stream}-tail" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
+    before_the_tail = snapshot.group(1).split(f'<span id="{stream}-tail"')[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", before_the_tail) + "".join(appended))
 
 
 async def test_a_page_reloaded_mid_contemplation_catches_up_in_every_panel_with_nothing_lost_or_doubled(
@@ -374,7 +375,7 @@ async def test_a_page_reloaded_mid_contemplation_catches_up_in_every_panel_with_
            token_delay=0.03)
     llm.script("reload mid-way", Reply(text="Relied on: A\n\nMerged."), system="judge")
     socket, frames = await contemplate(user, conversation, "reload mid-way")
-    await frames.until(lambda text: len(set(re.findall(r'id="(agent-\d+)-body" hx-swap-oob', text))) == 4)
+    await frames.until(lambda text: len(set(re.findall(r'id="(agent-\d+)-tail" hx-swap-oob', text))) == 4)
 
     reloaded = await open_chat(user, conversation.pk)  # a reload while every agent is drafting
     reloaded_frames = Frames(reloaded)
@@ -384,7 +385,7 @@ async def test_a_page_reloaded_mid_contemplation_catches_up_in_every_panel_with_
     for run in runs:
         shown = shown_in(text, f"agent-{run.pk}")
         assert shown == run.text, f"panel {run.index} shows its whole draft once"
-        assert 0 < text.index(f'id="agent-{run.pk}-body">') < text.index(f'id="agent-{run.pk}-body" hx-swap-oob')
+        assert 0 < text.index(f'id="agent-{run.pk}-body">') < text.index(f'id="agent-{run.pk}-tail" hx-swap-oob')
     assert "Merged." in text
     await socket.disconnect()
     await reloaded.disconnect()

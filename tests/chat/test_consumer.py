@@ -43,7 +43,7 @@ async def test_an_answer_streams_in_frames_and_is_saved_with_usage_and_timings(u
     await frames.contains("hx-swap-oob=\"beforeend\">The")
     text = await frames.until(lambda t: 'data-status="done"' in t)
     assert "Paris" in text
-    assert text.count('-body" hx-swap-oob="beforeend"') >= 2, "tokens arrive in several frames"
+    assert text.count('-tail" hx-swap-oob="beforeend"') >= 2, "tokens arrive in several frames"
 
     user_message, answer = await messages_of(conversation)
     assert user_message.content == "What is the capital of France?"
@@ -383,16 +383,17 @@ async def test_a_second_tab_sees_the_turn_and_the_stream(user, conversation, llm
 
 
 def streamed_text(frames_text: str, message_id: int) -> str:
-    """What a page shows in an answer's body: the snapshot it was given, plus
-    every token frame appended after it."""
+    """What a page shows in an answer's body: the snapshot it was given
+    (rendered), plus every token frame's text after it."""
     import html
     import re
 
     snapshot = re.search(rf'id="msg-{message_id}-body">(.*?)</div>', frames_text, re.S)
     assert snapshot, "the page was given the answer's current text"
     after = frames_text[snapshot.end():]
-    appended = re.findall(rf'<span id="msg-{message_id}-body" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
-    return html.unescape(snapshot.group(1) + "".join(appended))
+    appended = re.findall(rf'<span id="msg-{message_id}-tail" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
+    before_the_tail = snapshot.group(1).split(f'<span id="msg-{message_id}-tail"')[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", before_the_tail) + "".join(appended))
 
 
 async def test_a_page_that_reconnects_mid_answer_catches_up_with_nothing_lost_or_doubled(user, conversation, llm):
@@ -405,7 +406,7 @@ async def test_a_page_that_reconnects_mid_answer_catches_up_with_nothing_lost_or
 
     reloaded = await open_chat(user, conversation.pk)  # a reload mid-answer
     reloaded_frames = Frames(reloaded)
-    await reloaded_frames.contains(f'id="msg-{answer.pk}-body">tok0')
+    await reloaded_frames.contains(f'id="msg-{answer.pk}-body"><p>tok0')
     await asyncio.sleep(0.3)
     done = await wait_for_status(conversation, "done")
     await reloaded_frames.until(lambda t: 'data-status="done"' in t)
@@ -438,7 +439,7 @@ async def test_the_offline_model_answers_through_the_worker(user, settings):
     socket = await open_chat(user, conversation.pk)
     frames = Frames(socket)
     await send(socket, message="Name a colour.")
-    await frames.contains('-body" hx-swap-oob="beforeend">', timeout=60)
+    await frames.contains('-tail" hx-swap-oob="beforeend">', timeout=60)
     await frames.until(lambda t: 'data-status="done"' in t, timeout=60)
 
     answer = await answer_of(conversation)

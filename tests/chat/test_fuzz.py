@@ -111,7 +111,7 @@ class Victim(threading.Thread):
                 self.streaming.set()
             final = re.search(rf'<article id="msg-{answer_id}"[^>]*data-status="(?!streaming)(\w+)"', received)
             if final:
-                pieces = re.findall(rf'<span id="msg-{answer_id}-body" hx-swap-oob="beforeend">(.*?)</span>', received, re.S)
+                pieces = re.findall(rf'<span id="msg-{answer_id}-tail" hx-swap-oob="beforeend">(.*?)</span>', received, re.S)
                 return Answer(answer_id, final.group(1), html.unescape("".join(pieces)))
 
 

@@ -4,7 +4,7 @@ script, eval or inline style, and Muse's pages need none."""
 import pytest
 from django.test import Client
 
-from museapp.chat.markdown import render_markdown
+from museapp.streams.markdown import render_markdown
 from museapp.chat.models import Conversation, Message
 from museapp.feedback.models import Rating
 from tests.markup import parse_html

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from museapp.chat.markdown import ALLOWED_TAGS, render_markdown
+from museapp.streams.markdown import ALLOWED_TAGS, render_live, render_markdown
 from museapp.chat.models import Conversation, Message
 from museapp.streams.names import Stream
 from museapp.web import frames
@@ -65,25 +65,55 @@ def problems_in(element: Element) -> list[str]:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_streamed_token_batch_is_text_only(payload):
-    frame = parse_html(frames.tokens(Stream.answer(7), payload, count=1, elapsed_ms=0.0))
+    frame = parse_html(frames.tokens(Stream.answer(7), payload, "", count=1, elapsed_ms=0.0))
 
     [wrapper] = frame.children
-    assert (wrapper.tag, wrapper.attrs) == ("span", {"id": "msg-7-body", "hx-swap-oob": "beforeend"})
+    assert (wrapper.tag, wrapper.attrs) == ("span", {"id": "msg-7-tail", "hx-swap-oob": "beforeend"})
     assert wrapper.children == [payload], "escaped: arrives as the very same text, no markup"
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_an_agents_streamed_draft_is_text_only(payload):
-    frame = parse_html(frames.tokens(Stream.agent(3), payload, count=5, elapsed_ms=120.0))
+    frame = parse_html(frames.tokens(Stream.agent(3), payload, "", count=5, elapsed_ms=120.0))
 
     body, stats = frame.children
-    assert body.attrs["id"] == "agent-3-body" and body.children == [payload]
+    assert body.attrs["id"] == "agent-3-tail" and body.children == [payload]
     assert stats.attrs["id"] == "agent-3-stats" and stats.all() == []
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_the_finished_markdown_holds_nothing_executable(payload):
     assert problems_in(parse_html(render_markdown(f"Look: {payload} and more"))) == []
+
+
+TAIL = '<span id="msg-7-tail" class="tail"></span>'
+
+
+def without_the_tail(rendered: str) -> str:
+    """A live rendering, less the one element of Muse's own it holds: the
+    tail the next tokens are appended to."""
+    assert rendered.count(TAIL) == 1, rendered
+    return rendered.replace(TAIL, "")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_live_rendering_holds_nothing_executable_at_any_length(payload):
+    text = f"Look: {payload} and more"
+    for end in range(1, len(text) + 1):  # every prefix a frame could render
+        rendered = render_live(text[:end], Stream.answer(7).dom_id)
+        assert problems_in(parse_html(without_the_tail(rendered))) == [], text[:end]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_rendering_frame_carries_only_the_sanitized_rendering(payload):
+    rendered = render_live(f"Look: {payload}", Stream.answer(7).dom_id)
+    frame = parse_html(frames.tokens(Stream.answer(7), payload, without_the_tail(rendered), count=1,
+                                     elapsed_ms=0.0))
+
+    appended, wrapper = frame.children
+    assert appended.children == [payload], "the text as text"
+    assert (wrapper.tag, wrapper.attrs) == ("div", {"id": "msg-7-body", "hx-swap-oob": "innerHTML"})
+    assert problems_in(wrapper) == [], "its contents, that is: the wrapper is the frame's own"
 
 
 def test_every_payload_at_once_holds_nothing_executable():
@@ -119,7 +149,16 @@ def test_a_refused_message_is_given_back_as_text(payload):
 HOSTILE_MESSAGE = "hostile please\n" + "\n".join(PAYLOADS)
 
 # Everything in a message's text that could run or reach out; [] when safe.
+def shown_as(payload: str) -> str:
+    """The text a payload shows as once rendered (Markdown decodes an
+    entity, say): the same while streaming as when finished."""
+    return parse_html(render_markdown(payload)).text.strip()
+
+
 FIND_PROBLEMS = """() => {
+  // The one element of Muse's own in a streaming body: the tail the next tokens go to, text only.
+  const isTail = (el, body) => el.matches("span.tail") && el.childElementCount === 0
+      && el.id === body.id.replace(/-body$/, "-tail");
   const found = [];
   for (const body of document.querySelectorAll("#messages .body, #messages .agent-body")) {
     for (const el of body.querySelectorAll("*")) {
@@ -129,7 +168,7 @@ FIND_PROBLEMS = """() => {
       for (const attr of el.attributes) {
         const name = attr.name.toLowerCase();
         if (name.startsWith("on") || name.startsWith("hx-") || name.startsWith("data-hx-")
-            || name === "style" || name === "id") found.push(`<${tag} ${name}>`);
+            || name === "style" || (name === "id" && !isTail(el, body))) found.push(`<${tag} ${name}>`);
         if (["href", "src", "action", "data", "srcdoc"].includes(name)
             && !/^(https?|mailto):/i.test(attr.value.replace(/\\s/g, ""))) found.push(`<${tag} ${name}=${attr.value}>`);
       }
@@ -163,7 +202,7 @@ def test_hostile_markup_never_runs_while_streaming_or_after_a_reload(page, llm):
     assert answer.get_attribute("data-status") == "streaming", "all of that was seen mid-stream"
     assert problems == []
     assert xss is None
-    assert [p for p in PAYLOADS if p not in streamed] == [], "every payload shown as text"
+    assert [p for p in PAYLOADS if shown_as(p) not in streamed] == [], "every payload shown as text"
 
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
     expect(answer).to_contain_text("<object data=javascript:window.__xss=1></object>")

@@ -8,14 +8,14 @@ from museapp.streams.names import Stream
 
 
 def a_tokens_event(**changes) -> dict:
-    return {**events.tokens(Stream.answer(7), "Hello", 1, 2, 12.5), **changes}
+    return {**events.tokens(Stream.answer(7), "Hello", "", 1, 2, 12.5), **changes}
 
 
 def test_a_tokens_event_names_its_stream_and_passes_check():
-    event = events.tokens(Stream.agent(3), "Hello", 4, 9, 12.5)
+    event = events.tokens(Stream.agent(3), "Hello", "<p>Hello</p>", 4, 9, 12.5)
 
-    assert event == {"type": "chat.tokens", "stream": "agent-3", "text": "Hello", "seq": 4, "count": 9,
-                     "elapsed_ms": 12.5}
+    assert event == {"type": "chat.tokens", "stream": "agent-3", "text": "Hello", "html": "<p>Hello</p>", "seq": 4,
+                     "count": 9, "elapsed_ms": 12.5}
     events.check(event)
 
 

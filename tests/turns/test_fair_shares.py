@@ -41,7 +41,7 @@ def time_to_first_token(tab: Tab, text: str) -> float:
     sent_at = time.monotonic()
     tab.send(action="send", message=text, client_id=f"c{time.monotonic_ns()}")
     answer_id = ANSWER.search(tab.until(lambda t: ANSWER.search(t[start:]) is not None)[start:])[1]
-    tab.until(lambda t: f'<span id="msg-{answer_id}-body" hx-swap-oob="beforeend">' in t[start:])
+    tab.until(lambda t: f'<span id="msg-{answer_id}-tail" hx-swap-oob="beforeend">' in t[start:])
     first_token = time.monotonic() - sent_at
     tab.until(answer_ended(int(answer_id)))
     return first_token

@@ -1,8 +1,8 @@
 from django import template
 from django.utils import timezone
 
-from museapp.chat.markdown import render_markdown
 from museapp.llm.config import label_for
+from museapp.streams.markdown import render_live, render_markdown
 
 register = template.Library()
 
@@ -10,6 +10,12 @@ register = template.Library()
 @register.filter
 def markdown(text: str):
     return render_markdown(text)
+
+
+@register.filter
+def live_markdown(text: str, record):
+    """A stream's text so far, as frames render it (museapp/streams/markdown.py)."""
+    return render_live(text, record.stream.dom_id)
 
 
 @register.filter

@@ -79,7 +79,7 @@ class Command(BaseCommand):
                 self.redis = embedded_redis.from_settings()
                 started = self.redis.start()
                 where = settings.EMBEDDED_REDIS_SOCKET
-                self.stdout.write(f"Embedded Redis {'started' if started else 'already running'} at {where}")
+                self.stdout.write(f"Embedded Redis {'started' if started else 'shared'} at {where}")
             for index in range(max(workers, 1)):
                 self._spawn(f"worker {index + 1}",
                             worker_command(concurrency, settings.CELERY_TASK_DEFAULT_QUEUE, f"muse{index + 1}"))
@@ -136,7 +136,10 @@ class Command(BaseCommand):
 
     def _shutdown(self) -> None:
         # The web first (no new messages), then the worker (a warm shutdown
-        # lets answers in flight finish), then Redis.
+        # lets answers in flight finish), then Redis. A Muse started
+        # meanwhile waits for this Redis to go (museapp/ops/embedded_redis.py).
+        if self.redis is not None:
+            self.redis.release()
         for name, process in reversed(self.children):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
