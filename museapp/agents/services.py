@@ -21,6 +21,7 @@ from django.utils import timezone
 from museapp.agents import merge, roles
 from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.chat.access import parse_id
+from museapp.chat.context import instructions_for
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import available_models, model_call, system_prompt
@@ -327,6 +328,7 @@ class MergePlan:
     seed: int
     deadline: float  # time.time() by which the merge must have ended
     publish: bool = True  # False while the answer is blind: it is shown beside its rival, at once
+    instructions: str = ""  # the person's custom instructions, when the answer was started with them
 
     @property
     def stream(self) -> Stream:
@@ -375,6 +377,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         seed=contemplation.pk,
         deadline=time.time() + settings.MUSE_MERGE_DEADLINE,
         publish=not contemplation.is_blind,
+        instructions=instructions_for(message.pk),
     )
 
 
@@ -491,8 +494,11 @@ async def _published(plan: MergePlan, result: MergeResult) -> MergeResult:
 
 
 def _judge_call(plan: MergePlan, prompt: str) -> ModelCall:
+    system = merge.JUDGE_SYSTEM
+    if plan.instructions:
+        system += f"\n\nThe final answer goes to a person who gave these standing instructions.\n\n{plan.instructions}"
     return model_call(model=plan.model, temperature=JUDGE_TEMPERATURE, messages=[
-        {"role": "system", "content": merge.JUDGE_SYSTEM},
+        {"role": "system", "content": system},
         {"role": "user", "content": prompt},
     ])
 

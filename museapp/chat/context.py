@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from museapp.chat.models import Message
+from museapp.chat.models import Message, Preferences
 from museapp.llm.adapter import ModelCall, history_chars
 from museapp.llm.config import system_prompt
 
@@ -38,4 +38,20 @@ def model_context(*, conversation_id: int, before_id: int | None = None, max_cha
             break
         used += len(content)
         turns.append({"role": author, "content": content})
-    return [{"role": "system", "content": system_prompt(model)}, *reversed(turns)]
+    return [{"role": "system", "content": with_instructions(system_prompt(model), before_id)}, *reversed(turns)]
+
+
+def instructions_for(answer_id: int | None) -> str:
+    """The person's custom instructions, when the answer was started with
+    them (``Message.with_instructions``), else ""."""
+    if answer_id is None:
+        return ""
+    owner = Message.objects.filter(pk=answer_id, with_instructions=True).values_list(
+        "conversation__user_id", flat=True).first()
+    preferences = Preferences.objects.filter(user_id=owner).first() if owner else None
+    return preferences.instructions if preferences else ""
+
+
+def with_instructions(prompt: str, answer_id: int | None) -> str:
+    instructions = instructions_for(answer_id)
+    return f"{prompt}\n\n{instructions}" if instructions else prompt

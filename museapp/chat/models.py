@@ -64,6 +64,9 @@ class Message(RunRecord):
     content = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
     model = models.CharField(max_length=200, blank=True)
+    with_instructions = models.BooleanField(
+        default=False, help_text="the person's custom instructions were in its system prompt"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MessageQuerySet.as_manager()
@@ -117,9 +120,15 @@ class Preferences(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="muse_preferences"
     )
+    INSTRUCTIONS_MAX_CHARS = 1500
+
     compare_answers = models.BooleanField(
         default=True, help_text="take part in blind comparisons (MUSE_COMPARE_RATE)"
     )
+    about_me = models.TextField(blank=True, help_text="custom instructions: what Muse should know about the person")
+    answer_style = models.TextField(blank=True, help_text="custom instructions: how Muse should answer")
+    instructions_on = models.BooleanField(default=True, help_text="add the custom instructions to system prompts")
+    contemplate_new_chats = models.BooleanField(default=False, help_text="new chats start with Contemplating on")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -127,3 +136,15 @@ class Preferences(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of user #{self.user_id}"
+
+    @property
+    def instructions(self) -> str:
+        """What system prompts gain from the custom instructions: "" when
+        they are off or empty."""
+        if not self.instructions_on:
+            return ""
+        parts = [(title, text.strip()) for title, text in (
+            ("About the person you are talking with, in their own words:", self.about_me),
+            ("How they want you to answer, in their own words:", self.answer_style),
+        ) if text.strip()]
+        return "\n\n".join(f"{title}\n{text}" for title, text in parts)

@@ -41,7 +41,8 @@ def conversation_open_new(*, user) -> Conversation:
         .exclude(Exists(Message.objects.filter(conversation=OuterRef("pk"))))
         .first()
     )
-    return empty or Conversation.objects.create(user=user)
+    return empty or Conversation.objects.create(
+        user=user, contemplate=preferences_for(user_id=user.pk).contemplate_new_chats)
 
 
 def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
@@ -168,6 +169,7 @@ def answer_placeholder(*, conversation: Conversation) -> Message:
         author=Message.Author.ASSISTANT,
         status=Message.Status.STREAMING,
         model=model,
+        with_instructions=bool(preferences_for(user_id=conversation.user_id).instructions),
     )
 
 
@@ -187,8 +189,17 @@ def preferences_for(*, user_id: int) -> Preferences:
     return Preferences.objects.filter(user_id=user_id).first() or Preferences(user_id=user_id)
 
 
-def preferences_update(*, user, compare_answers: bool) -> Preferences:
-    preferences, _ = Preferences.objects.update_or_create(
-        user=user, defaults={"compare_answers": compare_answers}
-    )
+PREFERENCE_FIELDS = ("compare_answers", "about_me", "answer_style", "instructions_on", "contemplate_new_chats")
+
+
+def preferences_update(*, user, **changes) -> Preferences:
+    """Save the named preferences (PREFERENCE_FIELDS); the custom
+    instructions are at most Preferences.INSTRUCTIONS_MAX_CHARS each."""
+    unknown = set(changes) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise InvalidMessage(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    for name in ("about_me", "answer_style"):
+        if len(changes.get(name) or "") > Preferences.INSTRUCTIONS_MAX_CHARS:
+            raise InvalidMessage(f"Instructions are at most {Preferences.INSTRUCTIONS_MAX_CHARS:,} characters.")
+    preferences, _ = Preferences.objects.update_or_create(user=user, defaults=changes)
     return preferences

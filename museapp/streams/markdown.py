@@ -15,6 +15,8 @@ from html import escape
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.texmath import texmath_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -37,7 +39,7 @@ ALLOWED_ATTRIBUTES = {
 ALIGNMENTS = {"left", "center", "right"}
 ALLOWED_CLASSES = {
     **{cell: {f"align-{a}" for a in ALIGNMENTS} for cell in ("th", "td")},
-    "div": {"code-block", "code-head"},
+    "div": {"code-block", "code-head", "math-display"},
 }
 # Marks where a growing text ends, so the tail can be put there: a
 # private-use character, taken out of the model's own text first.
@@ -90,11 +92,46 @@ def _fence_with_header(default):
     return render
 
 
+def _math(html: str):
+    """Math stays TeX source in the page, escaped; the page renders it with
+    KaTeX once the answer is done (static/js/muse.js)."""
+
+    def render(_renderer, tokens, idx, _options, _env):
+        return html.format(escape(tokens[idx].content.strip(), quote=False))
+
+    return render
+
+
+def _money(state, silent: bool) -> bool:
+    """A $ before a digit is money ("$5 and $10"), never the start of math;
+    the cost: "$2x$" is not math either (write "$x \\cdot 2$" or "\\(2x\\)")."""
+    if not state.src.startswith("$", state.pos) or not state.src[state.pos + 1:state.pos + 2].isdigit():
+        return False
+    if not silent:
+        state.pending += "$"
+    state.pos += 1
+    return True
+
+
+BLOCK_MATH = '<div class="math-display">{}</div>\n'
+MATH_TOKENS = {
+    "math_inline": '<span class="math-inline">{}</span>',
+    "math_inline_double": '<span class="math-inline math-display-inline">{}</span>',  # $$…$$ within a line
+    "math_block": BLOCK_MATH, "math_block_label": BLOCK_MATH, "math_block_eqno": BLOCK_MATH,
+}
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight}).enable(
         ["table", "strikethrough"]
     )
+    # $…$, $$…$$, \(…\) and \[…\]; "$5 and $10" is money, not math.
+    parser.use(dollarmath_plugin, allow_digits=False, allow_space=False, double_inline=True)
+    parser.use(texmath_plugin, delimiters="brackets")
+    parser.inline.ruler.before("math_inline", "money", _money)
+    for token_type, html in MATH_TOKENS.items():
+        parser.add_render_rule(token_type, _math(html))
     parser.core.ruler.push("alignment_classes", _alignment_classes)
     parser.core.ruler.push("end_out_of_attributes", _end_out_of_attributes)
     for rule in ("fence", "code_block"):

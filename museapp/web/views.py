@@ -164,10 +164,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SettingsForm(request.POST)
         if form.is_valid():
-            services.preferences_update(user=request.user, compare_answers=form.cleaned_data["compare_answers"])
+            services.preferences_update(user=request.user, **form.cleaned_data)
             messages.success(request, "Saved.")
             return redirect("chat:settings")
     else:
         preferences = services.preferences_for(user_id=request.user.pk)
-        form = SettingsForm(initial={"compare_answers": preferences.compare_answers})
+        form = SettingsForm(initial={name: getattr(preferences, name) for name in SettingsForm.base_fields})
     return TemplateResponse(request, "chat/settings.html", {"form": form}, status=400 if form.errors else 200)

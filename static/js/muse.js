@@ -246,6 +246,18 @@
     }
   });
 
+  // Copying: the text to the clipboard, and "Copied" on the button for a moment.
+  function copyText(text, button) {
+    var label = button.textContent;
+    var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1500); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Copy failed"; });
+    } else {
+      var area = el("textarea", {}); area.value = text; document.body.appendChild(area);
+      area.select(); try { document.execCommand("copy"); done(); } finally { area.remove(); }
+    }
+  }
+
   // A Copy button in each code block's header (museapp/streams/markdown.py),
   // beside the code rather than over it.
   function addCopyButtons(root) {
@@ -254,25 +266,77 @@
       var button = el("button", { type: "button", class: "copy", "aria-label": "Copy code" }, "Copy");
       button.addEventListener("click", function () {
         var code = head.parentNode.querySelector("pre");
-        var text = code ? code.innerText : "";
-        var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Copy failed"; });
-        } else {
-          var area = el("textarea", {}); area.value = text; document.body.appendChild(area);
-          area.select(); try { document.execCommand("copy"); done(); } finally { area.remove(); }
-        }
+        copyText(code ? code.innerText : "", button);
       });
       head.appendChild(button);
     });
   }
+  // Copy under a message: its source (an answer's Markdown, a person's text).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".copy-message");
+    if (button) copyText(button.dataset.copy || "", button);
+  });
+
+  // Keyboard shortcuts, listed in the dialog "?" opens (templates/chat/_shortcuts.html).
+  function openShortcuts() {
+    var dialog = document.getElementById("keyboard-shortcuts");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".open-shortcuts")) openShortcuts();
+  });
+  function typing(target) {
+    return /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable;
+  }
+  function lastOf(selector) {
+    var all = document.querySelectorAll(selector);
+    return all[all.length - 1];
+  }
+  document.addEventListener("keydown", function (event) {
+    var mod = event.ctrlKey || event.metaKey, key = (event.key || "").toLowerCase();
+    var busy = document.querySelector("dialog[open]") || document.body.classList.contains("sidebar-open");
+    var target = null;
+    if (mod && event.shiftKey && key === "o") target = document.querySelector("#new-chat button");
+    else if (mod && event.shiftKey && key === "c") target = lastOf("#messages article[data-author='assistant'] .copy-message");
+    else if (key === "escape" && !busy) target = lastOf("#messages article[data-status='streaming'] button.stop");
+    else if (event.key === "?" && !mod && !typing(event.target)) { event.preventDefault(); openShortcuts(); return; }
+    if (!target) return;
+    event.preventDefault();
+    target.click();
+  });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && target.id) addCopyButtons(document.getElementById(target.id) || document);  // a live rendering
+    if (!target || !target.id) return;
+    var swapped = document.getElementById(target.id) || document;  // a live rendering, a finished answer
+    addCopyButtons(swapped);
+    renderMath(swapped);
   });
-  document.addEventListener("htmx:load", function (event) { addCopyButtons(event.detail.elt); });
+  // Math in finished answers: TeX source from the server (museapp/streams/
+  // markdown.py), rendered here with KaTeX's DOM rendering. Links, \htmlData
+  // and the like stay off (trust: false), sizes and macro expansion are
+  // capped, and whatever KaTeX cannot render stays as its source. A stream's
+  // math stays plain until the answer is done.
+  var MATH_MAX_CHARS = 4000;
+  function renderMath(root) {
+    if (!window.katex) return;
+    (root.querySelectorAll ? root : document).querySelectorAll(".markdown .math-inline, .markdown .math-display").forEach(function (node) {
+      if (node.dataset.rendered || node.closest(".streaming")) return;
+      var source = node.textContent;
+      node.dataset.rendered = "true";
+      if (source.length > MATH_MAX_CHARS) return;
+      var display = !node.classList.contains("math-inline") || node.classList.contains("math-display-inline");
+      try {
+        window.katex.render(source, node, { displayMode: display, throwOnError: false, trust: false,
+                                            strict: "ignore", maxSize: 20, maxExpand: 200 });
+      } catch (error) {
+        node.textContent = source;  // too deep to render: shown as written
+      }
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { addCopyButtons(event.detail.elt); renderMath(event.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () {
     addCopyButtons(document);
+    renderMath(document);
     scrollToEnd(true);
     setUpDrawer();
     setUpHint();

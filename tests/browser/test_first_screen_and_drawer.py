@@ -59,3 +59,22 @@ def test_the_phone_drawer_has_a_backdrop_closes_on_escape_and_is_inert_while_clo
     page.get_by_role("button", name="Chats").click()
     page.locator(".drawer-backdrop").click(position={"x": 370, "y": 400})
     expect(page.locator(".drawer-backdrop")).to_be_hidden()
+
+
+def test_at_phone_width_tab_skips_the_closed_drawer_and_walks_the_open_one(page):
+    sign_up(page, "kit")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.wait_for_function("() => document.getElementById('sidebar').inert === true")
+    in_drawer = "() => document.getElementById('sidebar').contains(document.activeElement)"
+
+    page.get_by_role("button", name="Chats").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        assert page.evaluate(in_drawer) is False, "nothing off-screen takes the focus"
+
+    page.get_by_role("button", name="Chats").click()
+    expect(page.get_by_role("button", name="New chat")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate(in_drawer) is True, "the next stop is in the drawer too"
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Chats")).to_be_focused()

@@ -25,7 +25,7 @@ def test_the_phone_header_holds_the_title_and_the_model_is_picked_beside_the_swi
     title = header.locator(".conversation-title").bounding_box()
     assert title["width"] >= 0.6 * 390, "the title has most of the header"
 
-    picker = page.locator(".composer-options").get_by_role("combobox", name="Model")
+    picker = page.locator(".composer-options").get_by_role("combobox", name="Model", exact=True)
     with page.expect_response(lambda response: response.url.endswith("/model/")):
         picker.select_option(label="Fake model two")
     expect(picker).to_have_value("openai/fake-model-2")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_chat_flow import sign_up
+from tests.fakellm import Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,3 +43,25 @@ def test_the_phone_drawer_links_to_settings(page):
     expect(settings_link).to_be_in_viewport()
     settings_link.click()
     expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+
+
+def test_custom_instructions_typed_in_settings_reach_the_model_and_the_answer_says_so(page, llm):
+    llm.script("Suggest a hobby", Reply(text="Beekeeping."))
+    sign_up(page, "bea")
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_role("textbox", name="What should Muse know about you?").fill("I live by the sea.")
+    page.get_by_role("textbox", name="How should Muse answer?").fill("Briefly, please.")
+    expect(page.get_by_role("switch", name="Use my instructions")).to_be_checked()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    page.get_by_role("link", name="Back to chat").click()
+    page.get_by_role("textbox", name="Message").fill("Suggest a hobby")
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "done")
+
+    expect(answer.locator(".meta")).to_contain_text("your instructions")
+    [request] = llm.requests_matching("Suggest a hobby")
+    assert "I live by the sea." in request["messages"][0]["content"]
+    assert "Briefly, please." in request["messages"][0]["content"]

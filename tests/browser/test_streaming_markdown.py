@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_chat_flow import sign_up
+from tests.browser.test_copy_and_shortcuts import watch_labels
 from tests.fakellm import Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,6 +56,7 @@ def test_a_code_blocks_copy_button_sits_in_its_header_and_copies_the_code(page, 
     button, code = copy.bounding_box(), block.locator("pre").bounding_box()
     assert button["y"] + button["height"] <= code["y"], "above the code, not over it"
 
+    watch_labels(copy)
     copy.click()
-    expect(copy).to_have_text("Copied")
+    page.wait_for_function("() => window.__labels.includes('Copied')")
     assert page.evaluate("navigator.clipboard.readText()").strip() == "print('steeped')"

@@ -48,7 +48,7 @@ def test_it_shows_the_blind_comparisons_switch_on_by_default(logged_in):
     assert label_of(page, switch) == "Blind comparisons"
     description = page.one(id=switch.attrs["aria-describedby"])
     assert description.text == DESCRIPTION
-    assert page.one("button", type="submit").text == "Save"
+    assert page.one("form", **{"class": "settings-form"}).one("button", type="submit").text == "Save"
     assert page.one("a", href="/").text == "Back to chat"
     assert not page.all(role="status")
 

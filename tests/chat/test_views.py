@@ -238,11 +238,15 @@ HOSTILE = [
 
 
 def assert_harmless(element: Element) -> None:
+    """No element that runs or loads anything, no handler, and no
+    javascript: anywhere but in Copy's data-copy, which holds the message's
+    source as inert data for the clipboard (its text is the message's)."""
     for tag, attrs in markup_in(element):
         assert tag not in {"script", "img", "iframe", "style", "object", "embed"}, tag
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name)
-            assert "javascript:" not in (value or "").lower(), (tag, name, value)
+            if (tag, name) != ("button", "data-copy"):
+                assert "javascript:" not in (value or "").lower(), (tag, name, value)
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
