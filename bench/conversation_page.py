@@ -39,6 +39,7 @@ def main() -> None:
     from django.test import Client
 
     from museapp.chat.models import Conversation, Message
+    from tests.trees import link_in_order
 
     call_command("migrate", interactive=False, verbosity=0)
     user = get_user_model().objects.create_user(username=f"bench-{time.time_ns()}", password="x")
@@ -46,6 +47,7 @@ def main() -> None:
     Message.objects.bulk_create(
         Message(conversation=conversation, author=author, content=f"Question {i}?" if author == "user" else ANSWER)
         for i in range(args.turns) for author in ("user", "assistant"))
+    link_in_order(conversation)  # as the turns would have been
     client = Client()
     client.force_login(user)
     path = f"/c/{conversation.pk}/"

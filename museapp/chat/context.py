@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from museapp.chat.models import Message, Preferences
+from museapp.chat import threads
+from museapp.chat.models import Conversation, Message, Preferences
 from museapp.llm.adapter import ModelCall, history_chars
 from museapp.llm.config import system_prompt
+
+
+PAGE = 200  # texts read at a time, newest first, until the budget is spent
 
 
 def call_in_context(call: dict, *, conversation_id: int, before_id: int) -> ModelCall:
@@ -21,17 +25,16 @@ def call_in_context(call: dict, *, conversation_id: int, before_id: int) -> Mode
 
 def model_context(*, conversation_id: int, before_id: int | None = None, max_chars: int | None = None,
                   model: str = "") -> list[dict[str, str]]:
-    """The system prompt, then the finished turns before ``before_id``
-    (failed or empty answers left out), newest first up to ``max_chars`` of
-    text: the oldest go first. The latest turn is always kept; the model
-    adapter trims to the model's window exactly (museapp/llm/context.py)."""
-    rows = Message.objects.filter(conversation_id=conversation_id).exclude(status=Message.Status.STREAMING)
-    if before_id is not None:
-        rows = rows.filter(pk__lt=before_id)
+    """The system prompt, then the finished turns of the branch that leads
+    to ``before_id`` (an answer; None: the branch shown), failed or empty
+    answers left out, newest first up to ``max_chars`` of text: the oldest
+    go first. The latest turn is always kept; the model adapter trims to the
+    model's window exactly (museapp/llm/context.py)."""
     turns: list[dict[str, str]] = []
     used = 0
-    for author, content, status in rows.order_by("-id").values_list("author", "content", "status").iterator(
-            chunk_size=200):
+    for author, content, status in _branch_newest_first(conversation_id, before_id):
+        if status == Message.Status.STREAMING:
+            continue
         if author == Message.Author.ASSISTANT and (status == Message.Status.ERROR or not content):
             continue
         if max_chars is not None and turns and used + len(content) > max_chars:
@@ -39,6 +42,22 @@ def model_context(*, conversation_id: int, before_id: int | None = None, max_cha
         used += len(content)
         turns.append({"role": author, "content": content})
     return [{"role": "system", "content": with_instructions(system_prompt(model), before_id)}, *reversed(turns)]
+
+
+def _branch_newest_first(conversation_id: int, before_id: int | None):
+    """(author, content, status) of the messages above ``before_id`` on its
+    branch, newest first, their texts read a page at a time."""
+    tree = threads.tree_of(conversation_id, before_id=before_id)
+    if before_id is None:
+        leaf = threads.leaf_of(Conversation.objects.get(pk=conversation_id), tree)
+    else:
+        leaf = Message.objects.filter(pk=before_id).values_list("parent_id", flat=True).first()
+    path = threads.path_to(leaf, tree)[::-1]
+    for start in range(0, len(path), PAGE):
+        ids = path[start:start + PAGE]
+        rows = {pk: row for pk, *row in Message.objects.filter(pk__in=ids).values_list(
+            "id", "author", "content", "status")}
+        yield from (rows[pk] for pk in ids if pk in rows)
 
 
 def instructions_for(answer_id: int | None) -> str:

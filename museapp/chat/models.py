@@ -20,6 +20,10 @@ class Conversation(models.Model):
     merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")
     judge_model = models.CharField(max_length=200, blank=True, help_text="the merge's judge; blank: the default")
     is_evaluation = models.BooleanField(default=False, help_text="asked by `manage.py evaluate`, not a person")
+    current_leaf = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="the end of the branch shown; blank: the latest message",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,7 +49,13 @@ class MessageQuerySet(RunRecordQuerySet):
 
 
 class Message(RunRecord):
-    """A person's message, or an answer (a run record while it streams)."""
+    """A person's message, or an answer (a run record while it streams).
+
+    Messages form a tree: each has the message it follows as its parent
+    (none for a conversation's first). Messages with one parent are
+    versions of each other: regenerated answers, edited questions. The
+    conversation's current leaf says which branch is shown and read.
+    """
 
     class Author(models.TextChoices):
         USER = "user"
@@ -59,6 +69,10 @@ class Message(RunRecord):
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
+        help_text="the message this one follows; blank: the conversation's first",
     )
     author = models.CharField(max_length=16, choices=Author.choices)
     content = models.TextField(blank=True)
@@ -91,6 +105,15 @@ class Message(RunRecord):
 
     def __str__(self) -> str:
         return f"{self.author} #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A new message without a parent follows the conversation's latest
+        message, unless it starts the conversation anew (``starts_thread``:
+        an edited first message)."""
+        if self._state.adding and self.parent_id is None and not getattr(self, "starts_thread", False):
+            self.parent_id = (Message.objects.filter(conversation_id=self.conversation_id)
+                              .order_by("-id").values_list("id", flat=True).first())
+        super().save(*args, **kwargs)
 
     @property
     def is_assistant(self) -> bool:

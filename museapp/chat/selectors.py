@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from museapp.chat import threads
 from museapp.chat.models import Conversation, Message
 
 
@@ -10,11 +11,14 @@ def messages_for_display(*, conversation: Conversation):
 
 
 def message_for_display(*, conversation: Conversation, message_id: int) -> Message | None:
-    return messages_for_display(conversation=conversation).filter(pk=message_id).first()
+    """One message, with its versions, as the partial shows it."""
+    message = messages_for_display(conversation=conversation).filter(pk=message_id).first()
+    return threads.with_versions([message])[0] if message else None
 
 
 def messages_by_ids(*, conversation: Conversation, ids: list[int]) -> list[Message]:
-    return list(messages_for_display(conversation=conversation).filter(pk__in=[i for i in ids if i]))
+    return threads.with_versions(list(messages_for_display(conversation=conversation).filter(
+        pk__in=[i for i in ids if i])))
 
 
 def is_live(message: Message) -> bool:
@@ -26,11 +30,12 @@ def is_live(message: Message) -> bool:
 
 
 def answers_to_catch_up(*, conversation: Conversation) -> list[Message]:
-    """Answers still streaming, and the latest answer (it may have ended
-    while a page was disconnected)."""
-    answers = messages_for_display(conversation=conversation).filter(author=Message.Author.ASSISTANT)
+    """The answers of the branch shown still streaming, and its latest
+    answer (it may have ended while a page was disconnected)."""
+    shown = threads.shown(conversation)
+    answers = messages_for_display(conversation=conversation).filter(author=Message.Author.ASSISTANT, pk__in=shown)
     found = list(answers.filter(status=Message.Status.STREAMING))
     latest = answers.order_by("-id").first()
     if latest is not None and latest not in found:
         found.append(latest)
-    return found
+    return threads.with_versions(found)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from museapp.chat import threads
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message, Preferences
 from museapp.llm.config import available_models, configured_model
 from museapp.streams.run import StreamResult
@@ -70,13 +71,15 @@ PAGE_MESSAGES = 100  # the latest 50 turns; older ones load as the page scrolls 
 
 
 def conversation_messages(*, conversation: Conversation, before_id: int | None = None) -> tuple[list[Message], bool]:
-    """The latest page of messages (before ``before_id``), oldest first, and
-    whether older ones remain."""
-    messages = Message.objects.filter(conversation=conversation)
+    """The latest page of the branch shown (before ``before_id``), oldest
+    first, each with its versions, and whether older ones remain."""
+    tree = threads.tree_of(conversation.pk)
+    path = threads.path_to(threads.leaf_of(conversation, tree), tree)
     if before_id is not None:
-        messages = messages.filter(pk__lt=before_id)
-    page = list(messages.order_by("-id").for_display()[:PAGE_MESSAGES + 1])
-    return page[:PAGE_MESSAGES][::-1], len(page) > PAGE_MESSAGES
+        path = path[:path.index(before_id)] if before_id in path else []
+    ids = path[-PAGE_MESSAGES:]
+    loaded = {m.pk: m for m in Message.objects.filter(pk__in=ids).for_display()}
+    return threads.with_versions([loaded[i] for i in ids if i in loaded], tree), len(path) > PAGE_MESSAGES
 
 
 # --- messages --------------------------------------------------------------
@@ -148,17 +151,36 @@ def conversation_name_from(*, conversation: Conversation, text: str) -> bool:
     return True
 
 
-def message_add(*, conversation: Conversation, text: str) -> Message:
-    return Message.objects.create(conversation=conversation, author=Message.Author.USER, content=text)
+FOLLOWS_THE_BRANCH_SHOWN = object()
 
 
-def answer_placeholder(*, conversation: Conversation) -> Message:
-    """The answer a new turn starts: streaming, or failed at once when no
-    model is configured."""
+def message_add(*, conversation: Conversation, text: str, parent: object = FOLLOWS_THE_BRANCH_SHOWN) -> Message:
+    """The person's message, after ``parent`` (default: the end of the
+    branch shown; None: as a new first message, an edited one)."""
+    message = Message(conversation=conversation, author=Message.Author.USER, content=text)
+    if parent is FOLLOWS_THE_BRANCH_SHOWN:
+        message.parent_id = branch_end(conversation)
+    elif parent is None:
+        message.starts_thread = True
+    else:
+        message.parent = parent
+    message.save()
+    return message
+
+
+def branch_end(conversation: Conversation) -> int | None:
+    tree = threads.tree_of(conversation.pk)
+    return threads.leaf_of(conversation, tree)
+
+
+def answer_placeholder(*, conversation: Conversation, question: Message | None = None) -> Message:
+    """The answer to ``question`` (default: the latest message) a turn
+    starts: streaming, or failed at once when no model is configured."""
     model = configured_model(conversation.model)
     if not model:
         return Message.objects.create(
             conversation=conversation,
+            parent=question,
             author=Message.Author.ASSISTANT,
             status=Message.Status.ERROR,
             error=NO_MODEL_REASON,
@@ -166,6 +188,7 @@ def answer_placeholder(*, conversation: Conversation) -> Message:
         )
     return Message.objects.create(
         conversation=conversation,
+        parent=question,
         author=Message.Author.ASSISTANT,
         status=Message.Status.STREAMING,
         model=model,

@@ -35,11 +35,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _prompt(message: Message) -> str:
-    return (
-        Message.objects.filter(conversation_id=message.conversation_id, author=Message.Author.USER,
-                               pk__lt=message.pk)
-        .order_by("-pk").values_list("content", flat=True).first() or ""
-    )
+    """The question the answer answered: its parent (an edited question has its own answers)."""
+    return Message.objects.filter(pk=message.parent_id).values_list("content", flat=True).first() or ""
 
 
 def feedback_rows() -> Iterator[dict]:

@@ -18,6 +18,7 @@ MESSAGE_CHANGED = "chat.message_changed"  # re-render one message from the datab
 AGENT_CHANGED = "chat.agent_changed"  # re-render one agent's panel
 TURN = "chat.turn"  # a new user message and its answer placeholder
 SESSION_CHANGED = "chat.session_changed"  # a person's session or account changed: sockets re-check
+THREAD_CHANGED = "chat.thread_changed"  # the branch shown changed (a version picked, regenerated, edited)
 
 
 class Tokens(TypedDict):
@@ -54,9 +55,14 @@ class SessionChanged(TypedDict):
     ended_session: str  # a session that just ended (log-out), or "": re-check every session
 
 
-Event = Tokens | MessageChanged | AgentChanged | Turn | SessionChanged
+class ThreadChanged(TypedDict):
+    type: Literal["chat.thread_changed"]
+    event_id: str
+
+
+Event = Tokens | MessageChanged | AgentChanged | Turn | SessionChanged | ThreadChanged
 SCHEMA: dict[str, type] = {TOKENS: Tokens, MESSAGE_CHANGED: MessageChanged, AGENT_CHANGED: AgentChanged, TURN: Turn,
-                           SESSION_CHANGED: SessionChanged}
+                           SESSION_CHANGED: SessionChanged, THREAD_CHANGED: ThreadChanged}
 
 
 def tokens(stream: Stream, text: str, html: str, seq: int, count: int, elapsed_ms: float) -> Tokens:
@@ -84,6 +90,10 @@ def turn(user_message_id: int | None, assistant_message_id: int, origin: str) ->
 
 def session_changed(ended_session: str = "") -> SessionChanged:
     return {"type": SESSION_CHANGED, "ended_session": ended_session}
+
+
+def thread_changed() -> ThreadChanged:
+    return {"type": THREAD_CHANGED, "event_id": uuid.uuid4().hex}
 
 
 def check(event: dict) -> None:

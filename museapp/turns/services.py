@@ -24,6 +24,7 @@ from museapp.agents import services as agents
 from museapp.agents.models import Contemplation
 from museapp.agents.tasks import agent_task_arguments, run_merge, start_agent_retry, start_agents
 from museapp.chat import services as chat
+from museapp.chat import threads
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
@@ -134,13 +135,65 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
         conversation.merge_strategy = clean_strategy(strategy)
     if judge is not None:
         conversation.judge_model = clean_judge(judge)
-    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "judge_model", "updated_at"])
     user_message = chat.message_add(conversation=conversation, text=text)
-    answer = chat.answer_placeholder(conversation=conversation)
+    answer = chat.answer_placeholder(conversation=conversation, question=user_message)
+    conversation.current_leaf = answer
+    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "judge_model", "current_leaf",
+                                     "updated_at"])
     run = _turn_run(conversation, answer, contemplate=conversation.contemplate, agents_count=agents_count)
     turn = Turn(user_message, answer, run, title_changed)
     transaction.on_commit(lambda: turn_enqueue(turn))
     return turn
+
+
+def _answer_to(conversation: Conversation, question: Message, *, contemplate: bool) -> Turn:
+    """A new answer to ``question`` (a new version when it has one already),
+    shown from now on, and how it runs."""
+    answer = chat.answer_placeholder(conversation=conversation, question=question)
+    conversation.current_leaf = answer
+    conversation.save(update_fields=["current_leaf", "updated_at"])
+    turn = Turn(None, answer, _turn_run(conversation, answer, contemplate=contemplate))
+    transaction.on_commit(lambda: turn_enqueue(turn))
+    return turn
+
+
+@transaction.atomic
+def answer_regenerate(*, message: Message, contemplate: bool | None = None) -> Turn:
+    """"Regenerate": a new version of a finished, failed or stopped answer,
+    with Contemplating or quickly (None: the way this one ran)."""
+    if not message.is_assistant or message.is_streaming:
+        raise InvalidMessage("Only a finished, failed or stopped answer can be regenerated.")
+    conversation = chat.conversation_lock(conversation=message.conversation)
+    question = message.parent
+    if question is None or question.author != Message.Author.USER:
+        raise InvalidMessage("That answer has no question to answer again.")
+    if contemplate is None:
+        contemplate = Contemplation.objects.filter(message=message).exists()
+    return _answer_to(conversation, question, contemplate=contemplate)
+
+
+@transaction.atomic
+def question_edit(*, message: Message, text: object) -> Turn:
+    """"Save and send": the person's message, edited, as a new version (a new
+    branch from that point) with its own answer; the old branch is kept."""
+    if message.is_assistant:
+        raise InvalidMessage("Only your own messages can be edited.")
+    text = chat.message_clean_text(text)
+    conversation = chat.conversation_lock(conversation=message.conversation)
+    edited = chat.message_add(conversation=conversation, text=text, parent=message.parent)
+    turn = _answer_to(conversation, edited, contemplate=conversation.contemplate)
+    return Turn(edited, turn.answer, turn.run)
+
+
+@transaction.atomic
+def branch_show(*, message: Message) -> Conversation:
+    """Show a version (and where it leads): the conversation's current leaf
+    becomes the newest message down that version's branch."""
+    conversation = chat.conversation_lock(conversation=message.conversation)
+    tree = threads.tree_of(conversation.pk)
+    conversation.current_leaf_id = threads.newest_leaf_under(message.pk, tree)
+    conversation.save(update_fields=["current_leaf", "updated_at"])
+    return conversation
 
 
 @transaction.atomic
@@ -150,7 +203,7 @@ def answer_retry(*, message: Message) -> Turn:
     if not message.is_assistant or message.status not in (Message.Status.ERROR, Message.Status.STOPPED):
         raise InvalidMessage("Only a failed or stopped answer can be retried.")
     conversation = chat.conversation_lock(conversation=message.conversation)
-    if conversation.messages.filter(pk__gt=message.pk).exists():
+    if message.children.exists():
         raise InvalidMessage("Only the latest answer can be retried.")
     message = chat.answer_reset(message=message, conversation=conversation)
     contemplated, _ = Contemplation.objects.filter(message=message).delete()

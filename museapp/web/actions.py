@@ -45,11 +45,29 @@ class MergeAgain:
 
 
 @dataclass(frozen=True)
+class ShowVersion:
+    message_id: object  # the version to show
+
+
+@dataclass(frozen=True)
+class Regenerate:
+    message_id: object
+    contemplate: bool | None  # None: the way the answer ran
+
+
+@dataclass(frozen=True)
+class Edit:
+    message_id: object
+    text: object  # checked by the turn, as a sent message is
+
+
+@dataclass(frozen=True)
 class Refusal:
     reason: str
 
 
-Action = Send | Stop | Retry | RetryAgent | MergeAgain
+Action = Send | Stop | Retry | RetryAgent | MergeAgain | ShowVersion | Regenerate | Edit
+REGENERATE_MODES = {"contemplate": True, "quick": False}
 
 
 def parse_action(text: str | None) -> Action | Refusal:
@@ -77,6 +95,17 @@ def parse_action(text: str | None) -> Action | Refusal:
         return RetryAgent(payload.get("message_id"), payload.get("run_id"))
     if action == "merge_again":
         return MergeAgain(payload.get("message_id"))
+    return _branching(action, payload)
+
+
+def _branching(action: object, payload: dict) -> Action | Refusal:
+    if action == "show_version":
+        return ShowVersion(payload.get("message_id"))
+    if action == "regenerate":
+        mode = payload.get("mode")
+        return Regenerate(payload.get("message_id"), REGENERATE_MODES.get(mode) if isinstance(mode, str) else None)
+    if action == "edit":
+        return Edit(payload.get("message_id"), payload.get("message"))
     return Refusal("Unknown action.")
 
 

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from museapp.agents import selectors as agent_selectors
 from museapp.chat import selectors
+from museapp.chat import services as chat_services
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
 from museapp.chat.models import Message
 from museapp.chat.services import InvalidMessage, message_clean_text
@@ -25,7 +26,9 @@ from museapp.streams.names import Stream, conversation_group, person_group
 from museapp.turns import limits
 from museapp.turns import services as turns
 from museapp.web import frames, shared, sockets
-from museapp.web.actions import MergeAgain, Refusal, Retry, RetryAgent, Send, Stop, parse_action
+from museapp.web.actions import (
+    Edit, MergeAgain, Refusal, Regenerate, Retry, RetryAgent, Send, ShowVersion, Stop, parse_action,
+)
 from museapp.web.catchup import CatchUp
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,13 @@ def _turn_runner(function):
     if connection.vendor == "sqlite":
         return database_sync_to_async(function)
     return sync_to_async(function, thread_sensitive=False)
+
+
+def _thread_of(conversation):
+    """The conversation as it is now, and the page of its branch shown."""
+    conversation = type(conversation).objects.get(pk=conversation.pk)
+    messages, older = chat_services.conversation_messages(conversation=conversation)
+    return conversation, messages, older
 
 
 def _rendering(render, record):
@@ -172,7 +182,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._error(action.reason)
             return
         handler = {Send: self._send_message, Stop: self._stop, Retry: self._retry, RetryAgent: self._retry_agent,
-                   MergeAgain: self._merge_again}[type(action)]
+                   MergeAgain: self._merge_again, ShowVersion: self._show_version, Regenerate: self._regenerate,
+                   Edit: self._edit}[type(action)]
         try:
             await handler(action)
         except Http404:
@@ -222,7 +233,36 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(turns.merge_again)(message=message)
         await self.channel_layer.group_send(self.group, events.message_changed(message.pk))
 
+    async def _show_version(self, action: ShowVersion) -> None:
+        message = await self._own_message(action.message_id)
+        await database_sync_to_async(turns.branch_show)(message=message)
+        await self.channel_layer.group_send(self.group, events.thread_changed())
+
+    async def _regenerate(self, action: Regenerate) -> None:
+        message = await self._own_message(action.message_id)
+        contemplated = action.contemplate
+        if contemplated is None:
+            contemplated = await database_sync_to_async(lambda: message.contemplation_or_none is not None)()
+        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
+        await _turn_runner(turns.answer_regenerate)(message=message, contemplate=contemplated)
+        await self.channel_layer.group_send(self.group, events.thread_changed())
+
+    async def _edit(self, action: Edit) -> None:
+        message = await self._own_message(action.message_id)
+        message_clean_text(action.text)  # refused anyway: counts against no limit
+        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=self.conversation.contemplate)
+        await _turn_runner(turns.question_edit)(message=message, text=action.text)
+        await self.channel_layer.group_send(self.group, events.thread_changed())
+
     # --- from the conversation's group ----------------------------------
+
+    async def chat_thread_changed(self, event: events.ThreadChanged) -> None:
+        """Show the branch now current, with what is live caught up."""
+        self.conversation, messages, older = await database_sync_to_async(_thread_of)(self.conversation)
+        for message in messages:
+            if selectors.is_live(message):
+                await self.catch_up.message(message)
+        await self.send(text_data=frames.thread(self.conversation, messages, older))
 
     async def chat_tokens(self, event: events.Tokens) -> None:
         stream = Stream.parse(event["stream"])

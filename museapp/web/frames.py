@@ -19,6 +19,13 @@ def message(msg: Message) -> str:
     return render_to_string("chat/_message.html", {"message": msg, "oob": True})
 
 
+def thread(conversation: Conversation, msgs: list[Message], older: bool) -> str:
+    """The whole branch shown, after a version was picked, regenerated or edited."""
+    context = {"conversation": conversation, "messages_list": msgs,
+               "older_before": msgs[0].pk if older and msgs else None}
+    return f'<div id="messages" hx-swap-oob="innerHTML">{render_to_string("chat/_older_messages.html", context)}</div>'
+
+
 def messages_appended(msgs: list[Message]) -> str:
     inner = "".join(render_to_string("chat/_message.html", {"message": m}) for m in msgs)
     return f'<div id="messages" hx-swap-oob="beforeend">{inner}</div>'

@@ -277,6 +277,41 @@
     if (button) copyText(button.dataset.copy || "", button);
   });
 
+  // "Edit" opens a sent message in place: "Save and send" starts a new
+  // branch from it (action "edit" over the socket), "Cancel" closes it.
+  function openEditor(button) {
+    var article = button.closest("article");
+    if (!article || article.querySelector(".edit-form")) return;
+    var body = article.querySelector(".body"), actions = article.querySelector(".message-actions");
+    var form = el("form", { class: "edit-form", "ws-send": "" });
+    form.appendChild(el("input", { type: "hidden", name: "action", value: "edit" }));
+    form.appendChild(el("input", { type: "hidden", name: "message_id", value: button.dataset.messageId }));
+    var area = el("textarea", { name: "message", rows: "3", "aria-label": "Edit your message" });
+    area.value = article.querySelector(".copy-message").dataset.copy;
+    form.appendChild(area);
+    var row = el("div", { class: "edit-actions" });
+    var cancel = el("button", { type: "button" }, "Cancel");
+    cancel.addEventListener("click", function () { form.remove(); body.hidden = false; actions.hidden = false; button.focus(); });
+    row.appendChild(cancel);
+    row.appendChild(el("button", { type: "submit", class: "primary" }, "Save and send"));
+    form.appendChild(row);
+    body.hidden = true; actions.hidden = true;
+    body.after(form);
+    window.htmx.process(form);
+    area.focus();
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".edit-open");
+    if (button) openEditor(button);
+  });
+  document.addEventListener("keydown", function (event) {
+    var area = event.target.closest && event.target.closest(".edit-form textarea");
+    if (area && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      area.form.requestSubmit();
+    }
+  });
+
   // Keyboard shortcuts, listed in the dialog "?" opens (templates/chat/_shortcuts.html).
   function openShortcuts() {
     var dialog = document.getElementById("keyboard-shortcuts");
@@ -299,6 +334,9 @@
     if (mod && event.shiftKey && key === "o") target = document.querySelector("#new-chat button");
     else if (mod && event.shiftKey && key === "c") target = lastOf("#messages article[data-author='assistant'] .copy-message");
     else if (key === "escape" && !busy) target = lastOf("#messages article[data-status='streaming'] button.stop");
+    else if (key === "arrowup" && event.target === messageBox() && !messageBox().value) {
+      target = lastOf("#messages article[data-author='user'] .edit-open");
+    }
     else if (event.key === "?" && !mod && !typing(event.target)) { event.preventDefault(); openShortcuts(); return; }
     if (!target) return;
     event.preventDefault();

@@ -165,7 +165,7 @@ def test_an_empty_conversation_shows_a_hint_and_no_messages(logged_in, conversat
     assert "Ask anything." in page.one(id="empty-hint").text
 
 
-def test_a_failed_answer_shows_its_reason_and_a_retry_button(logged_in, conversation):
+def test_a_failed_answer_shows_its_reason_a_retry_button_and_the_ways_to_regenerate(logged_in, conversation):
     add(conversation, "user", "break please")
     answer = add(conversation, "assistant", status="error", error="The provider had an internal error.")
 
@@ -173,7 +173,8 @@ def test_a_failed_answer_shows_its_reason_and_a_retry_button(logged_in, conversa
 
     assert shown.attrs["data-status"] == "error"
     assert shown.one(role="alert").text == "The provider had an internal error."
-    assert [b.text for b in shown.all("button")] == ["Retry"]
+    assert [b.text for b in shown.all("button")] == [
+        "Retry", "Regenerate", "Regenerate with Contemplating", "Regenerate quickly"], "Retry first; no Copy: no text"
 
 
 def test_a_streaming_answer_shows_what_arrived_and_a_stop_button(logged_in, conversation):

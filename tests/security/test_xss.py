@@ -39,6 +39,8 @@ PAYLOADS = [
     '<form action="javascript:window.__xss=1"><button>go</button></form>',
     "</textarea><script>window.__xss=1</script>",
     "<object data=javascript:window.__xss=1></object>",
+    r"$\href{javascript:window.__xss=1}{math link}$",  # KaTeX renders it as text (trust: false)
+    r"$\htmlData{xss=1}{math data}$",
 ]
 
 
@@ -163,12 +165,16 @@ FIND_PROBLEMS = """() => {
   for (const body of document.querySelectorAll("#messages .body, #messages .agent-body")) {
     for (const el of body.querySelectorAll("*")) {
       const tag = el.tagName.toLowerCase();
-      if (["script", "iframe", "object", "embed", "style", "svg", "math", "img", "form", "details",
+      // KaTeX's own rendering (MathML, and styles set through the CSSOM) is
+      // Muse's, not the model's; handlers and links are checked there too.
+      const katex = el.closest(".katex, .katex-error") !== null;
+      if (!katex && ["script", "iframe", "object", "embed", "style", "svg", "math", "img", "form", "details",
            "textarea", "link", "meta", "base"].includes(tag)) found.push(`<${tag}>`);
+      if (katex && ["script", "iframe", "object", "embed", "img", "form", "a"].includes(tag)) found.push(`<${tag}>`);
       for (const attr of el.attributes) {
         const name = attr.name.toLowerCase();
         if (name.startsWith("on") || name.startsWith("hx-") || name.startsWith("data-hx-")
-            || name === "style" || (name === "id" && !isTail(el, body))) found.push(`<${tag} ${name}>`);
+            || (name === "style" && !katex) || (name === "id" && !isTail(el, body))) found.push(`<${tag} ${name}>`);
         if (["href", "src", "action", "data", "srcdoc"].includes(name)
             && !/^(https?|mailto):/i.test(attr.value.replace(/\\s/g, ""))) found.push(`<${tag} ${name}=${attr.value}>`);
       }

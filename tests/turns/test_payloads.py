@@ -7,6 +7,7 @@ import pytest
 
 from museapp.chat.models import Message
 from museapp.turns import services as turns
+from tests.trees import link_in_order
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,7 @@ def long_conversation(conversation):
         Message(conversation=conversation, author=author, content=f"turn {i}: " + "words " * 2_000)
         for i in range(300) for author in ("user", "assistant")
     )
+    link_in_order(conversation)
     return conversation
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from museapp.chat.models import Message
+from tests.trees import link_in_order
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,7 @@ def long_conversation(conversation):
         Message(conversation=conversation, author=author, content=f"{author} turn {i:03d}")
         for i in range(300) for author in ("user", "assistant")
     )
+    link_in_order(conversation)
     return conversation
 
 
