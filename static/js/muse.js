@@ -312,6 +312,41 @@
     }
   });
 
+  // A version picked, an answer regenerated or a question edited re-renders
+  // the whole branch; focus goes back to the same place: the control of that
+  // kind on the message at the same position (museapp/web/frames.py thread).
+  var FOCUS_AFTER = {
+    "Previous version": ["Previous version", "Next version"],
+    "Next version": ["Next version", "Previous version"],
+    "Regenerate": ["Stop", "Regenerate"],
+    "Regenerate with Contemplating": ["Stop", "Regenerate"],
+    "Regenerate quickly": ["Stop", "Regenerate"],
+    "Save and send": ["Edit"]
+  };
+  var pressed = null;
+  function labelOf(button) {
+    return button ? (button.getAttribute("aria-label") || button.textContent.trim()) : "";
+  }
+  document.addEventListener("htmx:wsConfigSend", function (event) {
+    var form = event.detail.elt, list = messages();
+    var label = labelOf(event.detail.triggeringEvent && event.detail.triggeringEvent.submitter);
+    if (!list || !form.closest || !list.contains(form) || !FOCUS_AFTER[label]) return;
+    var articles = Array.prototype.slice.call(list.querySelectorAll("article"));
+    pressed = { index: articles.indexOf(form.closest("article")), label: label, at: Date.now() };
+  });
+  function restoreFocus() {
+    var was = pressed;
+    pressed = null;
+    if (!was || Date.now() - was.at > 15000) return;
+    var article = messages().querySelectorAll("article")[was.index];
+    if (!article) return;
+    var buttons = Array.prototype.slice.call(article.querySelectorAll("button:not([disabled])"));
+    var wanted = FOCUS_AFTER[was.label].map(function (label) {
+      return buttons.filter(function (b) { return labelOf(b) === label; })[0];
+    }).filter(Boolean)[0] || buttons[0];
+    if (wanted) wanted.focus();
+  }
+
   // Keyboard shortcuts, listed in the dialog "?" opens (templates/chat/_shortcuts.html).
   function openShortcuts() {
     var dialog = document.getElementById("keyboard-shortcuts");
@@ -345,6 +380,7 @@
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (!target || !target.id) return;
+    if (target.id === "messages") restoreFocus();
     var swapped = document.getElementById(target.id) || document;  // a live rendering, a finished answer
     addCopyButtons(swapped);
     renderMath(swapped);

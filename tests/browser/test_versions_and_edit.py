@@ -104,3 +104,22 @@ def test_cancel_closes_the_editor_and_arrow_up_opens_the_last_message(page, llm)
     page.get_by_role("button", name="Cancel").click()
     expect(editor).to_have_count(0)
     expect(page.locator('article[data-author="user"]').last.locator(".body")).to_be_visible()
+
+
+def test_flipping_versions_by_keyboard_keeps_the_focus_on_the_version_controls(page, llm):
+    llm.script("Name a fruit", Reply(text="Pear."))
+    llm.script("Name a fruit", Reply(text="Apple."), times=1)
+    sign_up(page, "kiri")
+    expect(ask(page, "Name a fruit").locator(".body")).to_have_text("Apple.")
+    last_answer(page).get_by_role("button", name="Regenerate", exact=True).click()
+    expect(last_answer(page).locator(".version-count")).to_have_text("2 / 2")
+    expect(last_answer(page)).to_have_attribute("data-status", "done")
+
+    last_answer(page).get_by_role("button", name="Previous version").focus()
+    page.keyboard.press("Enter")
+
+    expect(last_answer(page).locator(".version-count")).to_have_text("1 / 2")
+    expect(last_answer(page).get_by_role("button", name="Next version")).to_be_focused()  # Previous is disabled now
+    page.keyboard.press("Enter")
+    expect(last_answer(page).locator(".version-count")).to_have_text("2 / 2")
+    expect(last_answer(page).get_by_role("button", name="Previous version")).to_be_focused()
