@@ -53,10 +53,13 @@ def shown(conversation: Conversation) -> list[int]:
     return path_to(leaf_of(conversation, tree), tree)
 
 
-def versions(message_id: int, tree: Tree) -> list[int]:
-    """The message and its other versions (same parent, same author), oldest first."""
-    node = tree[message_id]
-    return sorted(n.id for n in tree.values() if n.parent_id == node.parent_id and n.author == node.author)
+def version_groups(tree: Tree) -> dict[tuple[int | None, str], list[int]]:
+    """Each set of versions (same parent, same author), oldest first: one
+    pass over the tree, however many messages ask."""
+    groups: dict[tuple[int | None, str], list[int]] = {}
+    for node in sorted(tree.values(), key=lambda n: n.id):
+        groups.setdefault((node.parent_id, node.author), []).append(node.id)
+    return groups
 
 
 def newest_leaf_under(message_id: int, tree: Tree) -> int:
@@ -81,8 +84,8 @@ class VersionNav:
     next_id: int | None
 
 
-def version_nav(message_id: int, tree: Tree) -> VersionNav | None:
-    ids = versions(message_id, tree)
+def version_nav(ids: list[int], message_id: int) -> VersionNav | None:
+    """The controls of ``message_id`` among its versions ``ids``."""
     if len(ids) < 2:
         return None
     at = ids.index(message_id)
@@ -95,6 +98,8 @@ def with_versions(messages: list[Message], tree: Tree | None = None) -> list[Mes
     if not messages:
         return messages
     tree = tree if tree is not None else tree_of(messages[0].conversation_id)
+    groups = version_groups(tree)
     for message in messages:
-        message.versions = version_nav(message.pk, tree) if message.pk in tree else None
+        node = tree.get(message.pk)
+        message.versions = version_nav(groups[(node.parent_id, node.author)], node.id) if node else None
     return messages

@@ -18,13 +18,19 @@ import time
 from pathlib import Path
 
 
+def _say(socket_path: Path, command: bytes, timeout: float) -> bytes:
+    """Send one command to the server on the socket; its reply's start
+    (OSError when nothing answers)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(socket_path))
+        sock.sendall(command + b"\r\n")
+        return sock.recv(16)
+
+
 def _answers(socket_path: Path) -> bool:
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(0.5)
-            sock.connect(str(socket_path))
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+        return _say(socket_path, b"PING", 0.5).startswith(b"+PONG")
     except OSError:
         return False
 
@@ -34,18 +40,14 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # someone else's process: alive all the same
+        pass
     return True
 
 
 def _shut_down(socket_path: Path) -> None:
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(2)
-            sock.connect(str(socket_path))
-            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
-            sock.recv(16)  # the server closes the connection as it exits
+        _say(socket_path, b"SHUTDOWN NOSAVE", 2)  # the server closes the connection as it exits
     except OSError:
         pass
 
