@@ -377,10 +377,35 @@
     event.preventDefault();
     target.click();
   });
+  // A message re-rendered in place (an answer that ends, a draft panel that
+  // finishes) would drop a focus held inside it onto the page's body. Focus
+  // goes to the same control in the new rendering, or else to what comes
+  // next for that message: Retry, Merge what's there, Copy, Regenerate.
+  var FOCUS_NEXT = ["Retry", "Merge what's there", "Copy", "Regenerate"];
+  var heldIn = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail && event.detail.target, active = document.activeElement;
+    var message = target && target.id && /^(ARTICLE|DETAILS)$/.test(target.tagName);
+    heldIn = message && active && active !== target && target.contains(active)
+      ? { id: target.id, label: labelOf(active) } : null;
+  });
+  function keepFocus(id) {
+    var was = heldIn, active = document.activeElement;
+    heldIn = null;
+    if (!was || was.id !== id || (active && active !== document.body)) return;
+    var swapped = document.getElementById(id);
+    if (!swapped) return;
+    var controls = Array.prototype.slice.call(swapped.querySelectorAll("button:not([disabled]), summary"));
+    var wanted = [was.label].concat(FOCUS_NEXT).map(function (label) {
+      return controls.filter(function (c) { return labelOf(c) === label; })[0];
+    }).filter(Boolean)[0] || controls[0];
+    if (wanted) wanted.focus();
+  }
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (!target || !target.id) return;
     if (target.id === "messages") restoreFocus();
+    keepFocus(target.id);
     var swapped = document.getElementById(target.id) || document;  // a live rendering, a finished answer
     addCopyButtons(swapped);
     renderMath(swapped);

@@ -44,6 +44,12 @@ def contemplation_of(conversation) -> Contemplation:
     return Contemplation.objects.get(message__conversation=conversation)
 
 
+@sync_to_async
+def draft_texts(conversation) -> set[str]:
+    runs = AgentRun.objects.filter(contemplation__message__conversation=conversation, kind=AgentRun.Kind.AGENT)
+    return {run.text.strip() for run in runs}
+
+
 def panel(run_id: int, status: str):
     pattern = re.compile(rf'<details class="agent" id="agent-{run_id}"[^>]*data-status="{status}"')
     return lambda text: pattern.search(text) is not None
@@ -147,7 +153,7 @@ async def test_after_stop_the_drafts_written_so_far_can_be_merged(user, conversa
     await send(socket, message=question, contemplate="on", strategy="consensus")
     await frames.until(lambda text: 'data-author="assistant"' in text)
     answer = await answer_of(conversation)
-    await frames.until(lambda text: "writes about rivers." in text)
+    await frames.until(lambda text: all(f"{role} writes about rivers." in text for role in ROLES))
 
     await send(socket, action="stop", message_id=answer.pk)
     await frames.until(answer_ended(answer.pk, "stopped"), timeout=30)
@@ -159,4 +165,5 @@ async def test_after_stop_the_drafts_written_so_far_can_be_merged(user, conversa
 
     merged = await answer_of(conversation)
     assert merged.status == "done" and "writes about rivers." in merged.content
+    assert merged.content.strip() in await draft_texts(conversation)
     await socket.disconnect()
