@@ -3,6 +3,7 @@ real ASGI server process, and helpers to talk to them like a browser does."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,8 +12,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.db import connections
 
 from museapp.feedback.models import ANALYSTS_GROUP
 from tests.fakellm import FakeLLM, free_port
@@ -33,6 +36,18 @@ def llm(fake_llm):
     fake_llm.reset()
     yield fake_llm
     fake_llm.reset()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, with one more step before it is
+    dropped: async tests query through Django's async ORM and sync_to_async,
+    which run in asgiref's one shared thread and leave that thread's
+    connection open (with PostgreSQL, checked out of the pool), so the drop
+    would find the database still in use. That connection is closed first,
+    in its own thread."""
+    yield
+    asyncio.run(sync_to_async(connections.close_all)())
 
 
 def database_url_for_tests() -> str:
