@@ -47,7 +47,7 @@ def main() -> None:
     Message.objects.bulk_create(
         Message(conversation=conversation, author=author, content=f"Question {i}?" if author == "user" else ANSWER)
         for i in range(args.turns) for author in ("user", "assistant"))
-    link_in_order(conversation)  # as the turns would have been
+    link_in_order()  # as the turns would have been
     client = Client()
     client.force_login(user)
     path = f"/c/{conversation.pk}/"

@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connections
 
 from museapp.feedback.models import ANALYSTS_GROUP
+from museapp.ops.redis_client import redis_key, sync_client
 from tests.fakellm import FakeLLM, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,19 @@ def django_db_setup(django_db_setup):
     in its own thread."""
     yield
     asyncio.run(sync_to_async(connections.close_all)())
+
+
+@pytest.fixture(autouse=True)
+def nobody_has_answers_in_progress(request):
+    """Every database test starts with an empty database, where the ids of
+    people may repeat an earlier test's; so the answers in progress counted
+    for them in Redis (museapp/streams/running.py) start empty too. A test
+    that started turns without a worker to end them would otherwise put a
+    later test's person at the cap."""
+    if request.node.get_closest_marker("django_db") is not None:
+        redis = sync_client()
+        for key in redis.scan_iter(match=redis_key("running", "*")):
+            redis.delete(key)
 
 
 def database_url_for_tests() -> str:

@@ -91,6 +91,19 @@ def answer_ended(answer_id: int, status: str = "done") -> Callable[[str], bool]:
     return lambda text: article.search(text) is not None
 
 
+async def answer_until_done(user, conversation, **payload) -> Message:
+    """Send ``payload`` (a message) on a new socket, wait for its answer to
+    end, and return the answer as saved."""
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, **payload)
+    await frames.contains(payload["message"])  # the turn: its rows are saved
+    answer = await answer_of(conversation)
+    await frames.until(answer_ended(answer.pk), timeout=30)
+    await socket.disconnect()
+    return await Message.objects.aget(pk=answer.pk)
+
+
 @sync_to_async
 def messages_of(conversation) -> list[Message]:
     return list(Message.objects.filter(conversation=conversation).order_by("id"))

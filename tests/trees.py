@@ -1,12 +1,15 @@
 """Messages made in bulk (bulk_create skips Message.save, which links each
 new message under the latest): link them into one line, as a conversation's
-turns are."""
+turns are, with the migration that linked the conversations made before
+there were branches."""
 
-from museapp.chat.models import Message
+from importlib import import_module
+
+from django.apps import apps
+
+_migration = import_module("museapp.chat.migrations.0009_message_tree")
 
 
-def link_in_order(conversation) -> None:
-    messages = list(Message.objects.filter(conversation=conversation).order_by("id"))
-    for earlier, later in zip(messages, messages[1:]):
-        later.parent_id = earlier.pk
-    Message.objects.bulk_update(messages[1:], ["parent"], batch_size=500)
+def link_in_order() -> None:
+    """Every conversation becomes one line, its last message shown."""
+    _migration.link_in_order(apps, None)

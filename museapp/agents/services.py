@@ -358,7 +358,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
     usable = [r for r in runs if r.status in AgentRun.MERGEABLE and r.text.strip()]
     # Finished drafts first; partials (cut off, or stopped: "Merge what's there") only when nothing finished.
     finished = [r for r in usable if r.status == AgentRun.Status.DONE] or usable
-    question = Message.objects.filter(pk=message.parent_id).values_list("content", flat=True).first() or ""
+    question = message.question_text()
     return MergePlan(
         contemplation_id=contemplation.pk,
         message_id=message.pk,

@@ -115,6 +115,10 @@ class Message(RunRecord):
                               .order_by("-id").values_list("id", flat=True).first())
         super().save(*args, **kwargs)
 
+    def question_text(self) -> str:
+        """An answer's question: the text of the message it follows ("" for none)."""
+        return Message.objects.filter(pk=self.parent_id).values_list("content", flat=True).first() or ""
+
     @property
     def is_assistant(self) -> bool:
         return self.author == self.Author.ASSISTANT

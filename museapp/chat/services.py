@@ -159,18 +159,13 @@ def message_add(*, conversation: Conversation, text: str, parent: object = FOLLO
     branch shown; None: as a new first message, an edited one)."""
     message = Message(conversation=conversation, author=Message.Author.USER, content=text)
     if parent is FOLLOWS_THE_BRANCH_SHOWN:
-        message.parent_id = branch_end(conversation)
+        message.parent_id = threads.leaf_of(conversation, threads.tree_of(conversation.pk))
     elif parent is None:
         message.starts_thread = True
     else:
         message.parent = parent
     message.save()
     return message
-
-
-def branch_end(conversation: Conversation) -> int | None:
-    tree = threads.tree_of(conversation.pk)
-    return threads.leaf_of(conversation, tree)
 
 
 def answer_placeholder(*, conversation: Conversation, question: Message | None = None) -> Message:

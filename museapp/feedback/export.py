@@ -34,11 +34,6 @@ PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "reason", "source"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _prompt(message: Message) -> str:
-    """The question the answer answered: its parent (an edited question has its own answers)."""
-    return Message.objects.filter(pk=message.parent_id).values_list("content", flat=True).first() or ""
-
-
 def feedback_rows() -> Iterator[dict]:
     ratings = Rating.objects.select_related("message", "message__contemplation").order_by("pk")
     for rating in ratings.iterator(chunk_size=500):
@@ -48,7 +43,7 @@ def feedback_rows() -> Iterator[dict]:
         yield {
             "message_id": message.pk,
             "created_at": message.created_at.isoformat(),
-            "prompt": _prompt(message),
+            "prompt": message.question_text(),
             "answer": message.content,
             "mode": "contemplating" if contemplation else "quick",
             "strategy": (contemplation.strategy_used or contemplation.strategy) if contemplation else "",
@@ -88,7 +83,7 @@ def comparison_pairs(reasons: dict[int, str]) -> Iterator[dict]:
         quick = comparison.quick_run.text
         chosen, rejected = ((contemplated, quick) if comparison.choice == Comparison.Choice.CONTEMPLATED
                             else (quick, contemplated))
-        yield {"message_id": message.pk, "prompt": _prompt(message), "chosen": chosen, "rejected": rejected,
+        yield {"message_id": message.pk, "prompt": message.question_text(), "chosen": chosen, "rejected": rejected,
                "reason": reasons.get(message.pk, ""), "source": "blind_comparison"}
 
 
@@ -98,7 +93,7 @@ def draft_pairs() -> Iterator[dict]:
     messages = Message.objects.filter(pk__in=set(picked) | liked, contemplation__isnull=False)
     for message in messages.select_related("contemplation").order_by("pk"):
         drafts = [r for r in message.contemplation.runs.filter(kind=AgentRun.Kind.AGENT) if r.text.strip()]
-        prompt = _prompt(message)
+        prompt = message.question_text()
         if message.pk in picked:
             chosen = next((d for d in drafts if d.pk == picked[message.pk]), None)
             if chosen is None:

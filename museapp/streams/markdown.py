@@ -84,7 +84,7 @@ def _fence_with_header(default):
     a Copy button there, beside the code rather than over it."""
 
     def render(_renderer, tokens, idx, options, env):
-        language = tokens[idx].info.strip().split(maxsplit=1)[0] if tokens[idx].info.strip() else ""
+        language = (tokens[idx].info.split(maxsplit=1) or [""])[0]
         label = escape(language) or "code"
         header = f'<div class="code-head"><span class="code-lang">{label}</span></div>'
         return f'<div class="code-block">{header}{default(tokens, idx, options, env)}</div>\n'
@@ -146,9 +146,13 @@ def render_markdown(text: str) -> SafeString:
 def render_live(text: str, dom_id: str) -> SafeString:
     """``text`` so far, rendered as ``render_markdown`` will render it once
     whole, with an empty ``<dom_id>-tail`` where it ends (inside its last
-    paragraph, list item or code block) for the tokens still to come."""
-    html = _sanitized(_parser().render((text or "").replace(END, "") + END))
+    paragraph, list item or code block) for the tokens still to come. No
+    text yet: the tail alone, which the page shows as "…"."""
+    text = (text or "").replace(END, "")
     tail = f'<span id="{escape(dom_id)}-tail" class="tail"></span>'
+    if not text:
+        return mark_safe(tail)  # noqa: S308 - our own span
+    html = _sanitized(_parser().render(text + END))
     if END in html:
         return mark_safe(html.replace(END, tail, 1).replace(END, ""))  # noqa: S308 - nh3, then our own span
     return mark_safe(html + tail)  # noqa: S308 - the end fell where nothing is shown (a link's address)

@@ -157,6 +157,11 @@ def _answer_to(conversation: Conversation, question: Message, *, contemplate: bo
     return turn
 
 
+def ran_contemplated(message: Message) -> bool:
+    """Whether an answer was written with Contemplating: how Regenerate runs it again by default."""
+    return message.contemplation_or_none is not None
+
+
 @transaction.atomic
 def answer_regenerate(*, message: Message, contemplate: bool | None = None) -> Turn:
     """"Regenerate": a new version of a finished, failed or stopped answer,
@@ -168,7 +173,7 @@ def answer_regenerate(*, message: Message, contemplate: bool | None = None) -> T
     if question is None or question.author != Message.Author.USER:
         raise InvalidMessage("That answer has no question to answer again.")
     if contemplate is None:
-        contemplate = Contemplation.objects.filter(message=message).exists()
+        contemplate = ran_contemplated(message)
     return _answer_to(conversation, question, contemplate=contemplate)
 
 

@@ -242,7 +242,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         message = await self._own_message(action.message_id)
         contemplated = action.contemplate
         if contemplated is None:
-            contemplated = await database_sync_to_async(lambda: message.contemplation_or_none is not None)()
+            contemplated = await database_sync_to_async(turns.ran_contemplated)(message)
         await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
         await _turn_runner(turns.answer_regenerate)(message=message, contemplate=contemplated)
         await self.channel_layer.group_send(self.group, events.thread_changed())

@@ -57,12 +57,13 @@
     if (box) box.textContent = text;
   }
 
+  // Enter sends (the composer, a message being edited); Shift+Enter is a new line.
   document.addEventListener("keydown", function (event) {
-    var box = messageBox();
-    if (event.target !== box) return;
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    var target = event.target, edited = target.matches && target.matches(".edit-form textarea");
+    var form = target === messageBox() ? composer() : (edited ? target.form : null);
+    if (form && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      composer().requestSubmit();
+      form.requestSubmit();
     }
   });
 
@@ -248,7 +249,7 @@
 
   // Copying: the text to the clipboard, and "Copied" on the button for a moment.
   function copyText(text, button) {
-    var label = button.textContent;
+    var label = button.dataset.label || (button.dataset.label = button.textContent);  // a second click finds "Copied"
     var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1500); };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Copy failed"; });
@@ -304,13 +305,6 @@
     var button = event.target.closest && event.target.closest(".edit-open");
     if (button) openEditor(button);
   });
-  document.addEventListener("keydown", function (event) {
-    var area = event.target.closest && event.target.closest(".edit-form textarea");
-    if (area && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      area.form.requestSubmit();
-    }
-  });
 
   // A version picked, an answer regenerated or a question edited re-renders
   // the whole branch; focus goes back to the same place: the control of that
@@ -339,11 +333,14 @@
     pressed = null;
     if (!was || Date.now() - was.at > 15000) return;
     var article = messages().querySelectorAll("article")[was.index];
-    if (!article) return;
-    var buttons = Array.prototype.slice.call(article.querySelectorAll("button:not([disabled])"));
-    var wanted = FOCUS_AFTER[was.label].map(function (label) {
-      return buttons.filter(function (b) { return labelOf(b) === label; })[0];
-    }).filter(Boolean)[0] || buttons[0];
+    if (article) focusFirst(article.querySelectorAll("button:not([disabled])"), FOCUS_AFTER[was.label]);
+  }
+  // Focus the first of ``controls`` whose label comes earliest in ``labels``, or else the first.
+  function focusFirst(controls, labels) {
+    controls = Array.prototype.slice.call(controls);
+    var wanted = labels.map(function (label) {
+      return controls.filter(function (c) { return labelOf(c) === label; })[0];
+    }).filter(Boolean)[0] || controls[0];
     if (wanted) wanted.focus();
   }
 
@@ -362,13 +359,15 @@
     var all = document.querySelectorAll(selector);
     return all[all.length - 1];
   }
+  function dialogOrDrawerOpen() {
+    return document.querySelector("dialog[open]") || document.body.classList.contains("sidebar-open");
+  }
   document.addEventListener("keydown", function (event) {
     var mod = event.ctrlKey || event.metaKey, key = (event.key || "").toLowerCase();
-    var busy = document.querySelector("dialog[open]") || document.body.classList.contains("sidebar-open");
     var target = null;
     if (mod && event.shiftKey && key === "o") target = document.querySelector("#new-chat button");
     else if (mod && event.shiftKey && key === "c") target = lastOf("#messages article[data-author='assistant'] .copy-message");
-    else if (key === "escape" && !busy) target = lastOf("#messages article[data-status='streaming'] button.stop");
+    else if (key === "escape" && !dialogOrDrawerOpen()) target = lastOf("#messages article[data-status='streaming'] button.stop");
     else if (key === "arrowup" && event.target === messageBox() && !messageBox().value) {
       target = lastOf("#messages article[data-author='user'] .edit-open");
     }
@@ -394,19 +393,15 @@
     heldIn = null;
     if (!was || was.id !== id || (active && active !== document.body)) return;
     var swapped = document.getElementById(id);
-    if (!swapped) return;
-    var controls = Array.prototype.slice.call(swapped.querySelectorAll("button:not([disabled]), summary"));
-    var wanted = [was.label].concat(FOCUS_NEXT).map(function (label) {
-      return controls.filter(function (c) { return labelOf(c) === label; })[0];
-    }).filter(Boolean)[0] || controls[0];
-    if (wanted) wanted.focus();
+    if (swapped) focusFirst(swapped.querySelectorAll("button:not([disabled]), summary"), [was.label].concat(FOCUS_NEXT));
   }
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (!target || !target.id) return;
     if (target.id === "messages") restoreFocus();
     keepFocus(target.id);
-    var swapped = document.getElementById(target.id) || document;  // a live rendering, a finished answer
+    var swapped = document.getElementById(target.id);  // a live rendering, a finished answer
+    if (!swapped) return;  // deleted
     addCopyButtons(swapped);
     renderMath(swapped);
   });

@@ -67,7 +67,7 @@ def test_question_mark_lists_the_shortcuts_and_settings_opens_the_same_list(page
     expect(dialog).to_be_hidden()
 
     page.get_by_role("textbox", name="Message").type("what?")
-    expect(dialog).to_be_hidden(), "typed into the composer, ? is just a character"
+    expect(dialog).to_be_hidden()  # typed into the composer, ? is just a character
     page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("button", name="Keyboard shortcuts").click()
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()

@@ -5,23 +5,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_chat_flow import sign_up
+from tests.browser.test_versions_and_edit import ask
 from tests.fakellm import Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def streaming_answer(page, question: str):
-    page.get_by_role("textbox", name="Message").fill(question)
-    page.get_by_role("button", name="Send").click()
-    answer = page.locator('article[data-author="assistant"]').last
-    expect(answer).to_have_attribute("data-status", "streaming")
-    return answer
-
-
 def test_focus_on_stop_moves_to_copy_when_the_answer_finishes(page, llm):
     llm.script("Describe the sea", Reply(text="Waves fold over stones. " * 10, token_delay=0.1))
     sign_up(page, "marin")
-    answer = streaming_answer(page, "Describe the sea")
+    answer = ask(page, "Describe the sea", status="streaming")
     answer.get_by_role("button", name="Stop").focus()
     expect(answer.get_by_role("button", name="Stop")).to_be_focused()
 
@@ -34,7 +27,7 @@ def test_focus_on_stop_moves_to_copy_when_the_answer_finishes(page, llm):
 def test_stopping_by_keyboard_leaves_the_focus_on_the_stopped_answer(page, llm):
     llm.script("Describe the hills", Reply(text="Green slopes roll on. " * 100, token_delay=0.05))
     sign_up(page, "hilde")
-    answer = streaming_answer(page, "Describe the hills")
+    answer = ask(page, "Describe the hills", status="streaming")
     expect(answer).to_contain_text("Green slopes")
     answer.get_by_role("button", name="Stop").focus()
     page.keyboard.press("Enter")

@@ -26,10 +26,11 @@ def test_the_phone_header_holds_the_title_and_the_model_is_picked_beside_the_swi
     assert title["width"] >= 0.6 * 390, "the title has most of the header"
 
     picker = page.locator(".composer-options").get_by_role("combobox", name="Model", exact=True)
-    with page.expect_response(lambda response: response.url.endswith("/model/")):
-        picker.select_option(label="Fake model two")
-    expect(picker).to_have_value("openai/fake-model-2")
     page.get_by_role("textbox", name="Message").fill("Which model are you now")
+    with page.expect_response(lambda response: response.url.endswith("/model/")) as picked:
+        picker.select_option(label="Fake model two")
+    assert picked.value.request.post_data == "model=openai%2Ffake-model-2", "the model alone, not the draft"
+    expect(picker).to_have_value("openai/fake-model-2")
     page.get_by_role("button", name="Send").click()
 
     answer = page.locator('article[data-author="assistant"]').last

@@ -41,6 +41,23 @@ def test_markdown_shows_as_the_answer_streams_and_nothing_moves_when_it_is_done(
     assert where_done == where_mid_stream, "the finished answer is laid out as the streamed one was"
 
 
+def test_an_answer_with_no_text_yet_shows_an_ellipsis_live_and_after_a_reload(page, llm):
+    llm.script("Think first", Reply(text="Thought it through.", first_token_delay=8))
+    sign_up(page, "ellis")
+    page.get_by_role("textbox", name="Message").fill("Think first")
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    ellipsis = "b => getComputedStyle(b.querySelector('.tail'), '::before').content"
+
+    expect(answer).to_have_attribute("data-status", "streaming")
+    assert answer.locator(".body").evaluate(ellipsis) == '"…"', "the answer's turn frame"
+    page.reload()
+    expect(answer).to_have_attribute("data-status", "streaming")
+    assert answer.locator(".body").evaluate(ellipsis) == '"…"', "the page as loaded"
+
+    expect(answer.locator(".body")).to_have_text("Thought it through.", timeout=20_000)
+
+
 def test_a_code_blocks_copy_button_sits_in_its_header_and_copies_the_code(page, llm):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     llm.script("Show me code", Reply(text="Run this:\n\n```python\nprint('steeped')\n```"))

@@ -10,11 +10,12 @@ from tests.fakellm import Reply
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def ask(page, text: str):
+def ask(page, text: str, status: str = "done"):
+    """Send ``text``; its answer, once it has ``status``."""
     page.get_by_role("textbox", name="Message").fill(text)
     page.get_by_role("button", name="Send").click()
     answer = page.locator('article[data-author="assistant"]').last
-    expect(answer).to_have_attribute("data-status", "done")
+    expect(answer).to_have_attribute("data-status", status)
     return answer
 
 

@@ -6,11 +6,11 @@ chats."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from museapp.chat.models import Conversation, Message, Preferences
+from museapp.chat.models import Conversation, Preferences
 from museapp.chat.services import preferences_update
 from tests.fakellm import Reply
 from tests.markup import parse_html
-from tests.sockets import Frames, answer_ended, answer_of, open_chat, send
+from tests.sockets import answer_until_done
 
 ABOUT = "I keep bees in Oslo."
 STYLE = "Answer in exactly one sentence."
@@ -78,17 +78,6 @@ def test_a_new_chat_starts_with_contemplating_as_the_settings_say(logged_in, use
     assert Conversation.objects.get(user=user).contemplate is True
 
 
-async def answer(user, conversation, message: str, **options) -> Message:
-    socket = await open_chat(user, conversation.pk)
-    frames = Frames(socket)
-    await send(socket, message=message, **options)
-    await frames.contains(message)
-    done = await answer_of(conversation)
-    await frames.until(answer_ended(done.pk), timeout=30)
-    await socket.disconnect()
-    return await Message.objects.aget(pk=done.pk)
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 @pytest.mark.usefixtures("celery_worker_process")
@@ -96,7 +85,7 @@ async def test_a_quick_answer_reads_the_instructions_and_says_so(user, conversat
     await sync_to_async(preferences_update)(user=user, about_me=ABOUT, answer_style=STYLE, instructions_on=True)
     llm.script("What should I plant", Reply(text="Lavender."))
 
-    done = await answer(user, conversation, "What should I plant")
+    done = await answer_until_done(user, conversation, message="What should I plant")
 
     [prompt] = system_prompts(llm, "What should I plant")
     assert ABOUT in prompt and STYLE in prompt
@@ -113,7 +102,7 @@ async def test_switched_off_instructions_never_reach_the_model(user, conversatio
     await sync_to_async(preferences_update)(user=user, about_me=ABOUT, answer_style=STYLE, instructions_on=False)
     llm.script("What should I sow", Reply(text="Clover."))
 
-    done = await answer(user, conversation, "What should I sow")
+    done = await answer_until_done(user, conversation, message="What should I sow")
 
     [prompt] = system_prompts(llm, "What should I sow")
     assert ABOUT not in prompt and STYLE not in prompt
@@ -128,7 +117,8 @@ async def test_every_agent_and_the_judge_read_the_instructions(user, conversatio
     llm.script("Which hive is best", Reply(text="A Langstroth hive, because it is standard."))
     llm.script("Which hive is best", Reply(text="Relied on: A\n\nA Langstroth hive."), system="judge")
 
-    done = await answer(user, conversation, "Which hive is best", contemplate="on", strategy="synthesize")
+    done = await answer_until_done(user, conversation, message="Which hive is best", contemplate="on",
+                                   strategy="synthesize")
 
     prompts = system_prompts(llm, "Which hive is best")
     judge = [p for p in prompts if "judge" in p]

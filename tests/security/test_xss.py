@@ -107,7 +107,7 @@ def test_a_live_rendering_holds_nothing_executable_at_any_length(payload):
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_a_rendering_frame_carries_only_the_sanitized_rendering(payload):
+def test_a_rendering_frame_puts_the_rendering_in_the_body_and_the_text_as_text(payload):
     rendered = render_live(f"Look: {payload}", Stream.answer(7).dom_id)
     frame = parse_html(frames.tokens(Stream.answer(7), payload, without_the_tail(rendered), count=1,
                                      elapsed_ms=0.0))
@@ -115,7 +115,6 @@ def test_a_rendering_frame_carries_only_the_sanitized_rendering(payload):
     appended, wrapper = frame.children
     assert appended.children == [payload], "the text as text"
     assert (wrapper.tag, wrapper.attrs) == ("div", {"id": "msg-7-body", "hx-swap-oob": "innerHTML"})
-    assert problems_in(wrapper) == [], "its contents, that is: the wrapper is the frame's own"
 
 
 def test_every_payload_at_once_holds_nothing_executable():

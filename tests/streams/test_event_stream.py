@@ -5,14 +5,13 @@ contemplation run, as the real worker sends them, fits the schema
 import asyncio
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from museapp.chat.models import Message
 from museapp.streams import events
 from museapp.streams.names import conversation_group
 from tests.fakellm import Reply
-from tests.sockets import Frames, answer_ended, answer_of, open_chat, send
+from tests.sockets import answer_until_done
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -52,17 +51,6 @@ class GroupListener:
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
         await self.layer.group_discard(self.group, self.channel)
-
-
-async def answer_until_done(user, conversation, **payload) -> Message:
-    socket = await open_chat(user, conversation.pk)
-    frames = Frames(socket)
-    await send(socket, **payload)
-    await frames.contains(payload["message"])  # the turn: its rows are saved
-    answer = await answer_of(conversation)
-    await frames.until(answer_ended(answer.pk), timeout=30)
-    await socket.disconnect()
-    return answer
 
 
 async def test_a_quick_answers_events_fit_the_schema(user, conversation, llm):

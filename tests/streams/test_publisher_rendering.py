@@ -17,27 +17,21 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 CONVERSATION = 424242
 
 
-async def frames_of(publish) -> list[dict]:
-    """Every event the conversation's group received while ``publish`` ran."""
+async def frames_of(publisher: FramePublisher, words: list[str], delay: float) -> list[dict]:
+    """Every frame the conversation's group receives while ``words`` stream,
+    up to the publisher's last."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(conversation_group(CONVERSATION), channel)
-    await publish()
-    received = []
-    while True:
-        try:
-            received.append(await asyncio.wait_for(layer.receive(channel), timeout=0.5))
-        except asyncio.TimeoutError:
-            break
-    await layer.group_discard(conversation_group(CONVERSATION), channel)
-    return received
-
-
-async def stream_words(publisher: FramePublisher, words: list[str], delay: float) -> None:
     for word in words:
         await publisher.add(word)
         await asyncio.sleep(delay)
     await publisher.flush(final=True)
+    received = [await asyncio.wait_for(layer.receive(channel), timeout=10)]
+    while received[-1]["seq"] < publisher.seq:
+        received.append(await asyncio.wait_for(layer.receive(channel), timeout=10))
+    await layer.group_discard(conversation_group(CONVERSATION), channel)
+    return received
 
 
 async def test_renderings_come_at_most_every_interval_and_the_last_frame_is_the_finished_text(settings):
@@ -46,7 +40,7 @@ async def test_renderings_come_at_most_every_interval_and_the_last_frame_is_the_
     words = ["**Bold** start. "] + [f"word{i} " for i in range(60)]
     publisher = FramePublisher(CONVERSATION, stream)
 
-    frames = await frames_of(lambda: stream_words(publisher, words, 0.02))
+    frames = await frames_of(publisher, words, 0.02)
 
     assert "".join(frame["text"] for frame in frames) == "".join(words), "every frame carries its text"
     rendered = [frame for frame in frames if frame["html"]]
@@ -62,7 +56,7 @@ async def test_a_longer_interval_means_fewer_renderings(settings):
     for interval in (0.1, 10.0):
         settings.MUSE_RENDER_INTERVAL = interval
         publisher = FramePublisher(CONVERSATION, Stream.answer(987002 + int(interval)))
-        frames = await frames_of(lambda: stream_words(publisher, [f"w{i} " for i in range(40)], 0.02))
+        frames = await frames_of(publisher, [f"w{i} " for i in range(40)], 0.02)
         counts[interval] = sum(1 for frame in frames if frame["html"])
 
     assert counts[10.0] == 2, "the first frame and the last"

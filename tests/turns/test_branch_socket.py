@@ -8,17 +8,13 @@ from asgiref.sync import sync_to_async
 from museapp.chat import threads
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
-from tests.sockets import Frames, answer_ended, open_chat, send
+from tests.sockets import Frames, answer_ended, answer_of, open_chat, send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio,
     pytest.mark.usefixtures("celery_worker_process"),
 ]
-
-
-async def newest_answer(conversation) -> Message:
-    return await Message.objects.filter(conversation=conversation, author="assistant").alatest("id")
 
 
 async def shown_ids(conversation) -> list[int]:
@@ -29,7 +25,7 @@ async def shown_ids(conversation) -> list[int]:
 async def asked(socket, frames, text: str, conversation) -> Message:
     await send(socket, message=text)
     await frames.contains(text)
-    answer = await newest_answer(conversation)
+    answer = await answer_of(conversation)
     await frames.until(answer_ended(answer.pk), timeout=30)
     return answer
 
@@ -51,9 +47,11 @@ async def test_regenerate_shows_the_new_version_in_every_tab_and_flipping_back_w
     assert (new.content, new.parent_id) == ("Gyokuro.", old.parent_id)
     assert await shown_ids(conversation) == [old.parent_id, new.pk]
 
+    mark = len(first_frames.text)
     await send(second, action="show_version", message_id=old.pk)
-    text = await first_frames.until(lambda t: t.count('<div id="messages" hx-swap-oob="innerHTML">') >= 2)
-    assert "1 / 2" in text.rsplit('<div id="messages" hx-swap-oob="innerHTML">', 1)[1]
+    text = await first_frames.until(lambda t: '<div id="messages" hx-swap-oob="innerHTML">' in t[mark:])
+    swapped = text[mark:].rsplit('<div id="messages" hx-swap-oob="innerHTML">', 1)[1]
+    assert "1 / 2" in swapped and f'<article id="msg-{old.pk}"' in swapped
     assert await shown_ids(conversation) == [old.parent_id, old.pk]
     await first.disconnect()
     await second.disconnect()
@@ -69,7 +67,7 @@ async def test_an_edit_answers_the_new_question_on_its_own_branch(user, conversa
 
     await send(socket, action="edit", message_id=question.pk, message="Name a black tea")
     await frames.contains("Name a black tea")
-    new_answer = await newest_answer(conversation)
+    new_answer = await answer_of(conversation)
     await frames.until(answer_ended(new_answer.pk), timeout=30)
 
     edited = await Message.objects.aget(pk=(await Message.objects.aget(pk=new_answer.pk)).parent_id)
@@ -88,12 +86,13 @@ async def test_while_an_answer_streams_regenerate_and_edit_are_refused_and_it_fi
     first = await asked(socket, frames, "quick one", conversation)
     await send(socket, message="slow one")
     await frames.contains("slow slow")
-    streaming = await newest_answer(conversation)
+    streaming = await answer_of(conversation)
 
-    await send(socket, action="regenerate", message_id=first.pk)
-    await frames.contains("Muse is still answering")
-    await send(socket, action="edit", message_id=first.parent_id, message="changed")
-    await frames.until(lambda t: t.count("Muse is still answering") >= 2)
+    for action in ({"action": "regenerate", "message_id": first.pk},
+                   {"action": "edit", "message_id": first.parent_id, "message": "changed"}):
+        mark = len(frames.text)
+        await send(socket, **action)
+        await frames.until(lambda t: "Muse is still answering" in t[mark:])
 
     await frames.until(answer_ended(streaming.pk), timeout=30)
     streaming = await Message.objects.aget(pk=streaming.pk)

@@ -20,7 +20,7 @@ def long_conversation(conversation):
         Message(conversation=conversation, author=author, content=f"turn {i}: " + "words " * 2_000)
         for i in range(300) for author in ("user", "assistant")
     )
-    link_in_order(conversation)
+    link_in_order()
     return conversation
 
 

@@ -18,7 +18,7 @@ def long_conversation(conversation):
         Message(conversation=conversation, author=author, content=f"{author} turn {i:03d}")
         for i in range(300) for author in ("user", "assistant")
     )
-    link_in_order(conversation)
+    link_in_order()
     return conversation
 
 
