@@ -169,7 +169,10 @@ class Contemplation(models.Model):
         if self.status != self.Status.DONE:
             return ""
         if self.strategy_used == "unanimous":
-            return f"All {self.agent_count} drafts agree, so no judge was needed."
+            agreeing = self.agreement or self.drafts_merged
+            if agreeing == self.agent_count:
+                return f"All {self.agent_count} drafts agree, so no judge was needed."
+            return f"The {agreeing} drafts that finished agree, so no judge was needed."
         agree = f"; {self.agreement} of {self.agent_count} agree" if self.agreement is not None else ""
         relied = self.relied_on_runs
         if len(relied) == 1:

@@ -178,6 +178,7 @@ def test_a_person_retries_a_failed_agent_then_merges_again(page, llm):
     answer = page.locator('article[data-author="assistant"]').last
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
     expect(answer.locator(".coordination-savings")).to_contain_text("1 failed")
+    expect(answer.locator(".coordination-line")).to_have_text("The 3 drafts that finished agree, so no judge was needed.")
 
     skeptic = answer.locator('details.agent[data-agent-index="2"]')
     expect(skeptic).to_have_attribute("data-status", "failed")
