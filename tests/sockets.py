@@ -4,6 +4,7 @@ Origin header, JSON in, htmx HTML frames out."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import time
@@ -112,3 +113,14 @@ def messages_of(conversation) -> list[Message]:
 @sync_to_async
 def answer_of(conversation) -> Message | None:
     return Message.objects.filter(conversation=conversation, author="assistant").last()
+
+
+def shown_in(frames_text: str, stream: str) -> str:
+    """What a page shows of a stream: the text it was given on connecting
+    (rendered), then every token frame's text after it."""
+    snapshot = re.search(rf'id="{stream}-body">(.*?)</div>', frames_text, re.S)
+    assert snapshot, f"the page was given {stream}'s current text"
+    after = frames_text[snapshot.end():]
+    appended = re.findall(rf'<span id="{stream}-tail" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
+    before_the_tail = snapshot.group(1).split(f'<span id="{stream}-tail"')[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", before_the_tail) + "".join(appended))

@@ -16,7 +16,7 @@ from museapp.chat.models import Conversation, Message
 from museapp.agents import services as agents
 from museapp.chat import services as chat
 from tests.fakellm import Reply, split_tokens
-from tests.sockets import Frames, answer_ended, answer_of, close_code, open_chat, send
+from tests.sockets import Frames, answer_ended, answer_of, close_code, open_chat, send, shown_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -356,17 +356,6 @@ async def test_reloading_shows_the_panels_and_the_answer_as_they_were(user, conv
     assert all(f"Draft {i}. It makes three." in page for i in range(4))
     assert "Merged: <strong>three</strong>." in page
     assert "4 agents · 2 of 4 agree" in page
-
-
-def shown_in(frames_text: str, stream: str) -> str:
-    """What a page shows of a stream: the text it was given on connecting
-    (rendered), then every token frame's text after it."""
-    snapshot = re.search(rf'id="{stream}-body">(.*?)</div>', frames_text, re.S)
-    assert snapshot, f"the page was given {stream}'s current text"
-    after = frames_text[snapshot.end():]
-    appended = re.findall(rf'<span id="{stream}-tail" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
-    before_the_tail = snapshot.group(1).split(f'<span id="{stream}-tail"')[0]
-    return html.unescape(re.sub(r"<[^>]+>", "", before_the_tail) + "".join(appended))
 
 
 async def test_a_page_reloaded_mid_contemplation_catches_up_in_every_panel_with_nothing_lost_or_doubled(

@@ -73,3 +73,10 @@ def csp_violations(page):
         return logged + on_this_page
 
     return seen
+
+
+@pytest.fixture
+def clipboard(page):
+    """The page may write and read the clipboard; calling this reads it."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    return lambda: page.evaluate("navigator.clipboard.readText()")

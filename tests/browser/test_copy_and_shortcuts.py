@@ -14,12 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ANSWER = "Here is **bold** and `code`."
 
 
-@pytest.fixture
-def clipboard(page):
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    return lambda: page.evaluate("navigator.clipboard.readText()")
-
-
 def watch_labels(button) -> None:
     """Keep every label the button shows from now on in window.__labels
     (the "Copied" moment is too short to poll for on a busy machine)."""

@@ -58,8 +58,7 @@ def test_an_answer_with_no_text_yet_shows_an_ellipsis_live_and_after_a_reload(pa
     expect(answer.locator(".body")).to_have_text("Thought it through.", timeout=20_000)
 
 
-def test_a_code_blocks_copy_button_sits_in_its_header_and_copies_the_code(page, llm):
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+def test_a_code_blocks_copy_button_sits_in_its_header_and_copies_the_code(page, llm, clipboard):
     llm.script("Show me code", Reply(text="Run this:\n\n```python\nprint('steeped')\n```"))
     sign_up(page, "cody")
     page.get_by_role("textbox", name="Message").fill("Show me code")
@@ -76,4 +75,4 @@ def test_a_code_blocks_copy_button_sits_in_its_header_and_copies_the_code(page, 
     watch_labels(copy)
     copy.click()
     page.wait_for_function("() => window.__labels.includes('Copied')")
-    assert page.evaluate("navigator.clipboard.readText()").strip() == "print('steeped')"
+    assert clipboard().strip() == "print('steeped')"

@@ -14,7 +14,8 @@ from museapp.streams.names import Stream, stop_key
 from museapp.chat.models import Conversation, Message
 from museapp.ops import redis_client
 from tests.fakellm import Reply
-from tests.sockets import ORIGIN, Frames, answer_ended, answer_of, close_code, knock, messages_of, open_chat, send
+from tests.sockets import (ORIGIN, Frames, answer_ended, answer_of, close_code, knock, messages_of, open_chat, send,
+                           shown_in)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -382,20 +383,6 @@ async def test_a_second_tab_sees_the_turn_and_the_stream(user, conversation, llm
     await second.disconnect()
 
 
-def streamed_text(frames_text: str, message_id: int) -> str:
-    """What a page shows in an answer's body: the snapshot it was given
-    (rendered), plus every token frame's text after it."""
-    import html
-    import re
-
-    snapshot = re.search(rf'id="msg-{message_id}-body">(.*?)</div>', frames_text, re.S)
-    assert snapshot, "the page was given the answer's current text"
-    after = frames_text[snapshot.end():]
-    appended = re.findall(rf'<span id="msg-{message_id}-tail" hx-swap-oob="beforeend">(.*?)</span>', after, re.S)
-    before_the_tail = snapshot.group(1).split(f'<span id="msg-{message_id}-tail"')[0]
-    return html.unescape(re.sub(r"<[^>]+>", "", before_the_tail) + "".join(appended))
-
-
 async def test_a_page_that_reconnects_mid_answer_catches_up_with_nothing_lost_or_doubled(user, conversation, llm):
     llm.script("reconnect", Reply(tokens=120, token_delay=0.01))
     socket = await open_chat(user, conversation.pk)
@@ -411,7 +398,7 @@ async def test_a_page_that_reconnects_mid_answer_catches_up_with_nothing_lost_or
     done = await wait_for_status(conversation, "done")
     await reloaded_frames.until(lambda t: 'data-status="done"' in t)
 
-    shown = streamed_text(reloaded_frames.text.split('data-status="done"')[0], answer.pk)
+    shown = shown_in(reloaded_frames.text.split('data-status="done"')[0], f"msg-{answer.pk}")
     assert shown == done.content
     assert shown.count("tok0 ") == 1
     await socket.disconnect()
