@@ -48,7 +48,14 @@ def _turn_runner(function):
     database thread; SQLite takes one writer at a time, so keep its queue."""
     if connection.vendor == "sqlite":
         return database_sync_to_async(function)
-    return sync_to_async(function, thread_sensitive=False)
+
+    def giving_its_connection_back(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()  # back to the pool: an idle thread holds none, so the pool cannot run dry
+
+    return sync_to_async(giving_its_connection_back, thread_sensitive=False)
 
 
 def _thread_of(conversation):
@@ -324,11 +331,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return frames.message(await self.catch_up.message(message))
 
     def _start_turn(self, action: Send) -> tuple[turns.Turn, str]:
-        try:
-            turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
-                                    strategy=action.strategy, judge=action.judge)
-            conversation = turn.user_message.conversation if turn.title_changed else None
-            return turn, frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)
-        finally:
-            if connection.vendor != "sqlite":
-                close_old_connections()  # back to the pool: this thread is not Channels' DB thread
+        turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
+                                strategy=action.strategy, judge=action.judge)
+        conversation = turn.user_message.conversation if turn.title_changed else None
+        return turn, frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)
