@@ -248,6 +248,8 @@ MUSE_MERGE_DEADLINE = envfloat("MUSE_MERGE_DEADLINE", 120.0)
 # Answers one person may have in progress at once (a contemplation counts as
 # one; its agents are bounded by MUSE_AGENTS). 0: no cap.
 MUSE_MAX_RUNNING_ANSWERS = envint("MUSE_MAX_RUNNING_ANSWERS", 3)
+# Seconds a slot taken inside a turn's transaction lasts unless that commits.
+MUSE_SLOT_PROVISIONAL = envfloat("MUSE_SLOT_PROVISIONAL", 30.0)
 # The model's context window in tokens (0: what litellm knows of the model,
 # or 8192); the oldest turns are left out to fit it.
 MUSE_CONTEXT_TOKENS = envint("MUSE_CONTEXT_TOKENS", 0)
@@ -272,6 +274,8 @@ MUSE_RENDER_INTERVAL = envfloat("MUSE_RENDER_INTERVAL", 0.25)
 # of several units too: "5/15min"), or "off". See README, "Security".
 MUSE_RATE_MESSAGES = env("MUSE_RATE_MESSAGES", "30/min")  # answers started: sent or retried
 MUSE_RATE_CONTEMPLATIONS = env("MUSE_RATE_CONTEMPLATIONS", "30/hour")  # contemplating runs
+# Versions shown and older messages loaded: each renders a whole branch.
+MUSE_RATE_BROWSING = env("MUSE_RATE_BROWSING", "60/min")
 
 # --- Auth -----------------------------------------------------------------
 # Failed log-ins before the form refuses to check passwords, per username

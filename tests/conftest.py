@@ -54,14 +54,16 @@ def django_db_setup(django_db_setup):
 @pytest.fixture(autouse=True)
 def nobody_has_answers_in_progress(request):
     """Every database test starts with an empty database, where the ids of
-    people may repeat an earlier test's; so the answers in progress counted
-    for them in Redis (museapp/streams/running.py) start empty too. A test
-    that started turns without a worker to end them would otherwise put a
-    later test's person at the cap."""
+    people may repeat an earlier test's; so what Redis counts for them starts
+    empty too: their answers in progress (museapp/streams/running.py) and
+    their rate limits (museapp/turns/limits.py). A test that started turns
+    without a worker to end them would otherwise put a later test's person
+    at the cap, and many tests' turns would add up to a limit."""
     if request.node.get_closest_marker("django_db") is not None:
         redis = sync_client()
-        for key in redis.scan_iter(match=redis_key("running", "*")):
-            redis.delete(key)
+        for pattern in (redis_key("running", "*"), redis_key("rate", "*")):
+            for key in redis.scan_iter(match=pattern):
+                redis.delete(key)
 
 
 def database_url_for_tests() -> str:

@@ -15,7 +15,10 @@ def agent_run_in(*, conversation: Conversation, run_id: int) -> AgentRun | None:
     return runs.select_related("contemplation__comparison__quick_run").first()
 
 
-def drafting_agent_streams(*, message: Message) -> list[Stream]:
-    """The streams of the answer's agents still drafting."""
-    runs = AgentRun.objects.running().filter(contemplation__message=message)
+def drafting_agent_streams(*, message: Message | None = None,
+                           conversation: Conversation | None = None) -> list[Stream]:
+    """The streams of the answer's (or the whole conversation's) agents still drafting."""
+    runs = AgentRun.objects.running()
+    runs = runs.filter(contemplation__message=message) if message else runs.filter(
+        contemplation__message__conversation=conversation)
     return [Stream.agent(pk) for pk in runs.values_list("pk", flat=True)]

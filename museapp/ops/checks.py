@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from museapp.ops.ratelimit import parse_rate
 
-RATE_SETTINGS = ("MUSE_RATE_MESSAGES", "MUSE_RATE_CONTEMPLATIONS", "MUSE_LOGIN_ATTEMPTS",
+RATE_SETTINGS = ("MUSE_RATE_MESSAGES", "MUSE_RATE_CONTEMPLATIONS", "MUSE_RATE_BROWSING", "MUSE_LOGIN_ATTEMPTS",
                  "MUSE_LOGIN_ATTEMPTS_PER_IP", "MUSE_SIGNUPS_PER_IP")
 
 

@@ -16,7 +16,6 @@ logs a warning (fail open).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import math
@@ -29,8 +28,6 @@ from redis.exceptions import RedisError
 from museapp.ops import redis_client
 
 log = logging.getLogger(__name__)
-
-REDIS_TIMEOUT_SECONDS = 1.0
 
 UNITS = {
     "s": 1, "sec": 1, "second": 1,
@@ -147,14 +144,14 @@ def _fail_open(action: str) -> None:
                 action, exc_info=True)
 
 
-async def take(counters: list[Counter]) -> Full | None:
+def take(counters: list[Counter]) -> Full | None:
     """Count one request on every counter, unless one is full: then count
-    nothing and say which. From async code (the chat consumer)."""
+    nothing and say which. Sync: the turn services call it inside their
+    transaction, from the state they have just read."""
     if not counters:
         return None
     try:
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
-            reply = await redis_client.client("limits").eval(_SCRIPT, *_arguments("take", counters))
+        reply = redis_client.sync_client().eval(_SCRIPT, *_arguments("take", counters))
     except (RedisError, OSError):  # OSError includes TimeoutError
         _fail_open("count a request")
         return None

@@ -6,7 +6,9 @@ import asyncio
 import logging
 import time
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from museapp.streams import events, livetext
 from museapp.streams.names import Stream, conversation_group
@@ -42,3 +44,18 @@ async def announce(conversation_id: int, *events_to_send: events.Event,
 async def announce_ended(conversation_id: int, stream: Stream) -> None:
     """The stream is final in the database: pages re-render it from there."""
     await announce(conversation_id, events.changed(stream), finished_streams=(stream,))
+
+
+def announce_on_commit(conversation_id: int, event: events.Event) -> None:
+    """Send ``event`` to the conversation's pages once the caller's
+    transaction commits (the change is in the database by then). Tried once:
+    a page that misses it, Redis being away, catches up when it reconnects,
+    and the person's action has already succeeded."""
+    transaction.on_commit(lambda: _send_once(conversation_id, event))
+
+
+def _send_once(conversation_id: int, event: events.Event) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(conversation_group(conversation_id), event)
+    except Exception:  # noqa: BLE001 - see announce_on_commit
+        log.warning("could not announce %s to conversation %s", event["type"], conversation_id, exc_info=True)

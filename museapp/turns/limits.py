@@ -1,43 +1,56 @@
-"""How often one person may start answers: ``MUSE_RATE_MESSAGES`` for every
-answer (sent or retried) and ``MUSE_RATE_CONTEMPLATIONS`` for contemplating
-runs, which cost several model calls each. Counted in Redis per user."""
+"""How often one person may start answers and browse: ``MUSE_RATE_MESSAGES``
+for every answer (sent, retried, regenerated, edited, an agent retried, a
+merge again), ``MUSE_RATE_CONTEMPLATIONS`` for contemplating runs, which cost
+several model calls each, and ``MUSE_RATE_BROWSING`` for versions shown and
+older messages loaded, which each render a whole branch. Counted in Redis per
+person, by the turn services themselves, from the state they read."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
+from museapp.chat.models import Conversation
+from museapp.chat.services import InvalidMessage
 from museapp.ops import ratelimit
 from museapp.ops.redis_client import redis_key
 
 MESSAGES = "You're sending messages faster than Muse allows ({rate}). Try again in {wait}."
 CONTEMPLATIONS = "You're starting contemplating runs faster than Muse allows ({rate}). Try again in {wait}."
+BROWSING = "You're flipping through messages faster than Muse allows ({rate}). Try again in {wait}."
 
 
-class RateLimited(Exception):
-    """A limit is reached; ``reason`` tells the person when to try again."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class RateLimited(InvalidMessage):
+    """A limit is reached; ``reason`` tells the person when to try again.
+    Refused like any input Muse cannot take: nothing is saved."""
 
 
-def _counters(user_id: int, contemplate: bool) -> list[tuple[ratelimit.Counter, str]]:
-    counters = []
-    messages = ratelimit.parse_rate(settings.MUSE_RATE_MESSAGES, "MUSE_RATE_MESSAGES")
-    if messages:
-        counters.append((ratelimit.Counter(redis_key("rate", "messages", str(user_id)), messages), MESSAGES))
-    contemplations = ratelimit.parse_rate(settings.MUSE_RATE_CONTEMPLATIONS, "MUSE_RATE_CONTEMPLATIONS")
-    if contemplate and contemplations:
-        key = redis_key("rate", "contemplations", str(user_id))
-        counters.append((ratelimit.Counter(key, contemplations), CONTEMPLATIONS))
-    return counters
+def _counter(setting: str, bucket: str, user_id: int, reason: str) -> list[tuple[ratelimit.Counter, str]]:
+    rate = ratelimit.parse_rate(getattr(settings, setting), setting)
+    return [(ratelimit.Counter(redis_key("rate", bucket, str(user_id)), rate), reason)] if rate else []
 
 
-async def turn_count(*, user_id: int, contemplate: bool) -> None:
-    """Count one answer against the person's limits, or raise RateLimited
-    (and count nothing) when one is reached."""
-    counters = _counters(user_id, contemplate)
-    full = await ratelimit.take([counter for counter, _ in counters])
+def _charge(counters: list[tuple[ratelimit.Counter, str]]) -> None:
+    full = ratelimit.take([counter for counter, _ in counters])
     if full is not None:
         reason = dict(counters)[full.counter]
         raise RateLimited(reason.format(rate=full.counter.rate, wait=full.wait_text()))
+
+
+def answer_charge(*, conversation: Conversation, contemplate: bool) -> None:
+    """Count one answer against its person's limits, or raise RateLimited
+    (and count nothing) when one is reached. An evaluation's answers are the
+    operator's run (``manage.py evaluate``), not a person's, and count
+    against nothing."""
+    if conversation.is_evaluation:
+        return
+    user_id = conversation.user_id
+    counters = _counter("MUSE_RATE_MESSAGES", "messages", user_id, MESSAGES)
+    if contemplate:
+        counters += _counter("MUSE_RATE_CONTEMPLATIONS", "contemplations", user_id, CONTEMPLATIONS)
+    _charge(counters)
+
+
+def browse_charge(*, user_id: int) -> None:
+    """Count one branch rendered on request (a version shown, older messages
+    loaded), or raise RateLimited."""
+    _charge(_counter("MUSE_RATE_BROWSING", "browsing", user_id, BROWSING))

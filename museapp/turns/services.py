@@ -30,7 +30,9 @@ from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import available_models, model_call
-from museapp.streams import leases, running, stopping
+from museapp.turns import limits
+from museapp.streams import events, leases, running, stopping
+from museapp.streams.announce import announce_on_commit
 from museapp.streams.names import Stream
 
 
@@ -90,14 +92,20 @@ RUNNING_CAP_REASON = ("You have {cap} answers in progress, the most Muse runs at
                       "Wait for one to finish, or stop one, then send again.")
 
 
+def _slot_take(*, owner_id: int, stream: Stream) -> None:
+    """One of the person's slots for ``stream`` (given back by itself if the
+    caller's transaction rolls back), or AtCapacity."""
+    if not running.take(owner_id=owner_id, stream=stream):
+        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+
+
 def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool,
               agents_count: int | None = None) -> TurnRun | None:
     """How the answer runs, with the person's slot for it taken (or
     InvalidMessage, rolling the turn back, when they are at the cap)."""
     if not answer.is_streaming:
         return None
-    if not running.take(owner_id=conversation.user_id, stream=answer.stream):
-        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+    _slot_take(owner_id=conversation.user_id, stream=answer.stream)
     if contemplate:
         return ContemplatedAnswer(agents.contemplation_start(conversation=conversation, answer=answer,
                                                             agents=agents_count, compare=compare_drawn(conversation)),
@@ -121,20 +129,19 @@ def compare_drawn(conversation: Conversation) -> bool:
 
 @transaction.atomic
 def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "",
-               judge: str | None = None, agents_count: int | None = None) -> Turn:
+               judge: str | None = None, agents_count: int | None = None, origin: str = "") -> Turn:
     """Save the person's message and an answer placeholder in one transaction
-    (with the agents' rows when contemplating), and enqueue the answer when
-    it commits. The switch, the strategy and the judge ("": the default) are
-    remembered on the conversation; ``agents_count`` sizes this turn's team
-    (default MUSE_AGENTS)."""
-    text = chat.message_clean_text(text)
+    (with the agents' rows when contemplating), count it against the
+    person's limits, and enqueue the answer when it commits; then the
+    conversation's pages are told (all but ``origin``, the sender's socket,
+    which shows the turn itself). The switch, the strategy and the judge
+    ("": the default) are remembered on the conversation; ``agents_count``
+    sizes this turn's team (default MUSE_AGENTS)."""
+    text = chat.message_clean_text(text)  # a message refused anyway counts against no limit
     conversation = chat.conversation_lock(conversation=conversation)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
-    conversation.contemplate = bool(contemplate)
-    if strategy:
-        conversation.merge_strategy = clean_strategy(strategy)
-    if judge is not None:
-        conversation.judge_model = clean_judge(judge)
+    _remember_choices(conversation, contemplate=contemplate, strategy=strategy, judge=judge)
+    limits.answer_charge(conversation=conversation, contemplate=conversation.contemplate)
     user_message = chat.message_add(conversation=conversation, text=text)
     answer = chat.answer_placeholder(conversation=conversation, question=user_message)
     conversation.current_leaf = answer
@@ -143,12 +150,24 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
     run = _turn_run(conversation, answer, contemplate=conversation.contemplate, agents_count=agents_count)
     turn = Turn(user_message, answer, run, title_changed)
     transaction.on_commit(lambda: turn_enqueue(turn))
+    announce_on_commit(conversation.pk, events.turn(user_message.pk, answer.pk, origin))
     return turn
+
+
+def _remember_choices(conversation: Conversation, *, contemplate: bool, strategy: str, judge: str | None) -> None:
+    conversation.contemplate = bool(contemplate)
+    if strategy:
+        conversation.merge_strategy = clean_strategy(strategy)
+    if judge is not None:
+        conversation.judge_model = clean_judge(judge)
 
 
 def _answer_to(conversation: Conversation, question: Message, *, contemplate: bool) -> Turn:
     """A new answer to ``question`` (a new version when it has one already),
-    shown from now on, and how it runs."""
+    counted against the person's limits, shown from now on in every page of
+    the conversation, and how it runs."""
+    limits.answer_charge(conversation=conversation, contemplate=contemplate)
+    announce_on_commit(conversation.pk, events.thread_changed())
     answer = chat.answer_placeholder(conversation=conversation, question=question)
     conversation.current_leaf = answer
     conversation.save(update_fields=["current_leaf", "updated_at"])
@@ -190,14 +209,22 @@ def question_edit(*, message: Message, text: object) -> Turn:
     return Turn(edited, turn.answer, turn.run)
 
 
-@transaction.atomic
 def branch_show(*, message: Message) -> Conversation:
     """Show a version (and where it leads): the conversation's current leaf
-    becomes the newest message down that version's branch."""
+    becomes the newest message down that version's branch, and every page of
+    the conversation shows that branch. Counted against the browsing limit
+    first, so a refusal costs no transaction."""
+    limits.browse_charge(user_id=message.conversation.user_id)
+    return _leaf_move(message)
+
+
+@transaction.atomic
+def _leaf_move(message: Message) -> Conversation:
     conversation = chat.conversation_lock(conversation=message.conversation)
     tree = threads.tree_of(conversation.pk)
     conversation.current_leaf_id = threads.newest_leaf_under(message.pk, tree)
     conversation.save(update_fields=["current_leaf", "updated_at"])
+    announce_on_commit(conversation.pk, events.thread_changed())
     return conversation
 
 
@@ -210,10 +237,13 @@ def answer_retry(*, message: Message) -> Turn:
     conversation = chat.conversation_lock(conversation=message.conversation)
     if message.children.exists():
         raise InvalidMessage("Only the latest answer can be retried.")
+    contemplated = ran_contemplated(message)
+    limits.answer_charge(conversation=conversation, contemplate=contemplated)
     message = chat.answer_reset(message=message, conversation=conversation)
-    contemplated, _ = Contemplation.objects.filter(message=message).delete()
-    turn = Turn(None, message, _turn_run(conversation, message, contemplate=bool(contemplated)))
+    Contemplation.objects.filter(message=message).delete()
+    turn = Turn(None, message, _turn_run(conversation, message, contemplate=contemplated))
     transaction.on_commit(lambda: _rerun(turn))
+    announce_on_commit(conversation.pk, events.message_changed(message.pk))
     return turn
 
 
@@ -233,19 +263,20 @@ def agent_retry(*, message: Message, run_id: object) -> None:
     """"Retry this agent": one failed or cut-off agent drafts again, under
     one of the person's slots; the answer stays as it is until "Merge again"."""
     conversation, contemplation = _merged_contemplation(message)
+    limits.answer_charge(conversation=conversation, contemplate=False)  # one model call
     try:
         job = agents.agent_reset(contemplation=contemplation, run_id=run_id)
     except ValueError as refused:
         raise InvalidMessage(str(refused)) from None
     stream = Stream.agent(job.run_id)
-    if not running.take(owner_id=conversation.user_id, stream=stream):
-        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+    _slot_take(owner_id=conversation.user_id, stream=stream)
 
     def enqueue() -> None:
         async_to_sync(_forget_last_attempt)(stream)
         start_agent_retry(job, contemplation=contemplation, owner_id=conversation.user_id)
 
     transaction.on_commit(enqueue)
+    announce_on_commit(conversation.pk, events.message_changed(message.pk))
 
 
 @transaction.atomic
@@ -254,15 +285,16 @@ def merge_again(*, message: Message) -> Message:
     are now (after "Retry this agent", say), with the strategy and judge
     first picked for it."""
     conversation, contemplation = _merged_contemplation(message)
+    limits.answer_charge(conversation=conversation, contemplate=False)  # one judge call at most
     try:
         agents.merge_reset(contemplation=contemplation)
     except ValueError as refused:
         raise InvalidMessage(str(refused)) from None
     message = chat.answer_reset(message=message, conversation=conversation)
+    announce_on_commit(conversation.pk, events.message_changed(message.pk))
     if not message.is_streaming:  # no model is configured any more: the answer says so
         return message
-    if not running.take(owner_id=conversation.user_id, stream=message.stream):
-        raise AtCapacity(RUNNING_CAP_REASON.format(cap=settings.MUSE_MAX_RUNNING_ANSWERS))
+    _slot_take(owner_id=conversation.user_id, stream=message.stream)
 
     def enqueue() -> None:
         async_to_sync(_forget_last_attempt)(message.stream)
@@ -296,6 +328,26 @@ async def answer_stop(*, message: Message) -> None:
         raise InvalidMessage("That answer has already finished.")
     agent_streams = await database_sync_to_async(agent_selectors.drafting_agent_streams)(message=message)
     await stopping.request_stop(message.stream, *agent_streams)
+
+
+@transaction.atomic
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Delete a conversation with everything in it. What still runs in it is
+    stopped, and its slots given back once the delete commits: no task will
+    end it now (a contemplation deleted while drafting never merges)."""
+    owner_id = conversation.user_id
+    streams = [Stream.answer(pk) for pk in conversation.messages.filter(status=Message.Status.STREAMING)
+               .values_list("pk", flat=True)]
+    streams += agent_selectors.drafting_agent_streams(conversation=conversation)
+    chat.conversation_delete(conversation=conversation)
+    if streams:
+        transaction.on_commit(lambda: async_to_sync(_let_go)(owner_id, streams))
+
+
+async def _let_go(owner_id: int, streams: list[Stream]) -> None:
+    await stopping.request_stop(*streams)
+    for stream in streams:
+        await running.release(owner_id=owner_id, stream=stream)
 
 
 def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,

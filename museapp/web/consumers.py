@@ -19,11 +19,10 @@ from museapp.agents import selectors as agent_selectors
 from museapp.chat import selectors
 from museapp.chat import services as chat_services
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
-from museapp.chat.models import Message
-from museapp.chat.services import InvalidMessage, message_clean_text
+from museapp.chat.models import Conversation, Message
+from museapp.chat.services import InvalidMessage
 from museapp.streams import events
 from museapp.streams.names import Stream, conversation_group, person_group
-from museapp.turns import limits
 from museapp.turns import services as turns
 from museapp.web import frames, shared, sockets
 from museapp.web.actions import (
@@ -41,28 +40,37 @@ LOGGED_OUT = "You are no longer logged in. Log in again to go on chatting."
 TOO_MANY_TABS = "Too many open Muse tabs. Close one, then reload this page."
 
 
-def _turn_runner(function):
-    """Saving a turn is the web process's biggest piece of database work.
-    PostgreSQL takes many at once, so run them in parallel threads (each with
-    its own pooled connection) instead of queueing behind Channels' single
-    database thread; SQLite takes one writer at a time, so keep its queue."""
-    if connection.vendor == "sqlite":
-        return database_sync_to_async(function)
-
+def _in_a_thread_of_its_own(function):
+    """``function`` in a parallel thread, with its own database connection,
+    given back (to the pool, with PostgreSQL) as it finishes, so an idle
+    thread holds none and the pool cannot run dry."""
     def giving_its_connection_back(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         finally:
-            close_old_connections()  # back to the pool: an idle thread holds none, so the pool cannot run dry
+            close_old_connections()
 
     return sync_to_async(giving_its_connection_back, thread_sensitive=False)
 
 
-def _thread_of(conversation):
-    """The conversation as it is now, and the page of its branch shown."""
-    conversation = type(conversation).objects.get(pk=conversation.pk)
+def _turn_runner(function):
+    """Saving a turn is the web process's biggest piece of database work.
+    PostgreSQL takes many at once, so run them in parallel threads instead of
+    queueing behind Channels' single database thread; SQLite takes one
+    writer at a time, so keep its queue."""
+    if connection.vendor == "sqlite":
+        return database_sync_to_async(function)
+    return _in_a_thread_of_its_own(function)
+
+
+def _thread_shown(conversation_id: int) -> tuple[Conversation, list[Message], bool, str]:
+    """The conversation as it is now, the page of its branch shown, and that
+    page rendered, unless something on it is live: what a page shows of that
+    depends on the page's own catch-up."""
+    conversation = Conversation.objects.get(pk=conversation_id)
     messages, older = chat_services.conversation_messages(conversation=conversation)
-    return conversation, messages, older
+    live = any(selectors.is_live(message) for message in messages)
+    return conversation, messages, older, "" if live else frames.thread(conversation, messages, older)
 
 
 def _rendering(render, record):
@@ -195,7 +203,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await handler(action)
         except Http404:
             await self._error("That message is not in this conversation.")
-        except (limits.RateLimited, InvalidMessage) as refused:
+        except InvalidMessage as refused:
             await self._error(refused.reason)
         except RedisError:
             log.warning("chat action %s failed: Redis unavailable", type(action).__name__, exc_info=True)
@@ -203,73 +211,62 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send_message(self, action: Send) -> None:
         try:
-            message_clean_text(action.text)  # a message refused anyway counts against no limit
-            await limits.turn_count(user_id=self.scope["user"].pk, contemplate=action.contemplate)
             # One trip to the database thread for saving and rendering: under
             # load every trip queues behind everyone else's.
-            turn, html = await _turn_runner(self._start_turn)(action)
-        except (limits.RateLimited, InvalidMessage) as refused:
+            html = await _turn_runner(self._start_turn)(action)
+        except InvalidMessage as refused:
             await self.send(text_data=frames.rejected(refused.reason, action.client_id, action.text))
             return
-        # The answer is already enqueued (the turn's commit did it), so a page
-        # gone by now loses nothing.
+        # The answer is already enqueued and the other pages told (the turn's
+        # commit did both), so a page gone by now loses nothing.
         await self.send(text_data=html)
-        await self.channel_layer.group_send(
-            self.group, events.turn(turn.user_message.pk, turn.answer.pk, self.channel_name))
+
+    # Each turn service counts its own limits and tells the conversation's
+    # pages what changed once it commits: the socket only parses and forwards.
 
     async def _stop(self, action: Stop) -> None:
         await turns.answer_stop(message=await self._own_message(action.message_id))
 
     async def _retry(self, action: Retry) -> None:
-        message = await self._own_message(action.message_id)
-        # A retry runs the answer again (a contemplated one with all its agents).
-        contemplated = await database_sync_to_async(lambda: message.contemplation_or_none is not None)()
-        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
-        turn = await database_sync_to_async(turns.answer_retry)(message=message)  # enqueued as it commits
-        await self.channel_layer.group_send(self.group, events.message_changed(turn.answer.pk))
+        await database_sync_to_async(turns.answer_retry)(message=await self._own_message(action.message_id))
 
     async def _retry_agent(self, action: RetryAgent) -> None:
         message = await self._own_message(action.message_id)
-        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=False)  # one model call
         await database_sync_to_async(turns.agent_retry)(message=message, run_id=action.run_id)
-        await self.channel_layer.group_send(self.group, events.message_changed(message.pk))
 
     async def _merge_again(self, action: MergeAgain) -> None:
-        message = await self._own_message(action.message_id)
-        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=False)
-        await database_sync_to_async(turns.merge_again)(message=message)
-        await self.channel_layer.group_send(self.group, events.message_changed(message.pk))
+        await database_sync_to_async(turns.merge_again)(message=await self._own_message(action.message_id))
 
     async def _show_version(self, action: ShowVersion) -> None:
-        message = await self._own_message(action.message_id)
-        await database_sync_to_async(turns.branch_show)(message=message)
-        await self.channel_layer.group_send(self.group, events.thread_changed())
+        await database_sync_to_async(turns.branch_show)(message=await self._own_message(action.message_id))
 
     async def _regenerate(self, action: Regenerate) -> None:
         message = await self._own_message(action.message_id)
-        contemplated = action.contemplate
-        if contemplated is None:
-            contemplated = await database_sync_to_async(turns.ran_contemplated)(message)
-        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=contemplated)
-        await _turn_runner(turns.answer_regenerate)(message=message, contemplate=contemplated)
-        await self.channel_layer.group_send(self.group, events.thread_changed())
+        await _turn_runner(turns.answer_regenerate)(message=message, contemplate=action.contemplate)
 
     async def _edit(self, action: Edit) -> None:
         message = await self._own_message(action.message_id)
-        message_clean_text(action.text)  # refused anyway: counts against no limit
-        await limits.turn_count(user_id=self.scope["user"].pk, contemplate=self.conversation.contemplate)
         await _turn_runner(turns.question_edit)(message=message, text=action.text)
-        await self.channel_layer.group_send(self.group, events.thread_changed())
 
     # --- from the conversation's group ----------------------------------
 
     async def chat_thread_changed(self, event: events.ThreadChanged) -> None:
-        """Show the branch now current, with what is live caught up."""
-        self.conversation, messages, older = await database_sync_to_async(_thread_of)(self.conversation)
-        for message in messages:
-            if selectors.is_live(message):
-                await self.catch_up.message(message)
-        await self.send(text_data=frames.thread(self.conversation, messages, older))
+        """Show the branch now current: loaded and rendered once per web
+        process, off the event loop; one with something live, by each page
+        with its own catch-up."""
+        # A whole page of the branch: loaded and rendered beside the database
+        # thread, where the turns of everyone on this process are saved.
+        load = _in_a_thread_of_its_own(_thread_shown)
+        conversation, messages, older, html = await shared.once((event["event_id"], self.conversation.pk),
+                                                                lambda: load(self.conversation.pk))
+        if not html:
+            conversation, messages, older, _ = await load(self.conversation.pk)  # rows of its own to catch up
+            for message in messages:
+                if selectors.is_live(message):
+                    await self.catch_up.message(message)
+            html = await _in_a_thread_of_its_own(frames.thread)(conversation, messages, older)
+        self.conversation = conversation
+        await self.send(text_data=html)
 
     async def chat_tokens(self, event: events.Tokens) -> None:
         stream = Stream.parse(event["stream"])
@@ -330,8 +327,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _render(self, message: Message) -> str:
         return frames.message(await self.catch_up.message(message))
 
-    def _start_turn(self, action: Send) -> tuple[turns.Turn, str]:
+    def _start_turn(self, action: Send) -> str:
         turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
-                                strategy=action.strategy, judge=action.judge)
+                                strategy=action.strategy, judge=action.judge, origin=self.channel_name)
         conversation = turn.user_message.conversation if turn.title_changed else None
-        return turn, frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)
+        return frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)

@@ -11,6 +11,7 @@ from museapp.agents.services import judge_for, strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
+from museapp.turns import limits
 from museapp.turns import services as turns
 from museapp.web.forms import SettingsForm
 
@@ -63,6 +64,11 @@ def conversation_older(request: HttpRequest, conversation_id: str) -> HttpRespon
     "earlier messages" marker)."""
     conversation = get_conversation_for_user(request.user, conversation_id)
     before = parse_id(request.GET["before"]) if "before" in request.GET else None
+    try:
+        limits.browse_charge(user_id=request.user.pk)
+    except limits.RateLimited as refused:  # the marker stays (htmx swaps a 200 only), with a button to try again
+        context = {"conversation": conversation, "older_before": before, "older_refused": refused.reason}
+        return TemplateResponse(request, "chat/_older_messages.html", context)
     context = {"conversation": conversation, **_page_of(conversation, before)}
     return TemplateResponse(request, "chat/_older_messages.html", context)
 
@@ -149,7 +155,7 @@ def conversation_rename(request: HttpRequest, conversation_id: str) -> HttpRespo
 @require_POST
 def conversation_delete(request: HttpRequest, conversation_id: str) -> HttpResponse:
     conversation = get_conversation_for_user(request.user, conversation_id)
-    services.conversation_delete(conversation=conversation)
+    turns.conversation_delete(conversation=conversation)
     response = redirect("chat:home")
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)

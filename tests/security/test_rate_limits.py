@@ -2,7 +2,6 @@
 the chat socket: a refused message is given back and saves nothing."""
 
 import asyncio
-import logging
 import time
 
 import pytest
@@ -11,7 +10,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from museapp.chat.models import Conversation, Message
 from museapp.turns import limits
-from museapp.ops import ratelimit
 from museapp.ops.ratelimit import Rate, parse_rate
 from tests.fakellm import Reply
 from tests.sockets import Frames, messages_of, open_chat, send
@@ -178,13 +176,9 @@ async def test_limits_are_per_person(user, other_user, conversation, llm, settin
     await theirs.disconnect()
 
 
-@pytest.mark.asyncio
-async def test_when_redis_is_unreachable_the_limits_let_people_through(settings, caplog):
+def test_when_redis_is_unreachable_the_limits_let_people_through(settings):
     settings.MUSE_RATE_MESSAGES = "1/min"
     settings.REDIS_URL = "unix:///nonexistent/muse-redis.sock"
 
-    with caplog.at_level(logging.WARNING, logger=ratelimit.__name__):
-        for _ in range(3):
-            await limits.turn_count(user_id=1, contemplate=True)  # raises RateLimited when it counts
-
-    assert "letting the request through" in caplog.text
+    for _ in range(3):  # raises RateLimited (or Redis' ConnectionError) unless it fails open
+        limits.answer_charge(conversation=Conversation(user_id=1), contemplate=True)

@@ -5,12 +5,15 @@ threads as the flood has messages."""
 
 import re
 import statistics
+import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from museapp.chat.models import Conversation, Message
+from museapp.chat.services import PAGE_MESSAGES
 from museapp.turns.services import RUNNING_CAP_REASON
 from museapp.web.consumers import TOO_MANY_TABS
 from tests.conftest import wait_until
@@ -121,4 +124,62 @@ def test_two_hundred_sockets_from_one_account_are_capped_and_another_persons_fir
     flooded = [time_to_first_token(bystander, f"bystander again {i}") for i in range(5)]
 
     assert (len(kept), refused) == (10, 190)
+    assert statistics.median(flooded) <= 2 * statistics.median(alone), f"{flooded} s vs {alone} s alone"
+
+
+def long_branch_with_two_versions(user) -> tuple[Conversation, list[int]]:
+    """A whole page of turns, the last question answered twice: showing a
+    version renders the page."""
+    conversation = Conversation.objects.create(user=user)
+    for number in range(PAGE_MESSAGES // 2 - 1):
+        Message.objects.create(conversation=conversation, author="user", content=f"Question **{number}**?")
+        Message.objects.create(conversation=conversation, author="assistant", status="done",
+                               content=f"Answer {number}, with `code` and a [link](https://example.com).")
+    question = Message.objects.create(conversation=conversation, author="user", content="Name a tea")
+    versions = [Message.objects.create(conversation=conversation, author="assistant", status="done",
+                                       content=tea, parent=question) for tea in ("Sencha.", "Gyokuro.")]
+    Conversation.objects.filter(pk=conversation.pk).update(current_leaf=versions[-1])
+    return conversation, [version.pk for version in versions]
+
+
+def keep_flipping(tab: Tab, versions: list[int], stop: threading.Event) -> None:
+    """Show one version, then the other, as soon as the last flip was answered."""
+    for number in range(100_000):
+        if stop.is_set():
+            return
+        tab.send(action="show_version", message_id=versions[number % 2])
+        try:
+            tab.socket.recv(timeout=2)
+        except TimeoutError:
+            continue
+
+
+@contextmanager
+def flipping(tabs: list[Tab], versions: list[int]):
+    stop = threading.Event()
+    threads = [threading.Thread(target=keep_flipping, args=(tab, versions, stop), daemon=True) for tab in tabs]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+def test_a_person_flipping_versions_in_ten_tabs_does_not_slow_another_persons_first_token(
+        stack, llm, user, other_user):
+    llm.script("bystander", Reply(text="Quick and calm.", first_token_delay=0.2))
+    web, _ = stack.web(), stack.worker("w1", concurrency=8)
+    bystander_chat = Conversation.objects.create(user=other_user)
+    bystander = Tab(web.host, session_for(other_user), bystander_chat.pk)
+    alone = [time_to_first_token(bystander, f"bystander {i}") for i in range(5)]
+
+    flipped, versions = long_branch_with_two_versions(user)
+    session = session_for(user)
+    tabs = [Tab(web.host, session, flipped.pk) for _ in range(10)]
+    with flipping(tabs, versions):
+        flooded = [time_to_first_token(bystander, f"bystander again {i}") for i in range(5)]
+
     assert statistics.median(flooded) <= 2 * statistics.median(alone), f"{flooded} s vs {alone} s alone"
