@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from museapp.chat import threads
+from museapp.chat import branches
 from museapp.chat.models import Conversation, Message, Preferences
 from museapp.llm.adapter import ModelCall, history_chars
 from museapp.llm.config import system_prompt
@@ -47,12 +47,12 @@ def model_context(*, conversation_id: int, before_id: int | None = None, max_cha
 def _branch_newest_first(conversation_id: int, before_id: int | None):
     """(author, content, status) of the messages above ``before_id`` on its
     branch, newest first, their texts read a page at a time."""
-    tree = threads.tree_of(conversation_id, before_id=before_id)
+    tree = branches.tree_of(conversation_id, before_id=before_id)
     if before_id is None:
-        leaf = threads.leaf_of(Conversation.objects.get(pk=conversation_id), tree)
+        leaf = branches.leaf_of(Conversation.objects.get(pk=conversation_id), tree)
     else:
         leaf = Message.objects.filter(pk=before_id).values_list("parent_id", flat=True).first()
-    path = threads.path_to(leaf, tree)[::-1]
+    path = branches.path_to(leaf, tree)[::-1]
     for start in range(0, len(path), PAGE):
         ids = path[start:start + PAGE]
         rows = {pk: row for pk, *row in Message.objects.filter(pk__in=ids).values_list(

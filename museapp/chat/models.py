@@ -108,9 +108,9 @@ class Message(RunRecord):
 
     def save(self, *args, **kwargs) -> None:
         """A new message without a parent follows the conversation's latest
-        message, unless it starts the conversation anew (``starts_thread``:
+        message, unless it starts the conversation anew (``starts_branch``:
         an edited first message)."""
-        if self._state.adding and self.parent_id is None and not getattr(self, "starts_thread", False):
+        if self._state.adding and self.parent_id is None and not getattr(self, "starts_branch", False):
             self.parent_id = (Message.objects.filter(conversation_id=self.conversation_id)
                               .order_by("-id").values_list("id", flat=True).first())
         super().save(*args, **kwargs)

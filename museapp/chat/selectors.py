@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from museapp.chat import threads
+from museapp.chat import branches
 from museapp.chat.models import Conversation, Message
 
 
@@ -13,11 +13,11 @@ def messages_for_display(*, conversation: Conversation):
 def message_for_display(*, conversation: Conversation, message_id: int) -> Message | None:
     """One message, with its versions, as the partial shows it."""
     message = messages_for_display(conversation=conversation).filter(pk=message_id).first()
-    return threads.with_versions([message])[0] if message else None
+    return branches.with_versions([message])[0] if message else None
 
 
 def messages_by_ids(*, conversation: Conversation, ids: list[int]) -> list[Message]:
-    return threads.with_versions(list(messages_for_display(conversation=conversation).filter(
+    return branches.with_versions(list(messages_for_display(conversation=conversation).filter(
         pk__in=[i for i in ids if i])))
 
 
@@ -32,10 +32,10 @@ def is_live(message: Message) -> bool:
 def answers_to_catch_up(*, conversation: Conversation) -> list[Message]:
     """The answers of the branch shown still streaming, and its latest
     answer (it may have ended while a page was disconnected)."""
-    shown = threads.shown(conversation)
+    shown = branches.shown(conversation)
     answers = messages_for_display(conversation=conversation).filter(author=Message.Author.ASSISTANT, pk__in=shown)
     found = list(answers.filter(status=Message.Status.STREAMING))
     latest = answers.order_by("-id").first()
     if latest is not None and latest not in found:
         found.append(latest)
-    return threads.with_versions(found)
+    return branches.with_versions(found)

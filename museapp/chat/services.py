@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from museapp.chat import threads
+from museapp.chat import branches
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message, Preferences
 from museapp.llm.config import available_models, configured_model
 from museapp.streams.run import StreamResult
@@ -73,13 +73,13 @@ PAGE_MESSAGES = 100  # the latest 50 turns; older ones load as the page scrolls 
 def conversation_messages(*, conversation: Conversation, before_id: int | None = None) -> tuple[list[Message], bool]:
     """The latest page of the branch shown (before ``before_id``), oldest
     first, each with its versions, and whether older ones remain."""
-    tree = threads.tree_of(conversation.pk)
-    path = threads.path_to(threads.leaf_of(conversation, tree), tree)
+    tree = branches.tree_of(conversation.pk)
+    path = branches.path_to(branches.leaf_of(conversation, tree), tree)
     if before_id is not None:
         path = path[:path.index(before_id)] if before_id in path else []
     ids = path[-PAGE_MESSAGES:]
     loaded = {m.pk: m for m in Message.objects.filter(pk__in=ids).for_display()}
-    return threads.with_versions([loaded[i] for i in ids if i in loaded], tree), len(path) > PAGE_MESSAGES
+    return branches.with_versions([loaded[i] for i in ids if i in loaded], tree), len(path) > PAGE_MESSAGES
 
 
 # --- messages --------------------------------------------------------------
@@ -159,9 +159,9 @@ def message_add(*, conversation: Conversation, text: str, parent: object = FOLLO
     branch shown; None: as a new first message, an edited one)."""
     message = Message(conversation=conversation, author=Message.Author.USER, content=text)
     if parent is FOLLOWS_THE_BRANCH_SHOWN:
-        message.parent_id = threads.leaf_of(conversation, threads.tree_of(conversation.pk))
+        message.parent_id = branches.leaf_of(conversation, branches.tree_of(conversation.pk))
     elif parent is None:
-        message.starts_thread = True
+        message.starts_branch = True
     else:
         message.parent = parent
     message.save()

@@ -18,7 +18,7 @@ MESSAGE_CHANGED = "chat.message_changed"  # re-render one message from the datab
 AGENT_CHANGED = "chat.agent_changed"  # re-render one agent's panel
 TURN = "chat.turn"  # a new user message and its answer placeholder
 SESSION_CHANGED = "chat.session_changed"  # a person's session or account changed: sockets re-check
-THREAD_CHANGED = "chat.thread_changed"  # the branch shown changed (a version picked, regenerated, edited)
+BRANCH_CHANGED = "chat.branch_changed"  # the branch shown changed (a version picked, regenerated, edited)
 
 
 class Tokens(TypedDict):
@@ -55,14 +55,14 @@ class SessionChanged(TypedDict):
     ended_session: str  # a session that just ended (log-out), or "": re-check every session
 
 
-class ThreadChanged(TypedDict):
-    type: Literal["chat.thread_changed"]
+class BranchChanged(TypedDict):
+    type: Literal["chat.branch_changed"]
     event_id: str
 
 
-Event = Tokens | MessageChanged | AgentChanged | Turn | SessionChanged | ThreadChanged
+Event = Tokens | MessageChanged | AgentChanged | Turn | SessionChanged | BranchChanged
 SCHEMA: dict[str, type] = {TOKENS: Tokens, MESSAGE_CHANGED: MessageChanged, AGENT_CHANGED: AgentChanged, TURN: Turn,
-                           SESSION_CHANGED: SessionChanged, THREAD_CHANGED: ThreadChanged}
+                           SESSION_CHANGED: SessionChanged, BRANCH_CHANGED: BranchChanged}
 
 
 def tokens(stream: Stream, text: str, html: str, seq: int, count: int, elapsed_ms: float) -> Tokens:
@@ -92,8 +92,8 @@ def session_changed(ended_session: str = "") -> SessionChanged:
     return {"type": SESSION_CHANGED, "ended_session": ended_session}
 
 
-def thread_changed() -> ThreadChanged:
-    return {"type": THREAD_CHANGED, "event_id": uuid.uuid4().hex}
+def branch_changed() -> BranchChanged:
+    return {"type": BRANCH_CHANGED, "event_id": uuid.uuid4().hex}
 
 
 def check(event: dict) -> None:

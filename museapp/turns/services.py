@@ -24,7 +24,7 @@ from museapp.agents import services as agents
 from museapp.agents.models import Contemplation
 from museapp.agents.tasks import agent_task_arguments, run_merge, start_agent_retry, start_agents
 from museapp.chat import services as chat
-from museapp.chat import threads
+from museapp.chat import branches
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
@@ -167,7 +167,7 @@ def _answer_to(conversation: Conversation, question: Message, *, contemplate: bo
     counted against the person's limits, shown from now on in every page of
     the conversation, and how it runs."""
     limits.answer_charge(conversation=conversation, contemplate=contemplate)
-    announce_on_commit(conversation.pk, events.thread_changed())
+    announce_on_commit(conversation.pk, events.branch_changed())
     answer = chat.answer_placeholder(conversation=conversation, question=question)
     conversation.current_leaf = answer
     conversation.save(update_fields=["current_leaf", "updated_at"])
@@ -221,10 +221,10 @@ def branch_show(*, message: Message) -> Conversation:
 @transaction.atomic
 def _leaf_move(message: Message) -> Conversation:
     conversation = chat.conversation_lock(conversation=message.conversation)
-    tree = threads.tree_of(conversation.pk)
-    conversation.current_leaf_id = threads.newest_leaf_under(message.pk, tree)
+    tree = branches.tree_of(conversation.pk)
+    conversation.current_leaf_id = branches.newest_leaf_under(message.pk, tree)
     conversation.save(update_fields=["current_leaf", "updated_at"])
-    announce_on_commit(conversation.pk, events.thread_changed())
+    announce_on_commit(conversation.pk, events.branch_changed())
     return conversation
 
 

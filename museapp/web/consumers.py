@@ -63,14 +63,14 @@ def _turn_runner(function):
     return _in_a_thread_of_its_own(function)
 
 
-def _thread_shown(conversation_id: int) -> tuple[Conversation, list[Message], bool, str]:
+def _branch_shown(conversation_id: int) -> tuple[Conversation, list[Message], bool, str]:
     """The conversation as it is now, the page of its branch shown, and that
     page rendered, unless something on it is live: what a page shows of that
     depends on the page's own catch-up."""
     conversation = Conversation.objects.get(pk=conversation_id)
     messages, older = chat_services.conversation_messages(conversation=conversation)
     live = any(selectors.is_live(message) for message in messages)
-    return conversation, messages, older, "" if live else frames.thread(conversation, messages, older)
+    return conversation, messages, older, "" if live else frames.branch(conversation, messages, older)
 
 
 def _rendering(render, record):
@@ -250,13 +250,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- from the conversation's group ----------------------------------
 
-    async def chat_thread_changed(self, event: events.ThreadChanged) -> None:
+    async def chat_branch_changed(self, event: events.BranchChanged) -> None:
         """Show the branch now current: loaded and rendered once per web
         process, off the event loop; one with something live, by each page
         with its own catch-up."""
         # A whole page of the branch: loaded and rendered beside the database
         # thread, where the turns of everyone on this process are saved.
-        load = _in_a_thread_of_its_own(_thread_shown)
+        load = _in_a_thread_of_its_own(_branch_shown)
         conversation, messages, older, html = await shared.once((event["event_id"], self.conversation.pk),
                                                                 lambda: load(self.conversation.pk))
         if not html:
@@ -264,7 +264,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             for message in messages:
                 if selectors.is_live(message):
                     await self.catch_up.message(message)
-            html = await _in_a_thread_of_its_own(frames.thread)(conversation, messages, older)
+            html = await _in_a_thread_of_its_own(frames.branch)(conversation, messages, older)
         self.conversation = conversation
         await self.send(text_data=html)
 

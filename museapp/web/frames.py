@@ -19,7 +19,7 @@ def message(msg: Message) -> str:
     return render_to_string("chat/_message.html", {"message": msg, "oob": True})
 
 
-def thread(conversation: Conversation, msgs: list[Message], older: bool) -> str:
+def branch(conversation: Conversation, msgs: list[Message], older: bool) -> str:
     """The whole branch shown, after a version was picked, regenerated or edited."""
     context = {"conversation": conversation, "messages_list": msgs,
                "older_before": msgs[0].pk if older and msgs else None}

@@ -45,13 +45,13 @@ def test_a_turn_event_passes_check_with_or_without_a_user_message(user_message_i
 
 def test_every_event_type_has_a_schema():
     assert set(events.SCHEMA) == {events.TOKENS, events.MESSAGE_CHANGED, events.AGENT_CHANGED, events.TURN,
-                                  events.SESSION_CHANGED, events.THREAD_CHANGED}
+                                  events.SESSION_CHANGED, events.BRANCH_CHANGED}
 
 
-def test_a_thread_changed_event_passes_check():
-    event = events.thread_changed()
+def test_a_branch_changed_event_passes_check():
+    event = events.branch_changed()
 
-    assert event == {"type": "chat.thread_changed", "event_id": event["event_id"]}
+    assert event == {"type": "chat.branch_changed", "event_id": event["event_id"]}
     events.check(event)
 
 

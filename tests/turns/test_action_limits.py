@@ -109,7 +109,7 @@ async def test_a_version_shown_without_the_socket_is_announced_once_it_commits(c
 
     event = await layer.receive(channel)
     events.check(event)
-    assert event["type"] == events.THREAD_CHANGED
+    assert event["type"] == events.BRANCH_CHANGED
     await layer.group_discard(conversation_group(conversation.pk), channel)
 
 

@@ -5,7 +5,7 @@ are refused; an answer still streaming is never disturbed."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from museapp.chat import threads
+from museapp.chat import branches
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
 from tests.sockets import Frames, answer_ended, answer_of, open_chat, send
@@ -19,7 +19,7 @@ pytestmark = [
 
 async def shown_ids(conversation) -> list[int]:
     fresh = await Conversation.objects.aget(pk=conversation.pk)
-    return await sync_to_async(threads.shown)(fresh)
+    return await sync_to_async(branches.shown)(fresh)
 
 
 async def asked(socket, frames, text: str, conversation) -> Message:

@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.apps import apps
 
-from museapp.chat import threads
+from museapp.chat import branches
 from museapp.chat.context import model_context
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage, conversation_messages
@@ -61,7 +61,7 @@ def test_regenerate_adds_a_version_shown_in_place_of_the_old_one(conversation):
     assert regenerated.parent_id == question.pk
     assert shown(conversation) == ["Name a tea", "Gyokuro."]
     messages, _ = conversation_messages(conversation=conversation)
-    assert messages[1].versions == threads.VersionNav(2, 2, first.pk, None)
+    assert messages[1].versions == branches.VersionNav(2, 2, first.pk, None)
     assert messages[0].versions is None, "one version of the question"
     assert read_for(regenerated) == ["Name a tea"], "the old version is not read"
 
@@ -165,7 +165,7 @@ def test_the_branch_shown_is_read_in_one_query_of_ids(conversation, django_asser
     conversation.refresh_from_db()
 
     with django_assert_num_queries(1):
-        assert len(threads.shown(conversation)) == 10
+        assert len(branches.shown(conversation)) == 10
 
 
 def test_a_rating_stays_with_the_version_it_was_given_on(conversation, client, user):
