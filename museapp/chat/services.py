@@ -101,21 +101,15 @@ def message_clean_text(text: object) -> str:
     return text
 
 
-def answer_reset(*, message: Message, conversation: Conversation) -> Message:
-    """A failed or stopped answer made ready to run again, in place."""
-    model = configured_model(conversation.model)
-    Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.STREAMING if model else Message.Status.ERROR,
-        content="",
-        error="" if model else NO_MODEL_REASON,
-        model=model,
-        prompt_tokens=None,
-        completion_tokens=None,
-        cost=None,
-        ttft_ms=None,
-        total_ms=None,
-        finished_at=None if model else timezone.now(),
-    )
+def answer_reset(*, message: Message, conversation: Conversation, model: str | None = None) -> Message:
+    """A failed or stopped answer made ready to run again, in place, with
+    ``model`` (default: the conversation's model as it is now)."""
+    model = configured_model(conversation.model if model is None else model)
+    answers = Message.objects.filter(pk=message.pk)
+    if model:
+        answers.reset(model=model)
+    else:
+        answers.reset(model=model, status=Message.Status.ERROR, error=NO_MODEL_REASON, finished_at=timezone.now())
     message.refresh_from_db()
     return message
 

@@ -16,6 +16,9 @@ from museapp.llm.adapter import StreamStats
 from museapp.streams.run import StreamResult, StreamStatus
 
 
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms")
+
+
 def usage_fields(stats: StreamStats | None) -> dict:
     """A stream's tokens, cost and timings as a run record's fields."""
     if stats is None:
@@ -47,6 +50,14 @@ class RunRecordQuerySet(models.QuerySet):
     def finish_stream(self, result: StreamResult) -> int:
         return self.finish(text=result.text, status=result.status, error=result.error,
                            usage=usage_fields(result.stats))
+
+    def reset(self, **fields) -> int:
+        """Make the runs ready to run again, in place: running, with no text,
+        error, usage or end; ``fields`` sets more (a model, a start time) or
+        overrides these."""
+        cleared = {self.model.TEXT_FIELD: "", "status": self.model.RUNNING, "error": "", "finished_at": None,
+                   **dict.fromkeys(USAGE_FIELDS, None)}
+        return self.update(**{**cleared, **fields})
 
     def interrupt(self, *, reason: str, text: str | None = None) -> int:
         """A run whose worker died: failed, keeping what was streamed."""
