@@ -2,9 +2,9 @@
 """Render time of the staff insights page with 100,000 rated answers.
 
 Seeds a fresh database (SQLite in a temporary MUSE_DATA_DIR unless
-DATABASE_URL is set) with N answers, a third of them contemplated (vote /
-select / synthesize, 2 to 8 agents), most rated, spread over 90 days, then
-renders /insights/ as a staff user through Django's test client and prints the
+DATABASE_URL is set) with N answers, a third of them contemplated (every
+merge strategy, 2 to 8 agents), most rated, spread over 90 days, then renders
+/insights/ as a staff user through Django's test client and prints the
 median and p95 of --repeats renders. Target: <= 300 ms.
 
     .venv/bin/python bench/insights.py [--answers 100000] [--repeats 7]
@@ -45,6 +45,7 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
+    from museapp.agents import strategies
     from museapp.agents.models import Contemplation
     from museapp.chat.models import Conversation, Message
     from museapp.feedback.models import Rating
@@ -68,7 +69,7 @@ def main() -> None:
             ])
             deep = [m for m in messages if rng.random() < 0.33]
             Contemplation.objects.bulk_create([
-                Contemplation(message=m, strategy=rng.choice(["vote", "select", "synthesize"]),
+                Contemplation(message=m, strategy=rng.choice(strategies.NAMES),
                               agent_count=rng.randint(2, 8), deadline_s=60, status="done")
                 for m in deep
             ])

@@ -231,7 +231,8 @@ MUSE_AGENT_TEMPERATURES = envlist("MUSE_AGENT_TEMPERATURES")
 # What agents are told beyond the system prompt: role (their role and to end with
 # "Final answer: ..."), answer (only the latter) or none. Unset: role; the offline model's own.
 MUSE_AGENT_BRIEFS = env("MUSE_AGENT_BRIEFS")
-# synthesize | vote | select | consensus; unset: consensus for the offline model, else synthesize
+# A merge strategy's name (one module each in museapp/agents/strategies/);
+# unset: consensus for the offline model, else synthesize
 MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY")
 MUSE_QUORUM = envint("MUSE_QUORUM", 0)  # merge once this many drafts have finished (0: wait for all)
 MUSE_AGREEMENT_STOP = envbool("MUSE_AGREEMENT_STOP", True)  # stop agents once their majority is settled

@@ -1,6 +1,7 @@
-"""Merge strategies' pure parts: anonymising drafts, the judge's prompts and
-replies, the vote, unanimity and the consensus medoid. No I/O here;
-museapp/agents/services.py runs them."""
+"""The merge's pure parts that strategies share: anonymising drafts, what
+every judge's prompt holds, the vote, unanimity and the consensus medoid.
+No I/O here; the strategies (museapp/agents/strategies/) run them, and keep
+their own prompts and parsers."""
 
 from __future__ import annotations
 
@@ -98,58 +99,12 @@ JUDGE_SYSTEM = (
 )
 
 
-def _question_and_drafts(question: str, lettered: dict[str, Draft]) -> str:
+def question_and_drafts(question: str, lettered: dict[str, Draft]) -> str:
+    """What every judge's prompt begins with; its task follows."""
     letters = ", ".join(lettered)
     return f"Question:\n{question}\n\nDrafts ({letters}), in no particular order:\n\n{drafts_block(lettered)}\n\n"
-
-
-def synthesize_prompt(question: str, lettered: dict[str, Draft]) -> str:
-    return (
-        _question_and_drafts(question, lettered)
-        + "Write the single best final answer to the question.\n"
-        "- Your FIRST line must be exactly `Relied on: <letters>`: the drafts whose substance your answer "
-        "keeps (those that agree with it), e.g. `Relied on: A, C`.\n"
-        "- Then a blank line, then the answer itself, addressed to the person who asked.\n"
-        "- Keep what is right, fix what is wrong, resolve disagreements explicitly, and be no longer than needed.\n"
-        "- Do not mention drafts, agents or this process in the answer."
-    )
-
-
-def select_prompt(question: str, lettered: dict[str, Draft]) -> str:
-    return (
-        _question_and_drafts(question, lettered)
-        + "Pick the single best draft. Reply with exactly three lines:\n"
-        "Best: <letter>\nAgree: <letters of the drafts that reach the same answer as the best, including it>\n"
-        "Reason: <one line>"
-    )
 
 
 def letters_in(text: str, lettered: dict[str, Draft]) -> list[str]:
     found = re.findall(r"\b([A-Z])\b", text or "")
     return [letter for letter in dict.fromkeys(found) if letter in lettered]
-
-
-def parse_relied_on(header: str, lettered: dict[str, Draft]) -> list[str]:
-    if not re.match(r"^\W*relied on\W*", header or "", re.IGNORECASE):
-        return []
-    return letters_in(header.split(":", 1)[-1].upper(), lettered)
-
-
-@dataclass
-class Selection:
-    letter: str
-    agree: list[str]
-    reason: str
-
-
-def parse_selection(reply: str, lettered: dict[str, Draft]) -> Selection | None:
-    best = re.search(r"best\W*[:\-]\s*(?:draft\s*)?([A-Z])\b", reply or "", re.IGNORECASE)
-    if not best or best.group(1).upper() not in lettered:
-        return None
-    letter = best.group(1).upper()
-    agree_line = re.search(r"agree\W*[:\-]\s*(.*)", reply, re.IGNORECASE)
-    agree = letters_in(agree_line.group(1).upper(), lettered) if agree_line else []
-    if letter not in agree:
-        agree.insert(0, letter)
-    reason = re.search(r"reason\W*[:\-]\s*(.*)", reply, re.IGNORECASE)
-    return Selection(letter, agree, reason.group(1).strip()[:300] if reason else "")

@@ -1,6 +1,7 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from museapp.agents import strategies
 from museapp.chat.models import Message
 from museapp.streams.names import Stream
 from museapp.streams.records import RunRecord, RunRecordQuerySet
@@ -9,12 +10,6 @@ from museapp.streams.run import StreamStatus
 
 class Contemplation(models.Model):
     """One contemplated answer: N agents drafted in parallel, then a merge."""
-
-    class Strategy(models.TextChoices):
-        SYNTHESIZE = "synthesize", "Synthesize"
-        VOTE = "vote", "Vote"
-        SELECT = "select", "Select"
-        CONSENSUS = "consensus", "Consensus"
 
     class EarlyStop(models.TextChoices):
         AGREEMENT = "agreement"  # the drafts still running could no longer change the majority answer
@@ -28,7 +23,7 @@ class Contemplation(models.Model):
         STOPPED = "stopped"
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="contemplation")
-    strategy = models.CharField(max_length=16, choices=Strategy.choices)
+    strategy = models.CharField(max_length=16, choices=strategies.choices())
     strategy_used = models.CharField(max_length=16, blank=True, help_text="after fallbacks, e.g. vote -> select")
     agent_count = models.PositiveSmallIntegerField()
     deadline_s = models.FloatField()
@@ -168,7 +163,7 @@ class Contemplation(models.Model):
             return f"You made the {used.role}'s draft the answer."
         if self.status != self.Status.DONE:
             return ""
-        if self.strategy_used == "unanimous":
+        if self.strategy_used == strategies.UNANIMOUS:
             agreeing = self.agreement or self.drafts_merged
             if agreeing == self.agent_count:
                 return f"All {self.agent_count} drafts agree, so no judge was needed."
@@ -177,11 +172,17 @@ class Contemplation(models.Model):
         relied = self.relied_on_runs
         if len(relied) == 1:
             return f"Mostly from the {relied[0].role}'s draft{agree}."
-        if relied and self.strategy_used == self.Strategy.SYNTHESIZE:
+        if relied and self.wrote_new_answer:
             return f"Written from {len(relied)} of the drafts{agree}."
         if relied:
             return f"The answer most drafts gave{agree}."
         return f"Merged from {self.drafts_merged} drafts."
+
+    @property
+    def wrote_new_answer(self) -> bool:
+        """The judge wrote the answer (a synthesis), rather than it being one draft as written."""
+        used = strategies.STRATEGIES.get(self.strategy_used)
+        return bool(used and used.writes_new_answer)
 
     @property
     def draft_used_run(self) -> "AgentRun | None":

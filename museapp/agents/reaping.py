@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from museapp.agents import services
+from museapp.agents import settling
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.agents.tasks import settle
 from museapp.chat.models import Message
@@ -32,7 +32,7 @@ def open_agents(queued_before: datetime) -> dict[int, Stream | None]:
 
 def close_agent(run_id: int, stream: Stream | None) -> None:
     text, _ = loop.run(livetext.snapshot(Stream.agent(run_id)))
-    run = services.agent_interrupted(run_id=run_id, text=text)
+    run = settling.agent_interrupted(run_id=run_id, text=text)
     if run is None:
         return
     conversation_id = run.contemplation.message.conversation_id
@@ -53,7 +53,7 @@ def open_merges(queued_before: datetime) -> dict[int, Stream | None]:
 
 
 def close_merge(contemplation_id: int, stream: Stream | None) -> None:
-    message = services.merge_interrupted(contemplation_id=contemplation_id)
+    message = settling.merge_interrupted(contemplation_id=contemplation_id)
     if message is not None:
         log.warning("the merge of contemplation %s lost its worker; closed as interrupted", contemplation_id)
         loop.run(running.release(owner_id=message.conversation.user_id, stream=message.stream))

@@ -1,4 +1,5 @@
-"""Celery tasks for contemplation: thin wrappers over museapp/agents/services.
+"""Celery tasks for contemplation: thin wrappers over museapp/agents/starting.py,
+settling.py and merging.py.
 
 Agents never raise: a failure is saved on the agent's row, so the merge always
 runs. The merge starts when the last agent settles (the first caller to claim
@@ -13,7 +14,7 @@ from dataclasses import replace
 from celery import group, shared_task
 from django.conf import settings
 
-from museapp.agents import services
+from museapp.agents import merging, settling, starting
 from museapp.agents.models import Contemplation
 from museapp.chat.context import call_in_context
 from museapp.ops import loop
@@ -39,7 +40,7 @@ def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, messa
                            deadline=deadline, role=role, crashed="The agent crashed")
         if result is None:
             return StreamStatus.ERROR
-        services.agent_finish(run_id=run_id, result=result)
+        settling.agent_finish(run_id=run_id, result=result)
         return result.status
 
     status = run_leased(stream, conversation_id=conversation_id, work=work)
@@ -61,19 +62,19 @@ def _streamed(*, run_id: int, conversation_id: int, message_id: int, call: dict,
     try:
         model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
         if role:
-            model_call = replace(model_call, messages=services.agent_messages(
+            model_call = replace(model_call, messages=starting.agent_messages(
                 role=role, context=model_call.messages, model=model_call.model))
         return loop.run(run_stream(stream=Stream.agent(run_id), conversation_id=conversation_id, call=model_call,
                                    deadline=deadline, publish=publish))
     except Exception as exc:  # noqa: BLE001 - saved as failed; the merge goes on without it
         log.exception("agent run %s crashed", run_id)  # the class and traceback are for staff, not the page
-        services.agent_fail(run_id=run_id, reason=f"{crashed}. Try again.")
+        settling.agent_fail(run_id=run_id, reason=f"{crashed}. Try again.")
         return None
 
 
 def settle(*, contemplation_id: int) -> None:
     try:
-        settlement = services.contemplation_settle(contemplation_id=contemplation_id)
+        settlement = settling.contemplation_settle(contemplation_id=contemplation_id)
     except Contemplation.DoesNotExist:
         return  # deleted meanwhile (its conversation was deleted)
     if settlement.stop_streams:
@@ -86,18 +87,18 @@ def settle(*, contemplation_id: int) -> None:
 
 @shared_task(name="muse.run_merge")
 def run_merge(*, contemplation_id: int) -> str:
-    plan = services.merge_plan(contemplation_id=contemplation_id)
+    plan = merging.merge_plan(contemplation_id=contemplation_id)
 
     def work() -> str:
         # The pages collapse the agents' panels and show the answer streaming.
         loop.run(announce(plan.conversation_id, events.message_changed(plan.message_id)))
         try:
-            result = loop.run(services.merge_run(plan))
+            result = loop.run(merging.merge_run(plan))
         except Exception as exc:  # noqa: BLE001 - the answer must end, not hang
             log.exception("the merge of contemplation %s crashed", contemplation_id)
-            result = services.MergeResult("", StreamStatus.ERROR, error="The merge failed. Try again.")
+            result = merging.MergeResult("", StreamStatus.ERROR, error="The merge failed. Try again.")
         try:
-            services.merge_finish(plan=plan, result=result)
+            merging.merge_finish(plan=plan, result=result)
         finally:
             loop.run(running.release(owner_id=plan.owner_id, stream=plan.stream))
         return result.status
@@ -117,7 +118,7 @@ def run_quick_rival(*, run_id: int, conversation_id: int, message_id: int, call:
                            deadline=deadline, publish=False, crashed="The quick answer crashed")
         if result is None:
             return StreamStatus.ERROR
-        services.quick_finish(run_id=run_id, result=result)
+        settling.quick_finish(run_id=run_id, result=result)
         return result.status
 
     status = run_leased(stream, conversation_id=conversation_id, work=work)
@@ -126,7 +127,7 @@ def run_quick_rival(*, run_id: int, conversation_id: int, message_id: int, call:
     return status
 
 
-def agent_task_arguments(start: services.ContemplationStart, *, conversation_id: int) -> list[dict]:
+def agent_task_arguments(start: starting.ContemplationStart, *, conversation_id: int) -> list[dict]:
     """Every agent's task arguments, then the quick rival's (when compared)."""
     message_id = start.contemplation.message_id
     arguments = [{"run_id": job.run_id, "contemplation_id": start.contemplation.pk, "conversation_id": conversation_id,
@@ -138,7 +139,7 @@ def agent_task_arguments(start: services.ContemplationStart, *, conversation_id:
     return arguments
 
 
-def start_agents(start: services.ContemplationStart, *, conversation_id: int) -> None:
+def start_agents(start: starting.ContemplationStart, *, conversation_id: int) -> None:
     """Start every agent, and the quick rival of a comparison, at once (a Celery group)."""
     arguments = agent_task_arguments(start, conversation_id=conversation_id)
     agents = [run_agent.s(**each) for each in arguments[:len(start.jobs)]]
@@ -146,7 +147,7 @@ def start_agents(start: services.ContemplationStart, *, conversation_id: int) ->
     group(agents + rival).apply_async()
 
 
-def start_agent_retry(job: services.AgentJob, *, contemplation: Contemplation, owner_id: int) -> None:
+def start_agent_retry(job: starting.AgentJob, *, contemplation: Contemplation, owner_id: int) -> None:
     """Run one agent again, after its contemplation was merged."""
     run_agent.delay(run_id=job.run_id, contemplation_id=contemplation.pk,
                     conversation_id=contemplation.message.conversation_id, message_id=contemplation.message_id,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from museapp.agents import strategies
 from museapp.agents.roles import MAX_AGENTS, MIN_AGENTS
-from museapp.agents.services import STRATEGIES
 
 QUICK = "quick"
 
@@ -27,8 +27,8 @@ def parse_condition(text: str) -> Condition:
     if name == QUICK:
         return Condition(QUICK)
     strategy, _, count = name.partition(":")
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown condition {text!r}: use quick, or one of {', '.join(sorted(STRATEGIES))} "
+    if strategy not in strategies.STRATEGIES:
+        raise ValueError(f"unknown condition {text!r}: use quick, or one of {', '.join(sorted(strategies.NAMES))} "
                          f"with a team size, e.g. consensus:4")
     try:
         agents = int(count or 4)

@@ -19,6 +19,7 @@ from django.db.models import Aggregate, Avg, Case, CharField, Count, F, IntegerF
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
+from museapp.agents import strategies
 from museapp.agents.models import AgentRun
 from museapp.chat.models import Message
 from museapp.llm.config import label_for as model_label
@@ -158,10 +159,10 @@ def report(days: int | None) -> dict:
     )
     return _concurrently({
         "modes": lambda: _rows(answers, "mode", lambda m: "Contemplating" if m else "Quick"),
-        "strategies": lambda: _rows(contemplated, "strategy", lambda s: (s or "?").capitalize()),
+        "strategies": lambda: _rows(contemplated, "strategy", strategies.label_of),
         "agent_counts": lambda: _rows(contemplated, "agents", lambda n: f"{n} agents"),
         "judges": lambda: _rows(contemplated, "judge", lambda model: model_label(model) if model else
-                                "No judge (vote, consensus or unanimous)"),
+                                strategies.NO_JUDGE),
         "completeness": lambda: _rows(contemplated, "degraded",
                                       lambda d: "Drafts lost (failed or cut off)" if d else "Every draft merged"),
         "daily": lambda: _daily(daily),

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from museapp.agents import strategies
 from museapp.agents.models import Comparison
 from museapp.feedback.insights import Z95, wilson
 from museapp.llm.config import label_for
@@ -275,11 +276,11 @@ def agreement_level(item: dict) -> str:
 
 
 COMPARISON_SPLITS = {
-    "By merge strategy": lambda item: (item["strategy"] or "?").capitalize(),
+    "By merge strategy": lambda item: strategies.label_of(item["strategy"]),
     "By number of agents": lambda item: f"{item['agent_count']} agents",
     "By agreement": agreement_level,
     "By judge model": lambda item: label_for(item["judge_model"]) if item["judge_model"]
-    else "No judge (vote, consensus or unanimous)",
+    else strategies.NO_JUDGE,
 }
 
 

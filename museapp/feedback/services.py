@@ -1,11 +1,12 @@
-"""Ratings and best-draft picks: one click to rate, one more to explain."""
+"""Ratings and best-draft picks: one click to rate, one more to explain; and
+what a pick changes: a draft, or a comparison's quick answer, made the answer."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from museapp.agents.models import AgentRun, Comparison
-from museapp.agents.services import answer_from_draft, comparison_record
+from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.chat.models import Message
 from museapp.feedback.models import COMMENT_MAX, DOWN_REASONS, UP_REASONS, BestDraftPick, Rating
 
@@ -81,6 +82,45 @@ def draft_use(*, user, message: Message, run_id: object) -> Message:
     with transaction.atomic():
         BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
         return answer_from_draft(message=message, run=run)
+
+
+@transaction.atomic
+def answer_from_draft(*, message: Message, run: AgentRun) -> Message:
+    """Make an agent's draft the turn's answer (later turns read it); the
+    merge's own answer is kept on the contemplation."""
+    Contemplation.objects.filter(pk=run.contemplation_id).update(draft_used=run.index)
+    _answer_replaced(contemplation_id=run.contemplation_id, message=message, text=run.text)
+    message.refresh_from_db()
+    return message
+
+
+def _answer_replaced(*, contemplation_id: int, message: Message, text: str) -> None:
+    """``text`` becomes the finished answer; the merge's own answer is kept
+    on the contemplation the first time it is replaced."""
+    Contemplation.objects.filter(pk=contemplation_id, merged_text="").update(merged_text=message.content)
+    Message.objects.filter(pk=message.pk, status=Message.Status.DONE).update(content=text)
+
+
+def comparison_record(*, comparison: Comparison, choice: str) -> Comparison:
+    """Save a person's choice (inside the caller's transaction, the row
+    locked) with what was compared as it stood. A preferred quick answer
+    becomes the turn's answer (later turns read it); the merge's is kept."""
+    contemplation = comparison.contemplation
+    message = contemplation.message
+    quick = comparison.quick_run
+    judge = AgentRun.objects.filter(contemplation=contemplation, kind=AgentRun.Kind.MERGE).exclude(model="").first()
+    comparison.choice, comparison.chosen_at = choice, timezone.now()
+    comparison.contemplated_chars, comparison.quick_chars = len(message.content), len(quick.text)
+    comparison.contemplated_tokens, comparison.quick_tokens = message.total_tokens, quick.total_tokens
+    comparison.contemplated_cost, comparison.quick_cost = message.cost, quick.cost
+    comparison.contemplated_ms, comparison.quick_ms = message.total_ms, quick.total_ms
+    comparison.strategy = contemplation.strategy_used or contemplation.strategy
+    comparison.agent_count, comparison.agreement = contemplation.agent_count, contemplation.agreement
+    comparison.judge_model = judge.model if judge else ""
+    comparison.save()
+    if choice == Comparison.Choice.QUICK:
+        _answer_replaced(contemplation_id=contemplation.pk, message=message, text=quick.text)
+    return comparison
 
 
 CHOICES = {"1": None, "2": None, "same": Comparison.Choice.SAME, "skip": Comparison.Choice.SKIPPED}

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import transaction
 
 from museapp.agents import selectors as agent_selectors
-from museapp.agents import services as agents
+from museapp.agents import starting as agents
+from museapp.agents import strategies
 from museapp.agents.models import Contemplation
 from museapp.agents.tasks import agent_task_arguments, run_merge, start_agent_retry, start_agents
 from museapp.chat import services as chat
@@ -365,8 +366,8 @@ def conversation_set_preferences(*, conversation: Conversation, contemplate: boo
 
 
 def clean_strategy(strategy: object) -> str:
-    if strategy not in agents.STRATEGIES:
-        raise InvalidMessage("Unknown merge strategy: choose synthesize, vote, select or consensus.")
+    if strategy not in strategies.STRATEGIES:
+        raise InvalidMessage(strategies.UNKNOWN_STRATEGY)
     return strategy
 
 

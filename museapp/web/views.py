@@ -5,9 +5,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from museapp.agents.models import Contemplation
+from museapp.agents import strategies
 from museapp.agents.roles import agent_count
-from museapp.agents.services import judge_for, strategy_for
+from museapp.agents.starting import judge_for, strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
@@ -16,13 +16,6 @@ from museapp.turns import services as turns
 from museapp.web.forms import SettingsForm
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
-# The merge menu says what each strategy does in words (touch screens show no tooltips).
-STRATEGY_DESCRIPTIONS = {
-    Contemplation.Strategy.SYNTHESIZE: "a judge writes one answer from the best of the drafts",
-    Contemplation.Strategy.VOTE: "the final answer most drafts give wins, no judge",
-    Contemplation.Strategy.SELECT: "a judge picks the best draft as it is",
-    Contemplation.Strategy.CONSENSUS: "the draft most like the others wins, no judge",
-}
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -83,8 +76,7 @@ def _model_context(request: HttpRequest, conversation) -> dict:
         "current_model": current,
         "show_local_notice": bool(current and current.is_local)
         and not request.session.get(LOCAL_NOTICE_DISMISSED),
-        "strategies": [(value, label, STRATEGY_DESCRIPTIONS[value])
-                       for value, label in Contemplation.Strategy.choices],
+        "strategies": list(strategies.STRATEGIES.values()),
         "strategy": strategy_for(conversation, model),
         "judge": judge_for(conversation),
         "agent_count": agent_count(),

@@ -3,7 +3,7 @@
 import pytest
 from django.db import transaction
 
-from museapp.agents import services as agents
+from museapp.agents import starting as agents
 from museapp.agents.models import AgentRun, Comparison
 from museapp.chat import services as chat
 from museapp.chat.models import Conversation

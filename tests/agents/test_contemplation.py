@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import Conversation, Message
-from museapp.agents import services as agents
+from museapp.agents import starting as agents
 from museapp.chat import services as chat
 from tests.fakellm import Reply, split_tokens
 from tests.sockets import Frames, answer_ended, answer_of, close_code, open_chat, send, shown_in

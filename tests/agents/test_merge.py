@@ -1,5 +1,6 @@
-"""The merge's pure parts (museapp/agents/merge.py): lettering drafts, the
-judge's prompts and replies, and the vote. No database, no sockets."""
+"""The merge's pure parts (museapp/agents/merge.py, and the strategies' own
+prompts and parsers): lettering drafts, the judge's prompts and replies, and
+the vote. No database, no sockets."""
 
 from __future__ import annotations
 
@@ -8,18 +9,15 @@ import pytest
 from museapp.agents.answers import short_answer
 from museapp.agents.merge import (
     Draft,
-    Selection,
     letter_drafts,
     locked_majority,
-    parse_relied_on,
-    parse_selection,
-    select_prompt,
-    synthesize_prompt,
     tally,
     unanimous_answer,
     consensus,
     vote_winner,
 )
+from museapp.agents.strategies.select import Selection, parse_selection, select_prompt
+from museapp.agents.strategies.synthesize import parse_relied_on, synthesize_prompt
 from museapp.agents.roles import ROLES
 
 QUESTION = "How many legs do three spiders have?"

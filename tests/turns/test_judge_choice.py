@@ -4,7 +4,7 @@ conversation, only from the models on offer, recorded per merge."""
 import pytest
 from django.db import transaction
 
-from museapp.agents import services as agents
+from museapp.agents import starting as agents
 from museapp.chat import services as chat
 from museapp.chat.models import Conversation
 from museapp.chat.services import InvalidMessage

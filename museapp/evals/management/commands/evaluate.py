@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from museapp.agents import strategies
 from museapp.evals import services
 from museapp.evals.conditions import parse_conditions
 from museapp.evals.models import EvalItem, EvalRun
@@ -35,7 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--model", default="", help="a model on offer (MUSE_MODELS); default: the default model")
         parser.add_argument("--conditions", default="quick,consensus:4",
-                            help="comma-separated: quick, and strategy:agents (synthesize, vote, select, consensus)")
+                            help=f"comma-separated: quick, and strategy:agents ({', '.join(strategies.NAMES)})")
         parser.add_argument("--set", dest="sets", default=",".join(SETS), help=f"problem sets: {', '.join(SETS)}")
         parser.add_argument("--n", type=int, default=30, help="problems per set (at most the set's size)")
         parser.add_argument("--seed", type=int, default=1)

@@ -1,0 +1,156 @@
+"""Starting a contemplation: the strategy and the judge it merges with, its
+agents' rows and the settings of the calls they will make (the worker reads
+their messages: ``agent_messages``); and, once merged, making one agent or
+the merge ready to run again. Each runs inside the caller's transaction;
+museapp/agents/tasks.py starts the work."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+
+from museapp.agents import roles, strategies
+from museapp.agents.models import AgentRun, Comparison, Contemplation
+from museapp.agents.strategies import consensus, synthesize
+from museapp.chat.access import parse_id
+from museapp.chat.models import Conversation, Message
+from museapp.llm.adapter import ModelCall
+from museapp.llm.config import available_models, model_call, system_prompt
+from museapp.llm.local import is_local
+
+
+def default_strategy(model: str = "") -> str:
+    """MUSE_MERGE_STRATEGY; unset, the strategy measured best for the model
+    (``manage.py evaluate``): the offline model is too small to judge."""
+    strategy = settings.MUSE_MERGE_STRATEGY
+    if strategy in strategies.STRATEGIES:
+        return strategy
+    return consensus.NAME if is_local(model) else synthesize.NAME
+
+
+def strategy_for(conversation: Conversation, model: str = "") -> str:
+    if conversation.merge_strategy in strategies.STRATEGIES:
+        return conversation.merge_strategy
+    return default_strategy(model)
+
+
+@dataclass
+class AgentJob:
+    run_id: int
+    role: str
+    call: ModelCall  # its settings; the messages are read by the worker (agent_messages)
+
+
+@dataclass
+class ContemplationStart:
+    contemplation: Contemplation
+    jobs: list[AgentJob]
+    deadline: float  # time.time()
+    quick: AgentJob | None = None  # compare mode's quick answer, when this turn is compared
+
+
+def contemplation_start(*, conversation: Conversation, answer: Message, agents: int | None = None,
+                        compare: bool = False) -> ContemplationStart:
+    """Create the contemplation and its agents' rows (inside the caller's
+    transaction) and the settings of the calls the agents will make.
+    ``agents``: the team's size (default MUSE_AGENTS); ``compare``: also
+    answer quickly, for a blind comparison."""
+    count = roles.agent_count(agents)
+    models = roles.agent_models(count, answer.model)
+    temperatures = roles.temperature_ladder(count, *roles.temperature_range(answer.model))
+    contemplation = Contemplation.objects.create(
+        message=answer,
+        strategy=strategy_for(conversation, answer.model),
+        agent_count=count,
+        deadline_s=settings.MUSE_CONTEMPLATE_DEADLINE,
+        quorum=settings.MUSE_QUORUM if 0 < settings.MUSE_QUORUM < count else 0,
+        judge_model=judge_for(conversation),
+    )
+    jobs = []
+    for index in range(count):
+        role = roles.ROLES[index % len(roles.ROLES)]
+        run = AgentRun.objects.create(
+            contemplation=contemplation, index=index, role=role.name,
+            model=models[index], temperature=temperatures[index],
+        )
+        jobs.append(AgentJob(run.pk, role.name, model_call(model=models[index], messages=[],
+                                                           temperature=temperatures[index])))
+    quick = comparison_start(contemplation=contemplation) if compare else None
+    return ContemplationStart(contemplation, jobs, time.time() + contemplation.deadline_s, quick)
+
+
+QUICK_ROLE = "Quick answer"
+
+
+def comparison_start(*, contemplation: Contemplation) -> AgentJob:
+    """The blind comparison's rows: the quick answer's run (exactly the call
+    quick mode makes: the answer's model, its settings, the same context)
+    and the order the two answers will be shown in, drawn now and kept."""
+    model = contemplation.message.model
+    run = AgentRun.objects.create(contemplation=contemplation, kind=AgentRun.Kind.QUICK, index=0, role=QUICK_ROLE,
+                                  model=model)
+    Comparison.objects.create(contemplation=contemplation, quick_run=run,
+                              contemplated_position=secrets.choice((1, 2)))
+    return AgentJob(run.pk, QUICK_ROLE, model_call(model=model, messages=[]))
+
+
+def judge_for(conversation: Conversation) -> str:
+    """The judge's model picked in the strategy menu, while still on offer."""
+    picked = conversation.judge_model
+    return picked if picked and any(choice.id == picked for choice in available_models()) else ""
+
+
+def agent_messages(*, role: str, context: list[dict[str, str]], model: str = "") -> list[dict[str, str]]:
+    """What one agent reads: its role's system prompt, then the conversation."""
+    base = context[0]["content"] if context and context[0]["role"] == "system" else system_prompt(model)
+    turns = [m for m in context if m["role"] != "system"]
+    return [{"role": "system", "content": roles.system_prompt(roles.by_name(role), base, model)}, *turns]
+
+
+# --- after the merge: one agent again, the merge again ------------------------
+
+
+USAGE = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms")
+
+
+def agent_reset(*, contemplation: Contemplation, run_id: object) -> AgentJob:
+    """Make one failed or cut-off agent of a merged contemplation ready to
+    draft again (inside the caller's transaction), with its call's settings."""
+    try:
+        run = (AgentRun.objects.select_for_update().filter(pk=parse_id(run_id), kind=AgentRun.Kind.AGENT,
+                                                           contemplation=contemplation).first())
+    except Http404:
+        run = None
+    if run is None:
+        raise ValueError("That agent is not part of this answer.")
+    if run.status not in (AgentRun.Status.FAILED, AgentRun.Status.CUT_OFF):
+        raise ValueError("Only a failed or cut-off agent can be retried.")
+    if not contemplation.has_ended or contemplation.is_blind:
+        raise ValueError("An agent can be retried once the answer is merged (and compared).")
+    AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.THINKING, text="", error="",
+                                              started_at=timezone.now(), finished_at=None,
+                                              **dict.fromkeys(USAGE, None))
+    return AgentJob(run.pk, run.role, model_call(model=run.model, messages=[], temperature=run.temperature))
+
+
+def merge_reset(*, contemplation: Contemplation) -> None:
+    """Make a merged contemplation ready to merge its drafts again (inside
+    the caller's transaction, the answer reset by the caller): its timing
+    restarts, and the person's earlier choice of draft is forgotten."""
+    if not contemplation.has_ended or contemplation.runs.filter(kind=AgentRun.Kind.AGENT,
+                                                                status=AgentRun.Status.THINKING).exists():
+        raise ValueError("Wait for the agents to finish, then merge again.")
+    if contemplation.is_blind:
+        raise ValueError("Choose between the two answers first.")
+    drafts = contemplation.runs.filter(kind=AgentRun.Kind.AGENT, status__in=AgentRun.MERGEABLE)
+    if not drafts.exclude(text="").exists():
+        raise ValueError("No agent has a draft to merge: retry an agent first.")
+    Contemplation.objects.filter(pk=contemplation.pk).update(
+        status=Contemplation.Status.MERGING, started_at=timezone.now(), finished_at=None, merged_text="",
+        draft_used=None)
+
