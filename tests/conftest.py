@@ -66,6 +66,11 @@ def nobody_has_answers_in_progress(request):
                 redis.delete(key)
 
 
+def holds_slot(user, stream) -> bool:
+    """Whether one of the person's slots for answers in progress is held for ``stream``."""
+    return sync_client().zscore(redis_key("running", str(user.pk)), stream.name) is not None
+
+
 def database_url_for_tests() -> str:
     """The URL of the test database (after pytest-django created it), for
     processes started by the tests."""

@@ -198,7 +198,7 @@ class AgentRun(RunRecord):
     class Kind(models.TextChoices):
         AGENT = "agent"
         MERGE = "merge"
-        QUICK = "quick"  # compare mode's blind rival: exactly the call quick mode makes, never a panel
+        QUICK = "quick"  # compare mode's quick answer, blind: exactly the call quick mode makes, never a panel
 
     class Status(models.TextChoices):
         THINKING = "thinking"

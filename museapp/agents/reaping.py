@@ -2,7 +2,8 @@
 - an agent's draft: failed, keeping its partial draft; the contemplation
   settles, so the merge goes ahead without it;
 - compare mode's quick answer: failed, which voids the comparison;
-- a merge: the answer ends as interrupted;
+- an agent retried after its merge: failed, its slot given back;
+- a merge: the answer ends as interrupted, keeping what it streamed;
 - a contemplation whose agents all ended but whose merge was never claimed
   (the last agent's worker died in between): settled now.
 """
@@ -14,7 +15,7 @@ from datetime import datetime
 
 from museapp.agents import settling
 from museapp.agents.models import AgentRun, Contemplation
-from museapp.agents.tasks import settle
+from museapp.agents.tasks import merge_abandon, settle
 from museapp.chat.models import Message
 from museapp.ops import loop
 from museapp.streams import events, livetext, reaper, running
@@ -35,11 +36,14 @@ def close_agent(run_id: int, stream: Stream | None) -> None:
     run = settling.agent_interrupted(run_id=run_id, text=text)
     if run is None:
         return
-    conversation_id = run.contemplation.message.conversation_id
-    loop.run(announce_ended(conversation_id, run.stream))
-    if run.kind == AgentRun.Kind.QUICK:  # the comparison is void: the answer shows as usual
-        log.warning("compare mode's quick answer %s lost its worker; failed", run_id)
-        loop.run(announce(conversation_id, events.message_changed(run.contemplation.message_id)))
+    message = run.contemplation.message
+    # An agent retried after its merge holds a slot of its person's own; for the others this releases nothing.
+    loop.run(running.release(owner_id=message.conversation.user_id, stream=run.stream))
+    loop.run(announce_ended(message.conversation_id, run.stream))
+    if run.kind == AgentRun.Kind.QUICK or run.contemplation.has_ended:
+        # A void comparison shows the answer as usual; a retried agent's answer offers "Merge again".
+        log.warning("%s %s lost its worker; failed", run.role, run_id)
+        loop.run(announce(message.conversation_id, events.message_changed(message.pk)))
         return
     log.warning("agent run %s lost its worker; failed, the merge goes on without it", run_id)
     settle(contemplation_id=run.contemplation_id)
@@ -53,11 +57,8 @@ def open_merges(queued_before: datetime) -> dict[int, Stream | None]:
 
 
 def close_merge(contemplation_id: int, stream: Stream | None) -> None:
-    message = settling.merge_interrupted(contemplation_id=contemplation_id)
-    if message is not None:
+    if merge_abandon(contemplation_id=contemplation_id) is not None:
         log.warning("the merge of contemplation %s lost its worker; closed as interrupted", contemplation_id)
-        loop.run(running.release(owner_id=message.conversation.user_id, stream=message.stream))
-        loop.run(announce_ended(message.conversation_id, message.stream))
 
 
 def unsettled(queued_before: datetime) -> dict[int, Stream | None]:

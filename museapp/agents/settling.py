@@ -48,16 +48,30 @@ def agent_interrupted(*, run_id: int, text: str) -> AgentRun | None:
     keeping its partial draft; None if it had ended meanwhile."""
     if not AgentRun.objects.filter(pk=run_id).interrupt(reason=AGENT_INTERRUPTED, text=text):
         return None
-    return AgentRun.objects.select_related("contemplation__message").get(pk=run_id)
+    return AgentRun.objects.select_related("contemplation__message__conversation").get(pk=run_id)
+
+
+def agent_is_running(*, run_id: int) -> bool:
+    return AgentRun.objects.filter(pk=run_id).running().exists()
+
+
+def merge_stream(*, contemplation_id: int) -> Stream | None:
+    """The answer's stream the merge writes to; None once it is deleted."""
+    message_id = Contemplation.objects.filter(pk=contemplation_id).values_list("message_id", flat=True).first()
+    return Stream.answer(message_id) if message_id else None
 
 
 @transaction.atomic
-def merge_interrupted(*, contemplation_id: int) -> Message | None:
-    """A merge whose worker died: the answer ends as interrupted (Retry runs
-    the whole contemplation again)."""
+def merge_interrupted(*, contemplation_id: int, reason: str = INTERRUPTED_REASON,
+                      text: str | None = None) -> Message | None:
+    """A merge that cannot go on (its worker died, its plan failed): the
+    answer ends failed with ``reason``, keeping ``text``, what it streamed, as
+    a quick answer does (Retry runs the whole contemplation again). None if
+    it had ended meanwhile, or is gone."""
     contemplation = (Contemplation.objects.select_for_update().select_related("message__conversation")
-                     .get(pk=contemplation_id))
-    if not Message.objects.filter(pk=contemplation.message_id).interrupt(reason=INTERRUPTED_REASON):
+                     .filter(pk=contemplation_id).first())
+    if contemplation is None or not Message.objects.filter(pk=contemplation.message_id).interrupt(
+            reason=reason, text=text):
         return None
     Contemplation.objects.filter(pk=contemplation_id).update(
         status=Contemplation.Status.FAILED, finished_at=timezone.now()

@@ -14,10 +14,9 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
-from museapp.agents import roles, strategies
+from museapp.agents import roles, selectors, strategies
 from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.agents.strategies import consensus, synthesize
-from museapp.chat.access import parse_id
 from museapp.chat.models import Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import available_models, model_call, system_prompt
@@ -115,26 +114,18 @@ def agent_messages(*, role: str, context: list[dict[str, str]], model: str = "")
 # --- after the merge: one agent again, the merge again ------------------------
 
 
-USAGE = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms")
-
-
 def agent_reset(*, contemplation: Contemplation, run_id: object) -> AgentJob:
     """Make one failed or cut-off agent of a merged contemplation ready to
     draft again (inside the caller's transaction), with its call's settings."""
     try:
-        run = (AgentRun.objects.select_for_update().filter(pk=parse_id(run_id), kind=AgentRun.Kind.AGENT,
-                                                           contemplation=contemplation).first())
+        run = selectors.agent_run_of(message=contemplation.message, run_id=run_id, for_update=True)
     except Http404:
-        run = None
-    if run is None:
-        raise ValueError("That agent is not part of this answer.")
+        raise ValueError("That agent is not part of this answer.") from None
     if run.status not in (AgentRun.Status.FAILED, AgentRun.Status.CUT_OFF):
         raise ValueError("Only a failed or cut-off agent can be retried.")
     if not contemplation.has_ended or contemplation.is_blind:
         raise ValueError("An agent can be retried once the answer is merged (and compared).")
-    AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.THINKING, text="", error="",
-                                              started_at=timezone.now(), finished_at=None,
-                                              **dict.fromkeys(USAGE, None))
+    AgentRun.objects.filter(pk=run.pk).reset(started_at=timezone.now())
     return AgentJob(run.pk, run.role, model_call(model=run.model, messages=[], temperature=run.temperature))
 
 

@@ -4,8 +4,10 @@ what a pick changes: a draft, or a comparison's quick answer, made the answer.""
 from __future__ import annotations
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
+from museapp.agents import selectors
 from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.chat.models import Message
 from museapp.feedback.models import COMMENT_MAX, DOWN_REASONS, UP_REASONS, BestDraftPick, Rating
@@ -17,9 +19,19 @@ class InvalidFeedback(ValueError):
         self.reason = reason
 
 
+BLIND = "Choose between the two answers first: until then, nothing says which one Muse contemplated."
+MERGING_AGAIN = "Muse is merging the drafts again. Wait for the new answer, then choose."
+
+
 def _rateable(message: Message) -> None:
+    """A finished answer with no blind comparison pending: a thumb or a
+    draft picked or used before the choice would say which answer was
+    contemplated, and change what the comparison records."""
     if not message.is_assistant or message.status != Message.Status.DONE:
         raise InvalidFeedback("Only a finished answer can be rated.")
+    contemplation = Contemplation.objects.select_related("comparison__quick_run").filter(message=message).first()
+    if contemplation is not None and contemplation.is_blind:
+        raise InvalidFeedback(BLIND)
 
 
 @transaction.atomic
@@ -60,8 +72,8 @@ def rating_explain(*, user, message: Message, reasons: list[str], comment: str) 
 
 def _draft_of(message: Message, run_id: object) -> AgentRun:
     try:
-        return AgentRun.objects.get(pk=int(run_id), contemplation__message=message, kind=AgentRun.Kind.AGENT)
-    except (AgentRun.DoesNotExist, TypeError, ValueError, OverflowError):
+        return selectors.agent_run_of(message=message, run_id=run_id)
+    except Http404:
         raise InvalidFeedback("That draft is not part of this answer.") from None
 
 
@@ -72,16 +84,22 @@ def best_draft_pick(*, user, message: Message, run_id: object) -> BestDraftPick:
     return pick
 
 
+@transaction.atomic
 def draft_use(*, user, message: Message, run_id: object) -> Message:
     """"Use this draft": the draft becomes the answer, recorded as the
-    person's best-draft pick."""
+    person's best-draft pick. The contemplation's row is locked, as "Merge
+    again" locks it, and the answer read afresh under that lock: a draft is
+    never made the answer of a merge already running again."""
+    contemplation = Contemplation.objects.select_for_update().filter(message_id=message.pk).first()
+    if contemplation is not None and not contemplation.has_ended:
+        raise InvalidFeedback(MERGING_AGAIN)
+    message = Message.objects.get(pk=message.pk)
     _rateable(message)
     run = _draft_of(message, run_id)
     if not run.text.strip():
         raise InvalidFeedback("That draft is empty.")
-    with transaction.atomic():
-        BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
-        return answer_from_draft(message=message, run=run)
+    BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
+    return answer_from_draft(message=message, run=run)
 
 
 @transaction.atomic

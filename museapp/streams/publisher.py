@@ -53,7 +53,12 @@ class counted_stream:
 
 
 class FramePublisher:
-    def __init__(self, conversation_id: int, stream: Stream):
+    """``show_text`` False: the frames carry the stream's progress (its token
+    count and time) but none of its text, which is still kept for the
+    reaper and the database (a blind comparison's drafts)."""
+
+    def __init__(self, conversation_id: int, stream: Stream, *, show_text: bool = True):
+        self.show_text = show_text
         self.layer = get_channel_layer()
         self.group = conversation_group(conversation_id)
         self.stream = stream
@@ -104,9 +109,10 @@ class FramePublisher:
         seq = self.seq + 1
         if not await livetext.record(self.stream, text, seq, recorded_bytes=self.recorded_bytes):
             await livetext.rewrite(self.stream, "".join(self.published) + text, seq)
-        html = self._rendered("".join(self.published) + text, seq) if render else ""
+        html = self._rendered("".join(self.published) + text, seq) if render and self.show_text else ""
         elapsed_ms = (self.last_flush - self.started) * 1000
-        await self.layer.group_send(self.group, events.tokens(self.stream, text, html, seq, self.count, elapsed_ms))
+        shown = text if self.show_text else ""
+        await self.layer.group_send(self.group, events.tokens(self.stream, shown, html, seq, self.count, elapsed_ms))
 
     def _rendered(self, text: str, seq: int) -> str:
         started = time.monotonic()

@@ -104,11 +104,12 @@ class _Run:
 
 
 async def run_stream(*, stream: Stream, conversation_id: int, call: ModelCall, deadline: float | None = None,
-                     publish: bool = True, hold_first_line: bool = False) -> StreamResult:
-    """Stream ``call`` to the page as ``stream``. ``deadline`` is a
-    time.time() value (it crosses processes). With ``hold_first_line`` the
-    first line is kept back from the page and returned as ``header``."""
-    publisher = FramePublisher(conversation_id, stream) if publish else None
+                     publish: bool = True, show_text: bool = True, hold_first_line: bool = False) -> StreamResult:
+    """Stream ``call`` to the page as ``stream`` (with ``show_text`` False,
+    its progress only). ``deadline`` is a time.time() value (it crosses
+    processes). With ``hold_first_line`` the first line is kept back from
+    the page and returned as ``header``."""
+    publisher = FramePublisher(conversation_id, stream, show_text=show_text) if publish else None
     run = _Run(stream, call, publisher, FirstLineHold() if hold_first_line else None)
     stop = await stopping.stop_event(stream)
     with counted_stream():

@@ -291,7 +291,8 @@ def merge_again(*, message: Message) -> Message:
         agents.merge_reset(contemplation=contemplation)
     except ValueError as refused:
         raise InvalidMessage(str(refused)) from None
-    message = chat.answer_reset(message=message, conversation=conversation)
+    # The judge is the one first picked for it: the answer keeps its model.
+    message = chat.answer_reset(message=message, conversation=conversation, model=message.model)
     announce_on_commit(conversation.pk, events.message_changed(message.pk))
     if not message.is_streaming:  # no model is configured any more: the answer says so
         return message

@@ -16,6 +16,7 @@ from django.http import Http404
 from redis.exceptions import RedisError
 
 from museapp.agents import selectors as agent_selectors
+from museapp.agents.models import AgentRun
 from museapp.chat import selectors
 from museapp.chat import services as chat_services
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
@@ -71,6 +72,14 @@ def _branch_shown(conversation_id: int) -> tuple[Conversation, list[Message], bo
     messages, older = chat_services.conversation_messages(conversation=conversation)
     live = any(selectors.is_live(message) for message in messages)
     return conversation, messages, older, "" if live else frames.branch(conversation, messages, older)
+
+
+def _agent_run(*, conversation: Conversation, run_id: int) -> AgentRun | None:
+    """The agent an event names, or None once it is gone (its conversation deleted)."""
+    try:
+        return agent_selectors.agent_run_of(conversation=conversation, run_id=run_id)
+    except Http404:
+        return None
 
 
 def _rendering(render, record):
@@ -279,7 +288,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # text so far is that tab's own catch-up, written into the loaded rows.
 
     async def chat_agent_changed(self, event: events.AgentChanged) -> None:
-        load = database_sync_to_async(agent_selectors.agent_run_in)
+        load = database_sync_to_async(_agent_run)
         run = await shared.once((event["event_id"], self.conversation.pk),
                                 lambda: load(conversation=self.conversation, run_id=event["run_id"]))
         if run is not None and run.is_thinking:

@@ -19,7 +19,7 @@ QUICK = "Quick: 91 is prime."
 
 
 def compared_answer(user, *, position=2, quick_status="done", quick_text=QUICK) -> Message:
-    """A finished contemplated answer whose quick rival is done, blind."""
+    """A finished contemplated answer whose quick answer is done, blind."""
     conversation = Conversation.objects.create(user=user, title="Primes")
     Message.objects.create(conversation=conversation, author="user", content="Is 91 prime?")
     message = Message.objects.create(conversation=conversation, author="assistant", content=MERGED, status="done",

@@ -9,7 +9,7 @@ from django.test import Client
 from museapp.agents.models import AgentRun
 from museapp.chat.models import Conversation, Message
 from museapp.turns import services as turns
-from tests.conftest import wait_until
+from tests.conftest import holds_slot, wait_until
 from tests.fakellm import Reply
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker_process")]
@@ -39,10 +39,11 @@ def test_a_turn_its_caller_rolls_back_gives_its_slot_back(user, llm, settings):
     conversation = Conversation.objects.create(user=user)
 
     with pytest.raises(CallerFailed), transaction.atomic():  # as manage.py evaluate wraps its turns
-        turns.turn_start(conversation=conversation, text="Never saved")
+        rolled_back = turns.turn_start(conversation=conversation, text="Never saved").answer.stream
         raise CallerFailed
 
-    answer = wait_until(lambda: started(conversation, "Again"), timeout=10, message="a slot free again")
+    wait_until(lambda: not holds_slot(user, rolled_back), timeout=10, message="the rolled-back turn's slot back")
+    answer = started(conversation, "Again")
     assert ended(answer).content == "Answered."
     assert list(Message.objects.filter(conversation=conversation, author="user")
                 .values_list("content", flat=True)) == ["Again"]

@@ -39,7 +39,7 @@ class MergePlan:
     started: float  # time.time() of the contemplation's start
     seed: int
     deadline: float  # time.time() by which the merge must have ended
-    publish: bool = True  # False while the answer is blind: it is shown beside its rival, at once
+    publish: bool = True  # False while the answer is blind: it is shown beside the quick answer, at once
     instructions: str = ""  # the person's custom instructions, when the answer was started with them
 
     @property
