@@ -7,9 +7,12 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 
-from museapp.agents.models import AgentRun, Comparison
+from django.test import Client
+
+from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.chat.context import model_context
-from museapp.chat.models import Conversation
+from museapp.chat.models import Conversation, Message
+from museapp.feedback.models import BestDraftPick, Rating
 from tests.fakellm import Reply
 from tests.sockets import answer_of, open_chat, send, Frames
 
@@ -114,4 +117,49 @@ async def test_a_quick_answer_that_fails_voids_the_comparison_and_the_answer_sho
 
     comparison = await comparison_of(answer)
     assert comparison.quick_run.status == AgentRun.Status.FAILED and comparison.choice == ""
+    await socket.disconnect()
+
+
+AGENT_TEXT = re.compile(r'<span id="agent-\d+-tail" hx-swap-oob="beforeend">([^<]*)</span>')
+AGENT_PROGRESS = re.compile(r'<span class="agent-stats" id="agent-\d+-stats" hx-swap-oob="true">\d+ tokens')
+
+
+async def test_while_blind_the_pages_get_each_drafts_progress_and_none_of_its_text(
+        user, conversation, llm, comparing):
+    for role in ROLES:
+        llm.script(QUESTION, Reply(text="Paris is the capital city of France.\n\nFinal answer: Paris",
+                                   token_delay=0.02), system=f"You are the {role}")
+    llm.script(QUESTION, Reply(text="Paris, quickly."))
+    socket, frames, answer = await contemplate(user, conversation)
+
+    text = await frames.until(shown_as(answer.pk, "ready"), timeout=30)
+
+    before_the_choice = text[:text.index('data-comparison="ready"')]
+    assert AGENT_PROGRESS.search(before_the_choice), "each panel counts its draft's tokens"
+    assert set(AGENT_TEXT.findall(before_the_choice)) <= {""}, "no draft text reached the page"
+    assert 'class="agent-body' not in before_the_choice
+    assert "capital city" not in before_the_choice.split(f'<section class="comparison" data-comparison="ready"')[0]
+    await socket.disconnect()
+
+
+async def test_while_blind_drafts_cannot_be_used_or_picked_nor_the_answer_rated(user, conversation, llm, comparing):
+    script_drafts(llm, Reply(text="Paris, quickly."))
+    socket, frames, answer = await contemplate(user, conversation)
+    await frames.until(shown_as(answer.pk, "ready"), timeout=30)
+    draft = await AgentRun.objects.filter(contemplation__message=answer, kind="agent").afirst()
+    merged = (await Message.objects.aget(pk=answer.pk)).content
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+
+    replies = [await sync_to_async(client.post)(f"/m/{answer.pk}/{action}/", data)
+               for action, data in (("use-draft", {"run_id": draft.pk}), ("best-draft", {"run_id": draft.pk}),
+                                    ("rate", {"value": "up"}))]
+
+    for reply in replies:
+        assert reply.status_code == 400
+        assert "Choose between the two answers first" in reply.content.decode()
+    assert (await Message.objects.aget(pk=answer.pk)).content == merged
+    assert not await BestDraftPick.objects.filter(message=answer).aexists()
+    assert not await Rating.objects.filter(message=answer).aexists()
+    assert (await Contemplation.objects.aget(message=answer)).draft_used is None
     await socket.disconnect()
