@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from museapp.accounts import throttle
+from museapp.accounts import reserved, throttle
 
 
 def try_again_in(minutes: int) -> str:
@@ -52,6 +52,14 @@ class ThrottledUserCreationForm(UserCreationForm):
         # page is never cached (museapp/accounts/views.py).
         for name in ("password1", "password2"):
             self.fields[name].widget.render_value = True
+
+    def clean_username(self):
+        # Before the "already exists" check: a reserved name is refused
+        # whether or not its account exists yet.
+        if reserved.username_is_reserved(self.cleaned_data.get("username") or ""):
+            raise ValidationError("That username is reserved for Muse itself. Please choose another.",
+                                  code="reserved")
+        return super().clean_username()
 
     def _post_clean(self):
         super()._post_clean()  # the password checks run here, after clean()

@@ -16,12 +16,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.agents.roles import briefs, temperature_range
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
+from museapp.chat.services import preferences_for
 from museapp.evals import grading
 from museapp.evals.conditions import Condition, parse_condition
 from museapp.evals.models import EvalItem, EvalRun
@@ -73,15 +75,37 @@ def run_open(*, model: str, conditions: list[Condition], sets: list[str], n: int
     return run, False
 
 
+class EvaluationAccountTaken(Exception):
+    """An account of the evaluation's name that the evaluation did not make."""
+
+
 def evaluation_account():
-    """The account the evaluation asks as: it cannot log in, and its
-    conversations are flagged so insights leave them out."""
-    user, created = get_user_model().objects.get_or_create(username=EVALUATION_USERNAME,
-                                                           defaults={"is_active": False})
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+    """The account the evaluation asks as, made here inactive and with no
+    usable password: nobody can log in to it, and sign-up refuses its name
+    (museapp/accounts/reserved.py). Its conversations are flagged so insights
+    leave them out."""
+    user, created = get_user_model().objects.get_or_create(
+        username=EVALUATION_USERNAME, defaults={"is_active": False, "password": make_password(None)})
+    reason = "" if created else _not_ours_because(user)
+    if reason:
+        raise EvaluationAccountTaken(
+            f"The account {EVALUATION_USERNAME!r} was not made by the evaluation: {reason}. Whoever uses it "
+            "would see every evaluation conversation and could change the answers. Delete or rename that "
+            "account (the admin's Users page), then run again: the evaluation makes its own, which nobody "
+            "can log in to.")
     return user
+
+
+def _not_ours_because(user) -> str:
+    if user.has_usable_password():
+        return "it has a usable password (someone may have signed up as it)"
+    if user.is_active:
+        return "it is active"
+    if user.is_staff or user.is_superuser:
+        return "it is a staff account"
+    if preferences_for(user_id=user.pk).instructions:
+        return "it has custom instructions"
+    return ""
 
 
 def run_items(run: EvalRun, *, concurrency: int, on_graded: Callable[[EvalItem], None] = lambda item: None) -> None:

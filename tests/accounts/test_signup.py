@@ -62,6 +62,24 @@ def test_a_taken_username_is_refused(client, user):
     assert get_user_model().objects.filter(username=user.username).count() == 1
 
 
+@pytest.mark.parametrize("username", ["muse-evaluation", "MUSE-Evaluation", "admin", "Muse", "muse_bot"])
+def test_a_name_reserved_for_muse_itself_is_refused(client, username):
+    response = client.post(
+        "/accounts/signup/", {"username": username, "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+    assert response.status_code == 200
+    assert b"That username is reserved for Muse itself. Please choose another." in response.content
+    assert not get_user_model().objects.filter(username__iexact=username).exists()
+    assert logged_in_user_id(client) is None
+
+
+def test_a_name_that_only_begins_like_muse_is_anyones(client):
+    client.post("/accounts/signup/", {"username": "museum-guide", "password1": PASSWORD, "password2": PASSWORD})
+
+    assert get_user_model().objects.filter(username="museum-guide").exists()
+
+
 def test_a_weak_password_is_refused(client):
     response = client.post(
         "/accounts/signup/", {"username": "grace", "password1": "12345678", "password2": "12345678"}

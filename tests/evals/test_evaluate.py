@@ -114,6 +114,16 @@ def test_the_evaluation_asks_as_its_own_account_and_insights_leave_it_out(llm, t
     assert answers_since(None).count() == 0
 
 
+def test_it_refuses_to_run_as_an_account_of_its_name_that_someone_signed_up_as(llm, django_user_model):
+    script(llm)
+    django_user_model.objects.create_user(username="muse-evaluation", password="violet kettle 7391")
+
+    with pytest.raises(CommandError, match="'muse-evaluation' was not made by the evaluation: it has a usable "
+                                          "password"):
+        evaluate("--conditions", "quick", "--set", "arithmetic", "--n", "2")
+    assert not EvalRun.objects.exists() and not Conversation.objects.exists() and not llm.requests
+
+
 def test_a_killed_evaluation_resumes_where_it_stopped_and_asks_nothing_twice(llm, tmp_path):
     for problem in PROBLEMS:
         llm.script(problem.prompt, Reply(text=right(problem), token_delay=0.1))

@@ -56,6 +56,10 @@ class Command(BaseCommand):
             return self._report(services.run_regrade(run), json_path)
         model, conditions, sets = self._checked(model, conditions, sets, n, concurrency)
         call_command("migrate", interactive=False, verbosity=0)
+        try:
+            services.evaluation_account()  # before any worker starts or anything is asked
+        except services.EvaluationAccountTaken as taken:
+            raise CommandError(str(taken)) from None
         with Workers(self.stdout):
             run, resumed = services.run_open(model=model, conditions=conditions, sets=sets, n=n, seed=seed,
                                              fresh=fresh)
