@@ -62,13 +62,14 @@ class Contemplation(models.Model):
         return [run for run in self.runs.all() if run.kind == AgentRun.Kind.AGENT]
 
     @property
-    def is_thinking(self) -> bool:
+    def is_drafting(self) -> bool:
+        """Its agents are drafting (the merge has not started)."""
         return self.status == self.Status.THINKING
 
     @property
     def drafts_done(self) -> int:
         """Agents no longer drafting (finished, failed, stopped or cut off)."""
-        return sum(not run.is_thinking for run in self.agent_runs)
+        return sum(not run.is_running for run in self.agent_runs)
 
     @property
     def has_ended(self) -> bool:
@@ -79,7 +80,7 @@ class Contemplation(models.Model):
     def can_merge_again(self) -> bool:
         """What "Merge again" needs: ended, no agent drafting, a draft to merge, no comparison pending."""
         runs = self.agent_runs
-        return (self.has_ended and not self.is_blind and not any(run.is_thinking for run in runs)
+        return (self.has_ended and not self.is_blind and not any(run.is_running for run in runs)
                 and any(run.status in AgentRun.MERGEABLE and run.text.strip() for run in runs))
 
     @property
@@ -152,7 +153,7 @@ class Contemplation(models.Model):
             return ""
         if self.status != self.Status.DONE:
             return "drafting"
-        return "waiting" if self.comparison.quick_run.is_thinking else "ready"
+        return "waiting" if self.comparison.quick_run.is_running else "ready"
 
     @property
     def plain_summary(self) -> str:
@@ -244,13 +245,8 @@ class AgentRun(RunRecord):
         return f"{self.kind} {self.index} ({self.role})"
 
     @property
-    def is_thinking(self) -> bool:
-        return self.status == self.Status.THINKING
-
-    @property
     def stream(self) -> Stream:
         return Stream.agent(self.pk)
-
 
 
 class Comparison(models.Model):

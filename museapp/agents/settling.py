@@ -95,7 +95,7 @@ def contemplation_settle(*, contemplation_id: int) -> Settlement:
     # other, so the last one sees every draft (and agreement is noticed).
     contemplation = Contemplation.objects.select_for_update().get(pk=contemplation_id)
     runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
-    thinking = [r for r in runs if r.is_thinking]
+    thinking = [r for r in runs if r.is_running]
     settlement = Settlement(message_id=contemplation.message_id)
     already_stopping = bool(contemplation.early_stop)
     reason = "" if not thinking or already_stopping else early_stop_reason(runs, quorum=contemplation.quorum)
@@ -113,7 +113,7 @@ def early_stop_reason(runs: list[AgentRun], *, quorum: int = 0) -> str:
     finished drafts' majority answer is locked (those still running cannot
     overturn it), or a quorum of drafts has finished."""
     done = [r for r in runs if r.status == AgentRun.Status.DONE]
-    thinking = sum(r.is_thinking for r in runs)
+    thinking = sum(r.is_running for r in runs)
     answers = {r.index: merge.short_answer(r.text) for r in done}
     if settings.MUSE_AGREEMENT_STOP and merge.locked_majority(answers, thinking) is not None:
         return Contemplation.EarlyStop.AGREEMENT

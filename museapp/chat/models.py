@@ -124,10 +124,6 @@ class Message(RunRecord):
         return self.author == self.Author.ASSISTANT
 
     @property
-    def is_streaming(self) -> bool:
-        return self.status == self.Status.STREAMING
-
-    @property
     def stream(self) -> Stream:
         return Stream.answer(self.pk)
 

@@ -21,12 +21,12 @@ def messages_by_ids(*, conversation: Conversation, ids: list[int]) -> list[Messa
         pk__in=[i for i in ids if i])))
 
 
-def is_live(message: Message) -> bool:
-    """Still streaming, or one of its agents still drafting: what a page
+def has_running(message: Message) -> bool:
+    """The answer, or one of its agents, is still running: what a page
     shows of it depends on that page's catch-up."""
     contemplation = message.contemplation_or_none
     runs = contemplation.agent_runs if contemplation else []
-    return message.is_streaming or any(run.is_running for run in runs)
+    return message.is_running or any(run.is_running for run in runs)
 
 
 def answers_to_catch_up(*, conversation: Conversation) -> list[Message]:

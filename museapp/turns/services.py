@@ -104,7 +104,7 @@ def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool,
               agents_count: int | None = None) -> TurnRun | None:
     """How the answer runs, with the person's slot for it taken (or
     InvalidMessage, rolling the turn back, when they are at the cap)."""
-    if not answer.is_streaming:
+    if not answer.is_running:
         return None
     _slot_take(owner_id=conversation.user_id, stream=answer.stream)
     if contemplate:
@@ -186,7 +186,7 @@ def ran_contemplated(message: Message) -> bool:
 def answer_regenerate(*, message: Message, contemplate: bool | None = None) -> Turn:
     """"Regenerate": a new version of a finished, failed or stopped answer,
     with Contemplating or quickly (None: the way this one ran)."""
-    if not message.is_assistant or message.is_streaming:
+    if not message.is_assistant or message.is_running:
         raise InvalidMessage("Only a finished, failed or stopped answer can be regenerated.")
     conversation = chat.conversation_lock(conversation=message.conversation)
     question = message.parent
@@ -294,7 +294,7 @@ def merge_again(*, message: Message) -> Message:
     # The judge is the one first picked for it: the answer keeps its model.
     message = chat.answer_reset(message=message, conversation=conversation, model=message.model)
     announce_on_commit(conversation.pk, events.message_changed(message.pk))
-    if not message.is_streaming:  # no model is configured any more: the answer says so
+    if not message.is_running:  # no model is configured any more: the answer says so
         return message
     _slot_take(owner_id=conversation.user_id, stream=message.stream)
 

@@ -25,7 +25,7 @@ class CatchUp:
     async def message(self, message: Message) -> Message:
         """The message as it stands now: a streaming answer, and each agent
         still drafting, with the text streamed so far."""
-        if message.is_streaming:
+        if message.is_running:
             message.content = await self._live_text(message.stream)
         else:
             self.seen_seq.pop(message.stream, None)
@@ -35,7 +35,7 @@ class CatchUp:
         return message
 
     async def agent(self, run: AgentRun) -> AgentRun:
-        if run.is_thinking:
+        if run.is_running:
             run.text = await self._live_text(run.stream)
         else:
             self.seen_seq.pop(run.stream, None)

@@ -70,7 +70,7 @@ def _branch_shown(conversation_id: int) -> tuple[Conversation, list[Message], bo
     depends on the page's own catch-up."""
     conversation = Conversation.objects.get(pk=conversation_id)
     messages, older = chat_services.conversation_messages(conversation=conversation)
-    live = any(selectors.is_live(message) for message in messages)
+    live = any(selectors.has_running(message) for message in messages)
     return conversation, messages, older, "" if live else frames.branch(conversation, messages, older)
 
 
@@ -271,7 +271,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not html:
             conversation, messages, older, _ = await load(self.conversation.pk)  # rows of its own to catch up
             for message in messages:
-                if selectors.is_live(message):
+                if selectors.has_running(message):
                     await self.catch_up.message(message)
             html = await _in_a_thread_of_its_own(frames.branch)(conversation, messages, older)
         self.conversation = conversation
@@ -291,12 +291,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         load = database_sync_to_async(_agent_run)
         run = await shared.once((event["event_id"], self.conversation.pk),
                                 lambda: load(conversation=self.conversation, run_id=event["run_id"]))
-        if run is not None and run.is_thinking:
+        if run is not None and run.is_running:
             run = await load(conversation=self.conversation, run_id=event["run_id"])
         if run is None:
             return
         await self.catch_up.agent(run)
-        html = (frames.agent_panel(run) if run.is_thinking
+        html = (frames.agent_panel(run) if run.is_running
                 else await shared.once((event["event_id"], "html"), _rendering(frames.agent_panel, run)))
         await self.send(text_data=html)
 
@@ -304,11 +304,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         load = database_sync_to_async(selectors.message_for_display)
         message = await shared.once((event["event_id"], self.conversation.pk),
                                     lambda: load(conversation=self.conversation, message_id=event["message_id"]))
-        if message is not None and selectors.is_live(message):
+        if message is not None and selectors.has_running(message):
             message = await load(conversation=self.conversation, message_id=event["message_id"])
         if message is None:
             return
-        if selectors.is_live(message):
+        if selectors.has_running(message):
             html = await self._render(message)
         else:
             await self.catch_up.message(message)

@@ -10,10 +10,12 @@ from asgiref.sync import async_to_sync
 
 from museapp.agents import merging, reaping
 from museapp.agents.models import AgentRun, Contemplation
+from museapp.agents.tasks import run_agent, run_merge
 from museapp.chat.models import INTERRUPTED_REASON, Conversation, Message
 from museapp.feedback import services as feedback
 from museapp.feedback.models import BestDraftPick
-from museapp.streams import livetext
+from museapp.streams import leases, livetext
+from museapp.streams.leased import SKIPPED
 from museapp.turns import services as turns
 from tests.conftest import holds_slot
 
@@ -75,3 +77,25 @@ def test_an_agent_retried_after_its_merge_gives_its_slot_back_when_its_worker_di
 
     assert not holds_slot(user, skeptic.stream)
     assert AgentRun.objects.get(pk=skeptic.pk).status == AgentRun.Status.FAILED
+
+
+def test_a_retried_agents_redelivery_skipped_after_the_reaper_closed_it_gives_its_slot_back(user, conversation):
+    answer = merged(conversation)
+    skeptic = AgentRun.objects.get(contemplation__message=answer, role="Skeptic")
+    turns.agent_retry(message=answer, run_id=skeptic.pk)
+    AgentRun.objects.filter(pk=skeptic.pk).interrupt(reason="Interrupted: the worker running this agent stopped.")
+    async_to_sync(leases.release)(skeptic.stream, state=leases.REAPED)  # what the reaper leaves behind
+
+    status = run_agent(run_id=skeptic.pk, contemplation_id=answer.contemplation.pk, conversation_id=conversation.pk,
+                       message_id=answer.pk, role="Skeptic", call={}, deadline=0, retried_by=user.pk)
+
+    assert status == SKIPPED
+    assert not holds_slot(user, skeptic.stream)
+
+
+def test_a_merge_planned_after_its_conversation_was_deleted_is_skipped(user, conversation):
+    answer = merged(conversation)
+    contemplation_id = answer.contemplation.pk
+    turns.conversation_delete(conversation=conversation)
+
+    assert run_merge(contemplation_id=contemplation_id) == SKIPPED
