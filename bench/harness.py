@@ -169,6 +169,7 @@ def configure_environment(run_dir: Path, fake_port: int) -> None:
             # allow (one sends 50 messages in a minute): measure the app, not them.
             "MUSE_RATE_MESSAGES": "off",
             "MUSE_RATE_CONTEMPLATIONS": "off",
+            "MUSE_RATE_BROWSING": "off",
             "PYTHONUNBUFFERED": "1",
         }
     )
