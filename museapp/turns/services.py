@@ -168,12 +168,12 @@ def _answer_to(conversation: Conversation, question: Message, *, contemplate: bo
     counted against the person's limits, shown from now on in every page of
     the conversation, and how it runs."""
     limits.answer_charge(conversation=conversation, contemplate=contemplate)
-    announce_on_commit(conversation.pk, events.branch_changed())
     answer = chat.answer_placeholder(conversation=conversation, question=question)
     conversation.current_leaf = answer
     conversation.save(update_fields=["current_leaf", "updated_at"])
     turn = Turn(None, answer, _turn_run(conversation, answer, contemplate=contemplate))
-    transaction.on_commit(lambda: turn_enqueue(turn))
+    transaction.on_commit(lambda: turn_enqueue(turn))  # enqueued first: the pages are told second
+    announce_on_commit(conversation.pk, events.branch_changed())
     return turn
 
 
@@ -227,6 +227,13 @@ def _leaf_move(message: Message) -> Conversation:
     conversation.save(update_fields=["current_leaf", "updated_at"])
     announce_on_commit(conversation.pk, events.branch_changed())
     return conversation
+
+
+def older_messages(*, conversation: Conversation, before_id: int | None) -> tuple[list[Message], bool]:
+    """An earlier page of the branch shown (as the page scrolls up), counted
+    against the browsing limit: each renders a whole page of messages."""
+    limits.browse_charge(user_id=conversation.user_id)
+    return chat.conversation_messages(conversation=conversation, before_id=before_id)
 
 
 @transaction.atomic
@@ -293,17 +300,16 @@ def merge_again(*, message: Message) -> Message:
         raise InvalidMessage(str(refused)) from None
     # The judge is the one first picked for it: the answer keeps its model.
     message = chat.answer_reset(message=message, conversation=conversation, model=message.model)
+    if message.is_running:  # else no model is configured any more: the answer says so
+        _slot_take(owner_id=conversation.user_id, stream=message.stream)
+        transaction.on_commit(lambda: _merge_rerun(message.stream, contemplation.pk))
     announce_on_commit(conversation.pk, events.message_changed(message.pk))
-    if not message.is_running:  # no model is configured any more: the answer says so
-        return message
-    _slot_take(owner_id=conversation.user_id, stream=message.stream)
-
-    def enqueue() -> None:
-        async_to_sync(_forget_last_attempt)(message.stream)
-        run_merge.delay(contemplation_id=contemplation.pk)
-
-    transaction.on_commit(enqueue)
     return message
+
+
+def _merge_rerun(stream: Stream, contemplation_id: int) -> None:
+    async_to_sync(_forget_last_attempt)(stream)
+    run_merge.delay(contemplation_id=contemplation_id)
 
 
 def turn_enqueue(turn: Turn) -> None:

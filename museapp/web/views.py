@@ -11,7 +11,6 @@ from museapp.agents.starting import judge_for, strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
-from museapp.turns import limits
 from museapp.turns import services as turns
 from museapp.web.forms import SettingsForm
 
@@ -41,14 +40,14 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "conversation": conversation,
             "current": conversation,
             "conversations": services.conversation_list(user=request.user),
-            **_page_of(conversation),
+            **_page(*services.conversation_messages(conversation=conversation)),
             **_model_context(request, conversation),
         },
     )
 
 
-def _page_of(conversation, before_id: int | None = None) -> dict:
-    messages, older = services.conversation_messages(conversation=conversation, before_id=before_id)
+def _page(messages: list, older: bool) -> dict:
+    """A page of the branch shown, with the marker that loads the one before it."""
     return {"messages_list": messages, "older_before": messages[0].pk if older and messages else None}
 
 
@@ -58,11 +57,11 @@ def conversation_older(request: HttpRequest, conversation_id: str) -> HttpRespon
     conversation = get_conversation_for_user(request.user, conversation_id)
     before = parse_id(request.GET["before"]) if "before" in request.GET else None
     try:
-        limits.browse_charge(user_id=request.user.pk)
-    except limits.RateLimited as refused:  # the marker stays (htmx swaps a 200 only), with a button to try again
+        page, older = turns.older_messages(conversation=conversation, before_id=before)
+    except services.InvalidMessage as refused:  # the marker stays (htmx swaps a 200 only), with a button to try again
         context = {"conversation": conversation, "older_before": before, "older_refused": refused.reason}
         return TemplateResponse(request, "chat/_older_messages.html", context)
-    context = {"conversation": conversation, **_page_of(conversation, before)}
+    context = {"conversation": conversation, **_page(page, older)}
     return TemplateResponse(request, "chat/_older_messages.html", context)
 
 
