@@ -13,6 +13,12 @@ CSV is opened in spreadsheets, which run a cell starting with = + - or @ as a
 formula (and may skip a leading tab or carriage return to find one), so every
 text cell starting with one of those six gets a leading ' (OWASP's advice on
 CSV injection). JSON Lines is data and keeps the raw text.
+
+Exports grow with every rating, so they are built as they are sent: a fixed
+number of queries whatever the number of rows, each read through a cursor a
+chunk at a time (a server-side cursor on PostgreSQL). What a row needs from
+other tables is joined into its query, or read from a second query sorted the
+same way, alongside it (`SortedGroups`); nothing holds the whole export.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from itertools import islice
+
+from asgiref.sync import sync_to_async
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from museapp.agents.models import AgentRun, Comparison
 from museapp.chat.models import Message
@@ -32,82 +42,130 @@ ROW_FIELDS = [
 ]
 PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "reason", "source"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 1000  # rows a cursor fetches per round trip
+LINES_PER_PART = 500  # lines built per hop to the database thread when streaming to an ASGI server
+
+
+class SortedGroups:
+    """A query's (key, item) rows sorted by key, handed out one key at a time
+    to a loop over another query sorted by the same key (a merge join): each
+    row's related items cost no query of their own, and memory for one key's."""
+
+    def __init__(self, rows: Iterable[tuple[int, object]]):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, key: int) -> list:
+        """The items for ``key``; ask for keys in ascending order."""
+        items = []
+        while self._next is not None and self._next[0] <= key:
+            if self._next[0] == key:
+                items.append(self._next[1])
+            self._next = next(self._rows, None)
+        return items
 
 
 def feedback_rows() -> Iterator[dict]:
-    ratings = Rating.objects.select_related("message", "message__contemplation").order_by("pk")
-    for rating in ratings.iterator(chunk_size=500):
-        message = rating.message
-        contemplation = message.contemplation_or_none
-        models = sorted(set(contemplation.runs.values_list("model", flat=True))) if contemplation else [message.model]
-        yield {
-            "message_id": message.pk,
-            "created_at": message.created_at.isoformat(),
-            "prompt": message.question_text(),
-            "answer": message.content,
-            "mode": "contemplating" if contemplation else "quick",
-            "strategy": (contemplation.strategy_used or contemplation.strategy) if contemplation else "",
-            "models": [m for m in models if m],
-            "prompt_tokens": message.prompt_tokens,
-            "completion_tokens": message.completion_tokens,
-            "cost": float(message.cost) if message.cost is not None else None,
-            "latency_ms": message.total_ms,
-            "rating": "up" if rating.is_up else "down",
-            "reasons": rating.reasons,
-            "comment": rating.comment,
-        }
+    ratings = (Rating.objects.select_related("message__contemplation")
+               .annotate(prompt=F("message__parent__content")).order_by("pk"))
+    # Every model a contemplated answer's runs used, per rating, in the ratings' order.
+    run_models = SortedGroups(Rating.objects.filter(message__contemplation__isnull=False).order_by("pk")
+                              .values_list("pk", "message__contemplation__runs__model").iterator(CHUNK))
+    for rating in ratings.iterator(CHUNK):
+        yield feedback_row(rating, run_models.take(rating.pk))
 
 
-def reasons_given() -> dict[int, str]:
-    """Each rated answer's reasons and comment, as one line."""
-    rated = Rating.objects.exclude(reasons=[], comment="").values_list("message_id", "reasons", "comment")
-    return {message_id: ": ".join(part for part in (", ".join(reasons), comment) if part)
-            for message_id, reasons, comment in rated}
+def feedback_row(rating: Rating, run_models: list[str | None]) -> dict:
+    message = rating.message
+    contemplation = message.contemplation_or_none
+    models = sorted({m for m in run_models if m}) if contemplation else [message.model]
+    return {
+        "message_id": message.pk,
+        "created_at": message.created_at.isoformat(),
+        "prompt": rating.prompt or "",
+        "answer": message.content,
+        "mode": "contemplating" if contemplation else "quick",
+        "strategy": (contemplation.strategy_used or contemplation.strategy) if contemplation else "",
+        "models": [m for m in models if m],
+        "prompt_tokens": message.prompt_tokens,
+        "completion_tokens": message.completion_tokens,
+        "cost": float(message.cost) if message.cost is not None else None,
+        "latency_ms": message.total_ms,
+        "rating": "up" if rating.is_up else "down",
+        "reasons": rating.reasons,
+        "comment": rating.comment,
+    }
+
+
+def with_reason(queryset: QuerySet, message: str) -> QuerySet:
+    """``queryset`` with the reasons and comment of the latest rating that
+    gave any on the answer its field ``message`` points to."""
+    given = (Rating.objects.filter(message=OuterRef(message)).exclude(reasons=[], comment="")
+             .order_by("-pk"))
+    return queryset.annotate(given_reasons=Subquery(given.values("reasons")[:1]),
+                             given_comment=Subquery(given.values("comment")[:1]))
+
+
+def reason_text(row) -> str:
+    """A rated answer's reasons and comment, as one line."""
+    return ": ".join(part for part in (", ".join(row.given_reasons or []), row.given_comment or "") if part)
 
 
 def preference_pairs() -> Iterator[dict]:
-    reasons = reasons_given()
-    yield from comparison_pairs(reasons)
-    for pair in draft_pairs():
-        pair["reason"] = reasons.get(pair["message_id"], "")
-        yield {name: pair[name] for name in PAIR_FIELDS}
+    yield from comparison_pairs()
+    yield from draft_pairs()
 
 
-def comparison_pairs(reasons: dict[int, str]) -> Iterator[dict]:
+def comparison_pairs() -> Iterator[dict]:
     """The preferred answer of each blind comparison over the other one."""
     preferred = (Comparison.objects.filter(choice__in=[Comparison.Choice.CONTEMPLATED, Comparison.Choice.QUICK])
-                 .select_related("contemplation__message", "quick_run").order_by("pk"))
-    for comparison in preferred.iterator(chunk_size=200):
+                 .select_related("contemplation__message", "quick_run")
+                 .annotate(prompt=F("contemplation__message__parent__content")).order_by("pk"))
+    for comparison in with_reason(preferred, "contemplation__message").iterator(CHUNK):
         message = comparison.contemplation.message
         contemplated = comparison.contemplation.merged_text or message.content
         quick = comparison.quick_run.text
         chosen, rejected = ((contemplated, quick) if comparison.choice == Comparison.Choice.CONTEMPLATED
                             else (quick, contemplated))
-        yield {"message_id": message.pk, "prompt": message.question_text(), "chosen": chosen, "rejected": rejected,
-               "reason": reasons.get(message.pk, ""), "source": "blind_comparison"}
+        yield {"message_id": message.pk, "prompt": comparison.prompt or "", "chosen": chosen, "rejected": rejected,
+               "reason": reason_text(comparison), "source": "blind_comparison"}
+
+
+def drafted_answers() -> QuerySet:
+    """Contemplated answers with a best-draft pick (the latest one counts)
+    or a thumbs up: the answers whose drafts make pairs."""
+    latest_pick = BestDraftPick.objects.filter(message=OuterRef("pk")).order_by("-pk").values("run_id")[:1]
+    liked = Rating.objects.filter(message=OuterRef("pk"), value=Rating.Value.UP)
+    return (Message.objects.filter(contemplation__isnull=False).annotate(picked_run=Subquery(latest_pick))
+            .filter(Q(picked_run__isnull=False) | Exists(liked)))
 
 
 def draft_pairs() -> Iterator[dict]:
-    picked = {p.message_id: p.run_id for p in BestDraftPick.objects.all()}
-    liked = set(Rating.objects.filter(value=Rating.Value.UP).values_list("message_id", flat=True))
-    messages = Message.objects.filter(pk__in=set(picked) | liked, contemplation__isnull=False)
-    for message in messages.select_related("contemplation").order_by("pk"):
-        drafts = [r for r in message.contemplation.runs.filter(kind=AgentRun.Kind.AGENT) if r.text.strip()]
-        prompt = message.question_text()
-        if message.pk in picked:
-            chosen = next((d for d in drafts if d.pk == picked[message.pk]), None)
-            if chosen is None:
-                continue
-            rejected, source = [d for d in drafts if d.pk != chosen.pk], "best_draft"
-            chosen_text = chosen.text
-        else:
-            relied = set(message.contemplation.relied_on or [])
-            rejected, source = [d for d in drafts if d.index not in relied], "thumbs_up_vs_passed_over"
-            chosen_text = message.content
-        for draft in rejected:
-            if draft.text.strip() != chosen_text.strip():
-                yield {"message_id": message.pk, "prompt": prompt, "chosen": chosen_text,
-                       "rejected": draft.text, "source": source}
+    drafted = drafted_answers()
+    runs = (AgentRun.objects.filter(kind=AgentRun.Kind.AGENT, contemplation__message__in=drafted.values("pk"))
+            .annotate(message_id=F("contemplation__message_id")).order_by("message_id", "index", "pk"))
+    drafts = SortedGroups((run.message_id, run) for run in runs.iterator(CHUNK))
+    answers = with_reason(drafted.select_related("contemplation").annotate(prompt=F("parent__content")), "pk")
+    for message in answers.order_by("pk").iterator(CHUNK):
+        yield from answer_draft_pairs(message, [d for d in drafts.take(message.pk) if d.text.strip()])
+
+
+def answer_draft_pairs(message: Message, drafts: list[AgentRun]) -> Iterator[dict]:
+    """Chosen is the person's best-draft pick, or else the thumbed-up answer;
+    rejected, each draft passed over (by the person, or else by the merge)."""
+    if message.picked_run is not None:
+        chosen = next((d for d in drafts if d.pk == message.picked_run), None)
+        if chosen is None:
+            return
+        rejected, source, chosen_text = [d for d in drafts if d.pk != chosen.pk], "best_draft", chosen.text
+    else:
+        relied = set(message.contemplation.relied_on or [])
+        rejected, source = [d for d in drafts if d.index not in relied], "thumbs_up_vs_passed_over"
+        chosen_text = message.content
+    for draft in rejected:
+        if draft.text.strip() != chosen_text.strip():
+            yield {"message_id": message.pk, "prompt": message.prompt or "", "chosen": chosen_text,
+                   "rejected": draft.text, "reason": reason_text(message), "source": source}
 
 
 def csv_cell(value: object) -> object:
@@ -138,3 +196,17 @@ def export_lines(*, fmt: str, pairs: bool = False) -> Iterator[str]:
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
+
+
+async def export_parts(*, fmt: str, pairs: bool = False) -> AsyncIterator[str]:
+    """The export for an ASGI server, a part of many lines at a time. Each
+    part is built in this request's database thread (the cursors live on its
+    connection), so the event loop never waits on the database. Django's ASGI
+    handler would read a plain iterator whole before sending any of it."""
+    lines = export_lines(fmt=fmt, pairs=pairs)
+    next_part = sync_to_async(lambda: list(islice(lines, LINES_PER_PART)))
+    try:
+        while part := await next_part():
+            yield "".join(part)
+    finally:  # a download cut short closes its cursors, in their own thread
+        await sync_to_async(lines.close)()

@@ -3,6 +3,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import permission_required
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 from museapp.chat.access import get_message_for_user, parse_id
 from museapp.chat.models import Message
 from museapp.feedback import services
-from museapp.feedback.export import export_lines
+from museapp.feedback.export import export_lines, export_parts
 from museapp.feedback.insights import chart_dots, chart_points, report
 from museapp.feedback.preference import comparisons
 from museapp.feedback.models import EXPORT_PERMISSION
@@ -147,7 +148,10 @@ def export(request: HttpRequest) -> HttpResponse:
     if fmt not in ("jsonl", "csv"):
         fmt = "jsonl"
     pairs = request.GET.get("pairs") == "1"
-    response = StreamingHttpResponse(export_lines(fmt=fmt, pairs=pairs),
+    # Each server gets the kind of iterator it sends as it goes: Django reads
+    # the other kind whole first (and warns).
+    parts = export_parts if isinstance(request, ASGIRequest) else export_lines
+    response = StreamingHttpResponse(parts(fmt=fmt, pairs=pairs),
                                      content_type="text/csv" if fmt == "csv" else "application/jsonl")
     name = f"muse-{'pairs' if pairs else 'feedback'}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
