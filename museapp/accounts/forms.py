@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
@@ -77,3 +78,21 @@ class ThrottledUserCreationForm(UserCreationForm):
         # between this address's check and its count.
         throttle.signup_succeeded(request=self.request)
         return super().save(commit)
+
+
+class AccountDeleteForm(forms.Form):
+    """"Delete my account": the person's password, so a session left open
+    on a shared computer cannot do it."""
+
+    password = forms.CharField(label="Your password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password. Nothing was deleted.")
+        return password

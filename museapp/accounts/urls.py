@@ -16,4 +16,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("delete/", views.account_delete, name="delete_account"),
 ]

@@ -65,3 +65,29 @@ def test_custom_instructions_typed_in_settings_reach_the_model_and_the_answer_sa
     [request] = llm.requests_matching("Suggest a hobby")
     assert "I live by the sea." in request["messages"][0]["content"]
     assert "Briefly, please." in request["messages"][0]["content"]
+
+
+def test_a_person_deletes_their_account_and_can_no_longer_log_in(page, llm, csp_violations):
+    llm.script("Remember tea", Reply(text="Noted."))
+    sign_up(page, "ada-leaving")
+    page.get_by_role("textbox", name="Message").fill("Remember tea")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("article.message.assistant").last).to_have_attribute("data-status", "done")
+
+    page.get_by_role("navigation", name="Conversations").get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_role("link", name="Delete my account").click()
+    page.set_viewport_size({"width": 390, "height": 800})  # on a phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_label("Your password").fill("not it")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_role("alert")).to_contain_text("That is not your password. Nothing was deleted.")
+    page.get_by_label("Your password").fill("correct horse 42")
+    page.get_by_role("button", name="Delete my account").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your account and everything in it are deleted.")
+    page.get_by_label("Username").fill("ada-leaving")
+    page.get_by_label("Password").fill("correct horse 42")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
+    assert csp_violations() == []

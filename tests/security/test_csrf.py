@@ -15,6 +15,7 @@ CHANGES = {  # URL name -> what a forged form would post
     "signup": {"username": "forged", "password1": "violet kettle 7391", "password2": "violet kettle 7391"},
     "login": {"username": "ada", "password": "correct horse 42"},
     "logout": {},
+    "delete_account": {"password": "correct horse 42"},
     "chat:new": {},
     "chat:dismiss_local_notice": {},
     "chat:rename": {"title": "forged"},
