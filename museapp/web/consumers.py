@@ -260,11 +260,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- from the conversation's group ----------------------------------
 
     async def chat_branch_changed(self, event: events.BranchChanged) -> None:
-        """Show the branch now current: loaded and rendered once per web
-        process, off the event loop; one with something live, by each page
-        with its own catch-up."""
-        # A whole page of the branch: loaded and rendered beside the database
-        # thread, where the turns of everyone on this process are saved.
+        """Show the branch now current: a whole page of it, loaded and
+        rendered once per web process in a thread of its own (not on the
+        event loop, nor in the database thread where everyone's turns are
+        saved); one with something still running, by each page with its own
+        catch-up."""
         load = _in_a_thread_of_its_own(_branch_shown)
         conversation, messages, older, html = await shared.once((event["event_id"], self.conversation.pk),
                                                                 lambda: load(self.conversation.pk))
