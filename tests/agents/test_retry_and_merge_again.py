@@ -2,7 +2,9 @@
 again, and "Merge again" writes the answer afresh from the drafts as they
 are now. Over the socket, with a real worker."""
 
+import asyncio
 import re
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -50,6 +52,16 @@ def draft_texts(conversation) -> set[str]:
     return {run.text.strip() for run in runs}
 
 
+async def merged_after(conversation, earlier, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        contemplation = await contemplation_of(conversation)
+        if contemplation.status == "done" and contemplation.finished_at and contemplation.finished_at > earlier:
+            return
+        assert time.monotonic() < deadline, f"the merge again was not saved ({contemplation.status})"
+        await asyncio.sleep(0.05)
+
+
 def panel(run_id: int, status: str):
     pattern = re.compile(rf'<details class="agent" id="agent-{run_id}"[^>]*data-status="{status}"')
     return lambda text: pattern.search(text) is not None
@@ -75,10 +87,12 @@ async def test_a_failed_agent_is_retried_and_the_merge_run_again_uses_its_draft(
     await send(socket, action="retry_agent", message_id=answer.pk, run_id=skeptic.pk)
     await frames.until(panel(skeptic.pk, "done"), timeout=30)
     await frames.until(lambda text: "Merge again" in text[text.rindex(f'<article id="msg-{answer.pk}"'):])
+    merged_at = (await contemplation_of(conversation)).finished_at
     mark = len(frames.text)
     await send(socket, action="merge_again", message_id=answer.pk)
-    # Wait for the new merge's own result (all four drafts agree now); a
-    # consensus merge is so quick its "streaming" moment may never reach the page.
+    # Wait for the new merge itself to be saved (a frame of the retried
+    # agent's may still arrive after the mark), then for the page to show it.
+    await merged_after(conversation, merged_at)
     await frames.until(lambda text: answer_ended(answer.pk)(text[mark:]) and "4 of 4 agree" in text[mark:],
                        timeout=30)
 
