@@ -10,6 +10,13 @@ from museapp.streams.run import StreamStatus
 INTERRUPTED_REASON = "Interrupted: the worker writing this answer stopped before it finished."
 
 
+class ConversationQuerySet(models.QuerySet):
+    def listed(self) -> "ConversationQuerySet":
+        """The conversations a person keeps: a temporary chat is never
+        listed, searched, exported or counted in insights."""
+        return self.filter(is_temporary=False)
+
+
 class Conversation(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
@@ -20,6 +27,10 @@ class Conversation(models.Model):
     merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")
     judge_model = models.CharField(max_length=200, blank=True, help_text="the merge's judge; blank: the default")
     is_evaluation = models.BooleanField(default=False, help_text="asked by `manage.py evaluate`, not a person")
+    is_temporary = models.BooleanField(
+        default=False, help_text="a Temporary chat: unlisted, and deleted a day after its last message"
+    )
+    pinned_at = models.DateTimeField(null=True, blank=True, help_text="pinned to the top of the list; blank: not pinned")
     current_leaf = models.ForeignKey(
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="the end of the branch shown; blank: the latest message",
@@ -27,9 +38,15 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ConversationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["user", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["user", "-updated_at"]),
+            # The expiry of temporary chats (few, in a big table).
+            models.Index(fields=["updated_at"], condition=models.Q(is_temporary=True), name="conversation_temporary"),
+        ]
 
     def __str__(self) -> str:
         return self.display_title
