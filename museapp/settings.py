@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "museapp.chat",
     "museapp.agents",
     "museapp.feedback",
+    "museapp.sharing",
     "museapp.evals",
     "museapp.web",
     "museapp.llm",
@@ -277,6 +278,8 @@ MUSE_RATE_MESSAGES = env("MUSE_RATE_MESSAGES", "30/min")  # answers started: sen
 MUSE_RATE_CONTEMPLATIONS = env("MUSE_RATE_CONTEMPLATIONS", "30/hour")  # contemplating runs
 # Versions shown and older messages loaded: each renders a whole branch.
 MUSE_RATE_BROWSING = env("MUSE_RATE_BROWSING", "60/min")
+# Conversations shared (or shared again): each copies a whole branch.
+MUSE_RATE_SHARING = env("MUSE_RATE_SHARING", "30/hour")
 
 # --- Auth -----------------------------------------------------------------
 # Failed log-ins before the form refuses to check passwords, per username

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("museapp.evals.urls")),
     path("", include("museapp.feedback.urls")),
+    path("", include("museapp.sharing.urls")),
     path("", include("museapp.web.urls")),
 ]

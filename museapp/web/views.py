@@ -11,6 +11,7 @@ from museapp.agents.starting import judge_for, strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
+from museapp.sharing.services import shared_links_of
 from museapp.turns import services as turns
 from museapp.web.forms import SettingsForm
 
@@ -167,4 +168,5 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     else:
         preferences = services.preferences_for(user_id=request.user.pk)
         form = SettingsForm(initial={name: getattr(preferences, name) for name in SettingsForm.base_fields})
-    return TemplateResponse(request, "chat/settings.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "shared_links": shared_links_of(user=request.user)}
+    return TemplateResponse(request, "chat/settings.html", context, status=400 if form.errors else 200)

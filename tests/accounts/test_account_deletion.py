@@ -11,6 +11,7 @@ from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.chat import services as chat
 from museapp.chat.models import Conversation, Message, Preferences
 from museapp.feedback.models import BestDraftPick, Rating
+from museapp.sharing.models import SharedLink
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ PASSWORD = "correct horse 42"  # the user fixture's
 
 def everything_of(user) -> None:
     """A conversation with a contemplated, compared, rated answer; a draft
-    picked; custom instructions."""
+    picked; custom instructions; a shared link."""
     conversation = Conversation.objects.create(user=user, title=f"{user.username}'s chat")
     Message.objects.create(conversation=conversation, author="user", content="Name a tea")
     answer = Message.objects.create(conversation=conversation, author="assistant", content="Sencha.", status="done")
@@ -29,6 +30,8 @@ def everything_of(user) -> None:
     Comparison.objects.create(contemplation=contemplation, quick_run=quick, contemplated_position=1, choice="same")
     Rating.objects.create(user=user, message=answer, value=1)
     BestDraftPick.objects.create(user=user, message=answer, run=draft)
+    SharedLink.objects.create(conversation=conversation, token=f"{user.username}-token".ljust(43, "x"),
+                              title=conversation.title)
     chat.preferences_update(user=user, about_me="I like tea.", answer_style="", instructions_on=True,
                             contemplate_new_chats=False, compare_answers=True)
 
@@ -43,6 +46,7 @@ def rows_of(user_id: int) -> dict[str, int]:
         "ratings": Rating.objects.filter(user_id=user_id).count(),
         "draft picks": BestDraftPick.objects.filter(user_id=user_id).count(),
         "preferences": Preferences.objects.filter(user_id=user_id).count(),
+        "shared links": SharedLink.objects.filter(conversation__user_id=user_id).count(),
     }
 
 
@@ -70,7 +74,8 @@ def test_deleting_with_the_password_removes_the_person_and_every_row_of_theirs(u
 
 def test_every_model_that_names_a_person_is_covered_by_the_check():
     """A new model with a person's rows must join rows_of above."""
-    covered = {Conversation, Message, Contemplation, AgentRun, Comparison, Rating, BestDraftPick, Preferences}
+    covered = {Conversation, Message, Contemplation, AgentRun, Comparison, Rating, BestDraftPick, Preferences,
+               SharedLink}
     muse_models = {model for model in apps.get_models() if model.__module__.startswith("museapp.")
                    and not model.__module__.startswith("museapp.evals")}
     assert muse_models == covered

@@ -28,8 +28,12 @@ CHANGES = {  # URL name -> what a forged form would post
     "feedback:best_draft": {"run_id": "1"},
     "feedback:use_draft": {"run_id": "1"},
     "feedback:compare": {"choice": "1"},
+    "sharing:share": {"include_drafts": "on"},
+    "sharing:stop": {},
 }
-READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations"}
+READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations",
+         "sharing:shared"}
+PUBLIC = {"login", "signup", "sharing:shared"}  # open without logging in: a shared link is read by anyone who has it
 
 
 @pytest.fixture
@@ -39,7 +43,9 @@ def answer(user):
 
 
 def path_of(name: str, answer: Message) -> str:
-    if name.startswith("chat:") and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings"}:
+    if name == "sharing:shared":
+        return reverse(name, args=["A" * 43])  # a token no link has
+    if name.startswith(("chat:", "sharing:")) and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings"}:
         return reverse(name, args=[answer.conversation_id])
     if name.startswith("feedback:") and name not in {"feedback:insights", "feedback:export"}:
         return reverse(name, args=[answer.pk])
@@ -98,3 +104,15 @@ def test_with_the_token_the_same_rating_is_saved(forger, answer):  # so the 403 
 
     assert response.status_code == 200
     assert Rating.objects.get(message=answer).value == -1
+
+
+def test_every_url_but_the_public_ones_sends_someone_logged_out_to_log_in(answer):
+    opened = set()
+    for name in sorted(muse_url_names()):
+        stranger = Client()  # a fresh one each time: logging in or signing up must not carry over
+        path = path_of(name, answer)
+        response = stranger.post(path, CHANGES[name]) if name in CHANGES else stranger.get(path)
+        if not (response.status_code == 302 and response["Location"].startswith("/accounts/login/")):
+            opened.add(name)
+
+    assert opened == PUBLIC

@@ -10,14 +10,15 @@ from django.test import Client
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import Conversation, Message
 from museapp.feedback.models import BestDraftPick, Rating
+from museapp.sharing.models import SharedLink
 from tests.security.test_csrf import CHANGES, READS, path_of
 
 pytestmark = pytest.mark.django_db
 
 NAMES_WITH_AN_ID = sorted(name for name in READS | set(CHANGES)
-                          if name.startswith(("chat:", "feedback:"))
+                          if name.startswith(("chat:", "feedback:", "sharing:"))
                           and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings",
-                                           "feedback:insights", "feedback:export"})
+                                           "feedback:insights", "feedback:export", "sharing:shared"})
 
 
 @pytest.fixture
@@ -26,6 +27,9 @@ def victims_answer(user):
     Message.objects.create(conversation=conversation, author="user", content="my secret question")
     answer = Message.objects.create(conversation=conversation, author="assistant", content="my secret answer",
                                     status="done")
+    SharedLink.objects.create(conversation=conversation, token="V" * 43, title="Private plans",
+                              messages=[{"author": "user", "content": "my secret question",
+                                         "created_at": "2026-01-01T00:00:00+00:00"}])
     contemplation = Contemplation.objects.create(message=answer, strategy="vote", agent_count=2, deadline_s=60)
     AgentRun.objects.create(contemplation=contemplation, index=0, role="Skeptic", model="m", text="draft",
                             status="done")
@@ -43,7 +47,8 @@ def test_the_list_covers_every_url_that_names_something(victims_answer):
     assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:preferences",
                                 "chat:rename",
                                 "feedback:best_draft", "feedback:compare", "feedback:explain", "feedback:rate",
-                                "feedback:use_draft"]
+                                "feedback:use_draft",
+                                "sharing:share", "sharing:stop"]
 
 
 @pytest.mark.parametrize("name", NAMES_WITH_AN_ID)
@@ -69,9 +74,17 @@ def test_a_foreign_id_is_a_404_to_change_and_nothing_changes(attacker, victims_a
         "Private plans", "openai/fake-model", False)
     assert conversation.messages.count() == 2
     assert not Rating.objects.exists() and not BestDraftPick.objects.exists()
+    link = SharedLink.objects.get()
+    assert (link.token, link.include_drafts, len(link.messages)) == ("V" * 43, False, 1), "the victim's link stays"
 
 
 def test_the_attackers_own_list_shows_nothing_of_the_victims(attacker, victims_answer):
     page = attacker.get("/").content.decode()
 
     assert "Private plans" not in page and "my secret" not in page
+
+
+def test_the_victims_shared_link_is_not_in_the_attackers_settings(attacker, victims_answer):
+    page = attacker.get("/settings/").content.decode()
+
+    assert "Private plans" not in page and "V" * 43 not in page
