@@ -23,7 +23,8 @@ def share(request: HttpRequest, conversation_id: str) -> HttpResponse:
     except InvalidMessage as refused:
         error = refused.reason
     if request.headers.get("HX-Request"):
-        context = {"conversation": conversation, "link": link, "include_drafts": include_drafts, "error": error}
+        context = {"conversation": conversation, "shared_link": link, "share_drafts": include_drafts,
+                   "share_error": error}
         return TemplateResponse(request, "sharing/_share_menu.html", context, status=400 if error else 200)
     if error:
         messages.error(request, error)
@@ -37,7 +38,8 @@ def stop(request: HttpRequest, conversation_id: str) -> HttpResponse:
     conversation = get_conversation_for_user(request.user, conversation_id)
     services.shared_link_stop(conversation=conversation)
     if request.headers.get("HX-Request"):
-        return TemplateResponse(request, "sharing/_share_menu.html", {"conversation": conversation, "stopped": True})
+        context = {"conversation": conversation, "share_stopped": True}
+        return TemplateResponse(request, "sharing/_share_menu.html", context)
     messages.success(request, f"Stopped sharing “{conversation.display_title}”.")
     return redirect("chat:settings")
 

@@ -125,7 +125,7 @@ def test_drafts_are_shared_only_when_chosen(page, stranger):
     stranger.reload()
     drafts = stranger.get_by_role("region", name="Agents' drafts")
     drafts.get_by_text("2 agents' drafts").click()
-    drafts.get_by_text("Skeptic").click()
+    drafts.get_by_text("Skeptic", exact=True).click()
     expect(drafts.get_by_text("The skeptic says black tea.")).to_be_visible()
     assert serious_violations(stranger) == []
 
