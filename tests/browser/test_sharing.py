@@ -157,6 +157,7 @@ def test_at_phone_width_the_person_shares_from_the_drawer_and_the_page_fits(page
     link = share(page, "Tea for a cold morning")
 
     panel = panel_of(page, "Tea for a cold morning")
+    expect(panel.get_by_role("textbox", name="Share link")).to_be_focused()
     for control in (panel.get_by_role("textbox", name="Share link"), panel.get_by_role("button", name="Copy link"),
                     panel.get_by_role("button", name="Stop sharing")):
         expect(control).to_be_in_viewport()
