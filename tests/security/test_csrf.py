@@ -22,6 +22,9 @@ CHANGES = {  # URL name -> what a forged form would post
     "chat:delete": {},
     "chat:pick_model": {"model": "openai/fake-model-2"},
     "chat:preferences": {"contemplate": "on"},
+    "chat:pin": {},
+    "chat:unpin": {},
+    "chat:temporary": {"temporary": "on"},
     "chat:settings": {"compare_answers": "on"},
     "feedback:rate": {"value": "down"},
     "feedback:explain": {"reasons": "wrong", "comment": "forged"},
@@ -29,7 +32,7 @@ CHANGES = {  # URL name -> what a forged form would post
     "feedback:use_draft": {"run_id": "1"},
     "feedback:compare": {"choice": "1"},
 }
-READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations"}
+READS = {"chat:home", "chat:detail", "chat:older", "chat:sidebar", "feedback:insights", "feedback:export", "evals:evaluations"}
 
 
 @pytest.fixture
