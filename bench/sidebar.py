@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The chat page with a short and a long conversation list, side by side:
 server time (median of N) and database queries per page, for a person with
-20 and with 2,000 conversations (the sidebar loads 50 at a time; the rest as
+20, 50 and 2,000 conversations (the sidebar loads 50 at a time; the rest as
 it scrolls). Also one later page of the list. Prints figures; not a test.
 
     .venv/bin/python bench/sidebar.py [--repeats 15]
@@ -39,20 +39,25 @@ def person_with(count: int):
     return user, made[0]
 
 
-def timed(client, path: str, repeats: int) -> tuple[float, int, int]:
-    """Median server time in ms, queries and bytes of one GET."""
+def timed_side_by_side(paths: dict[str, tuple], repeats: int) -> dict[str, tuple[float, int, int]]:
+    """Median server time in ms, queries and bytes of each GET, taken in
+    turns (one of each per round), so the machine's noise falls on all alike."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(path)  # warm: templates, connection
-    timings = []
+    timings: dict[str, list[float]] = {label: [] for label in paths}
+    seen: dict[str, tuple[int, int]] = {}
+    for client, path in paths.values():
+        client.get(path)  # warm: templates, connection
     for _ in range(repeats):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(path)
-            timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-    return statistics.median(timings), len(queries), len(response.content)
+        for label, (client, path) in paths.items():
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(path)
+                timings[label].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+            seen[label] = (len(queries), len(response.content))
+    return {label: (statistics.median(times), *seen[label]) for label, times in timings.items()}
 
 
 def main() -> None:
@@ -70,22 +75,24 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import Client
 
+    from museapp.chat.sidebar import Cursor
+
     call_command("migrate", interactive=False, verbosity=0)
-    print(f"{'conversations':>13} | {'chat page ms':>12} | {'queries':>7} | {'kB':>4} | "
-          f"{'3rd list page ms':>16} | {'queries':>7}")
-    for count in (20, 2000):
+    paths, users = {}, []
+    for count in (20, 50, 2000):
         user, newest = person_with(count)
+        users.append(user)
         client = Client()
         client.force_login(user)
-        page_ms, page_queries, size = timed(client, f"/c/{newest.pk}/", args.repeats)
-        later = ""
-        if count > 100:
-            from museapp.chat.sidebar import Cursor
-
+        paths[f"chat page, {count:,} conversations"] = (client, f"/c/{newest.pk}/")
+        if count == 2000:
             cursor = Cursor(newest.updated_at - timedelta(hours=8 * 99), 0).encode()  # after the 100th
-            later_ms, later_queries, _ = timed(client, f"/c/{newest.pk}/sidebar/?after={cursor}", args.repeats)
-            later = f"{later_ms:>16.1f} | {later_queries:>7}"
-        print(f"{count:>13} | {page_ms:>12.1f} | {page_queries:>7} | {size / 1024:>4.0f} | {later or '-':>16}")
+            paths[f"3rd page of the list, {count:,}"] = (client, f"/c/{newest.pk}/sidebar/?after={cursor}")
+    figures = timed_side_by_side(paths, args.repeats)
+    print(f"{'':<34} | {'median ms':>9} | {'queries':>7} | {'kB':>4}   (n={args.repeats}, taken in turns)")
+    for label, (ms, queries, size) in figures.items():
+        print(f"{label:<34} | {ms:>9.1f} | {queries:>7} | {size / 1024:>4.0f}")
+    for user in users:
         user.delete()
 
 
