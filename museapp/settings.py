@@ -218,6 +218,10 @@ MUSE_LOCAL_MIN_P = envfloat("MUSE_LOCAL_MIN_P", 0.05)
 MUSE_LOCAL_MAX_TOKENS = envint("MUSE_LOCAL_MAX_TOKENS", 512)
 MUSE_LOCAL_STOP_RUNAWAYS = envbool("MUSE_LOCAL_STOP_RUNAWAYS", True)
 MUSE_MAX_MESSAGE_CHARS = 20_000
+# A Temporary chat is deleted this many hours after its last message; each
+# worker looks for expired ones every MUSE_TEMPORARY_SWEEP seconds.
+MUSE_TEMPORARY_HOURS = envfloat("MUSE_TEMPORARY_HOURS", 24.0)
+MUSE_TEMPORARY_SWEEP = envfloat("MUSE_TEMPORARY_SWEEP", 600.0)
 # The largest WebSocket message the server reads (`manage.py serve` and the
 # Procfile pass it to uvicorn as --ws-max-size; uvicorn's default is 16 MiB).
 # It is the chat socket's frame limit, 101,000 characters (web/actions.py),

@@ -4,6 +4,7 @@ workers and contemplation (museapp/turns starts and runs turns)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -31,19 +32,53 @@ class InvalidMessage(ValueError):
 # --- conversations ----------------------------------------------------------
 
 
-def conversation_list(*, user) -> list[Conversation]:
-    return list(Conversation.objects.filter(user=user).only("id", "title", "updated_at"))
+def conversation_latest(*, user) -> Conversation | None:
+    """The conversation the person last used, among those they keep (a
+    temporary chat is never opened by chance)."""
+    return Conversation.objects.filter(user=user).listed().only("id").first()
 
 
 def conversation_open_new(*, user) -> Conversation:
-    """Open a fresh chat, reusing an untouched one instead of piling them up."""
+    """Open a fresh chat, reusing an untouched one instead of piling them up:
+    made an ordinary chat again (the Temporary switch is per new chat) and
+    moved to the top of the list."""
     empty = (
         Conversation.objects.filter(user=user)
         .exclude(Exists(Message.objects.filter(conversation=OuterRef("pk"))))
         .first()
     )
-    return empty or Conversation.objects.create(
-        user=user, contemplate=preferences_for(user_id=user.pk).contemplate_new_chats)
+    if empty is None:
+        return Conversation.objects.create(
+            user=user, contemplate=preferences_for(user_id=user.pk).contemplate_new_chats)
+    empty.is_temporary = False
+    empty.save(update_fields=["is_temporary", "updated_at"])
+    return empty
+
+
+def conversation_pin(*, conversation: Conversation, pinned: bool) -> Conversation:
+    """Pin to the top of the list, or unpin. Neither is activity: the
+    conversation keeps its place among the others (updated_at)."""
+    if pinned and conversation.pinned_at is None:
+        conversation.pinned_at = timezone.now()
+    elif not pinned:
+        conversation.pinned_at = None
+    Conversation.objects.filter(pk=conversation.pk).update(pinned_at=conversation.pinned_at)
+    return conversation
+
+
+TEMPORARY_FIXED = "A chat can be made temporary (or not) only before its first message."
+
+
+@transaction.atomic
+def conversation_set_temporary(*, conversation: Conversation, temporary: bool) -> Conversation:
+    """The Temporary chat switch, while the chat has no message yet; locked
+    as a turn locks it, so no first message slips in meanwhile."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.messages.exists():
+        raise InvalidMessage(TEMPORARY_FIXED)
+    locked.is_temporary = temporary
+    locked.save(update_fields=["is_temporary", "updated_at"])
+    return locked
 
 
 def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:

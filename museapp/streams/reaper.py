@@ -44,12 +44,27 @@ class RunKind:
     close: Callable[[int, Stream | None], None]  # conditional: a run that ended meanwhile stays as it is
 
 
+@dataclass(frozen=True)
+class Chore:
+    """Housekeeping the reaper's thread also does, every ``every`` seconds
+    (first as the worker starts), e.g. expiring temporary chats. Every
+    worker does it: a chore must be safe to run twice at once."""
+    name: str
+    every: float
+    run: Callable[[], object]
+
+
 _kinds: dict[str, RunKind] = {}
+_chores: dict[str, Chore] = {}
 _thread: threading.Thread | None = None
 
 
 def register(kind: RunKind) -> None:
     _kinds[kind.name] = kind
+
+
+def register_chore(chore: Chore) -> None:
+    _chores[chore.name] = chore
 
 
 def start() -> None:
@@ -62,14 +77,30 @@ def start() -> None:
 
 def _run() -> None:
     reaper = Reaper()
+    chores = Chores()
     while True:
-        try:
-            reaper.look()
-        except Exception:  # noqa: BLE001 - the reaper must outlive a bad round (DB or Redis down)
-            log.warning("reaper round failed", exc_info=True)
-        finally:
-            close_old_connections()
+        for round_of in (reaper.look, chores.do_due):
+            try:
+                round_of()
+            except Exception:  # noqa: BLE001 - the reaper must outlive a bad round (DB or Redis down)
+                log.warning("reaper round failed", exc_info=True)
+            finally:
+                close_old_connections()
         time.sleep(leases.renew_interval())
+
+
+class Chores:
+    def __init__(self) -> None:
+        self.due: dict[str, float] = {}
+
+    def do_due(self) -> list[str]:
+        """Run the chores whose time has come; returns their names."""
+        now = time.monotonic()
+        done = [chore for chore in _chores.values() if now >= self.due.get(chore.name, now)]
+        for chore in done:
+            self.due[chore.name] = now + chore.every  # a failing chore waits its turn too
+            chore.run()
+        return [chore.name for chore in done]
 
 
 def runs_to_close(candidates: dict[Key, Stream | None], states: dict[Stream, str], suspects: dict[Key, float],

@@ -12,12 +12,14 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from museapp.agents import selectors as agent_selectors
 from museapp.agents import starting as agents
@@ -25,7 +27,7 @@ from museapp.agents import strategies
 from museapp.agents.models import Contemplation
 from museapp.agents.tasks import agent_task_arguments, run_merge, start_agent_retry, start_agents
 from museapp.chat import services as chat
-from museapp.chat import branches
+from museapp.chat import branches, sidebar
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
@@ -236,6 +238,13 @@ def older_messages(*, conversation: Conversation, before_id: int | None) -> tupl
     return chat.conversation_messages(conversation=conversation, before_id=before_id)
 
 
+def conversations_more(*, user, after: sidebar.Cursor | None, zone: tzinfo) -> sidebar.Page:
+    """A later page of the sidebar's list (as it scrolls), counted against
+    the browsing limit like older messages."""
+    limits.browse_charge(user_id=user.pk)
+    return sidebar.sidebar_page(user=user, after=after, zone=zone)
+
+
 @transaction.atomic
 def answer_retry(*, message: Message) -> Turn:
     """Run a failed or stopped answer again, in place, the way it first ran
@@ -350,6 +359,30 @@ def conversation_delete(*, conversation: Conversation) -> None:
     chat.conversation_delete(conversation=conversation)
     if streams:
         transaction.on_commit(lambda: async_to_sync(_let_go)(owner_id, streams))
+
+
+def temporary_chats_expire(*, now: datetime | None = None) -> int:
+    """Delete every temporary chat whose last message is more than
+    MUSE_TEMPORARY_HOURS old, each as its person's Delete would (what runs
+    stopped, slots given back); how many went. Run by every worker now and
+    then (museapp/streams/reaper.py chores): a chat two workers find is
+    deleted once."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.MUSE_TEMPORARY_HOURS)
+    deleted = 0
+    for pk in list(Conversation.objects.filter(is_temporary=True, updated_at__lt=cutoff).values_list("pk", flat=True)):
+        deleted += _temporary_chat_expire(pk, cutoff)
+    return deleted
+
+
+@transaction.atomic
+def _temporary_chat_expire(pk: int, cutoff: datetime) -> int:
+    # Locked as a turn locks it: a message sent meanwhile keeps the chat.
+    conversation = (Conversation.objects.select_for_update()
+                    .filter(pk=pk, is_temporary=True, updated_at__lt=cutoff).first())
+    if conversation is None:  # deleted by another worker, or written in since
+        return 0
+    conversation_delete(conversation=conversation)
+    return 1
 
 
 async def _let_go(owner_id: int, streams: list[Stream]) -> None:

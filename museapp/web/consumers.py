@@ -339,5 +339,5 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _start_turn(self, action: Send) -> str:
         turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
                                 strategy=action.strategy, judge=action.judge, origin=self.channel_name)
-        conversation = turn.user_message.conversation if turn.title_changed else None
-        return frames.turn_for_sender([turn.user_message, turn.answer], action.client_id, conversation)
+        return frames.turn_for_sender([turn.user_message, turn.answer], action.client_id,
+                                      turn.user_message.conversation, title_changed=turn.title_changed)

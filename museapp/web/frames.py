@@ -31,14 +31,14 @@ def messages_appended(msgs: list[Message]) -> str:
     return f'<div id="messages" hx-swap-oob="beforeend">{inner}</div>'
 
 
-def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversation | None) -> str:
-    """The sender's page shows pending bubbles at once; swap in the real ones."""
+def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversation, *, title_changed: bool) -> str:
+    """The sender's page shows pending bubbles at once; swap in the real
+    ones, and move the conversation up the list."""
     html = ""
     if client_id:
         html += f'<div id="pending-{escape(client_id)}" hx-swap-oob="delete"></div>'
     html += messages_appended(msgs)
-    if conversation is not None:
-        html += conversation_item(conversation)
+    html += conversation_moved(conversation, title_changed=title_changed)
     return html + composer_error("")
 
 
@@ -60,12 +60,19 @@ def agent_panel(run: AgentRun) -> str:
     return render_to_string("agents/_agent_panel.html", {"run": run, "oob": True, "open": True})
 
 
-def conversation_item(conversation: Conversation) -> str:
-    """The conversation's sidebar entry and page title, after a title change."""
-    context = {"conversation": conversation, "oob": True, "current": conversation}
-    return render_to_string("chat/_conversation_item.html", context) + render_to_string(
-        "chat/_conversation_title.html", context
-    )
+def conversation_moved(conversation: Conversation, *, title_changed: bool) -> str:
+    """After a message: the conversation goes to the top of Today in the
+    list (a pinned one stays put; a temporary one is not listed), and its
+    title follows a change."""
+    context = {"conversation": conversation, "current": conversation}
+    html = ""
+    if not (conversation.is_temporary or conversation.pinned_at):
+        html += render_to_string("chat/_conversation_moved.html", context)
+    elif title_changed and not conversation.is_temporary:
+        html += render_to_string("chat/_conversation_item.html", {**context, "oob": True})
+    if title_changed:
+        html += render_to_string("chat/_conversation_title.html", {**context, "oob": True})
+    return html
 
 
 def composer_error(reason: str) -> str:

@@ -15,4 +15,8 @@ urlpatterns = [
     path("c/<str:conversation_id>/older/", views.conversation_older, name="older"),
     path("c/<str:conversation_id>/model/", views.conversation_pick_model, name="pick_model"),
     path("c/<str:conversation_id>/preferences/", views.conversation_preferences, name="preferences"),
+    path("c/<str:conversation_id>/sidebar/", views.conversation_sidebar, name="sidebar"),
+    path("c/<str:conversation_id>/pin/", views.conversation_pin, name="pin"),
+    path("c/<str:conversation_id>/unpin/", views.conversation_unpin, name="unpin"),
+    path("c/<str:conversation_id>/temporary/", views.conversation_temporary, name="temporary"),
 ]

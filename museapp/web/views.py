@@ -1,14 +1,19 @@
+from datetime import tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from museapp.agents import strategies
 from museapp.agents.roles import agent_count
 from museapp.agents.starting import judge_for, strategy_for
-from museapp.chat import services
+from museapp.chat import services, sidebar
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
 from museapp.sharing.services import shared_links_of
@@ -19,9 +24,9 @@ LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    latest = services.conversation_list(user=request.user)[:1]
-    if latest:
-        return redirect("chat:detail", conversation_id=latest[0].pk)
+    latest = services.conversation_latest(user=request.user)
+    if latest is not None:
+        return redirect("chat:detail", conversation_id=latest.pk)
     conversation = services.conversation_open_new(user=request.user)
     return redirect("chat:detail", conversation_id=conversation.pk)
 
@@ -40,11 +45,88 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
         {
             "conversation": conversation,
             "current": conversation,
-            "conversations": services.conversation_list(user=request.user),
+            **_sidebar(request, conversation),
+            "temporary_hours": _hours(settings.MUSE_TEMPORARY_HOURS),
             **_page(*services.conversation_messages(conversation=conversation)),
             **_model_context(request, conversation),
         },
     )
+
+
+def _zone(request: HttpRequest) -> tzinfo:
+    """The person's time zone, as their browser tells it (static/js/muse.js
+    sets the ``tz`` cookie); the server's (TIME_ZONE) until it has."""
+    try:
+        return ZoneInfo(request.COOKIES.get("tz", ""))
+    except (ValueError, ZoneInfoNotFoundError):
+        return timezone.get_current_timezone()
+
+
+def _sidebar(request: HttpRequest, current) -> dict:
+    """The first page of the conversation list, with the conversation open
+    in ``current`` (highlighted on whichever page it comes)."""
+    return {"current": current, "sidebar": sidebar.sidebar_page(user=request.user, after=None, zone=_zone(request))}
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+
+
+def conversation_sidebar(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The next page of the conversation list, as the sidebar scrolls (htmx
+    swaps it in for the "more" marker), counted against the browsing limit."""
+    current = get_conversation_for_user(request.user, conversation_id)
+    after = sidebar.Cursor.parse(request.GET["after"]) if "after" in request.GET else None
+    try:
+        page = turns.conversations_more(user=request.user, after=after, zone=_zone(request))
+    except services.InvalidMessage as refused:  # the marker stays (htmx swaps a 200 only), with a button
+        context = {"current": current, "after": request.GET.get("after", ""), "refused": refused.reason}
+        return TemplateResponse(request, "chat/_conversation_more.html", context)
+    return TemplateResponse(request, "chat/_conversation_page.html", {"current": current, "sidebar": page})
+
+
+def _current_of(request: HttpRequest, fallback):
+    """The conversation open in the page that posted (its "current" field),
+    or ``fallback``: the list sent back highlights it."""
+    try:
+        return get_conversation_for_user(request.user, request.POST.get("current", ""))
+    except Http404:
+        return fallback
+
+
+def _pin(request: HttpRequest, conversation_id: str, *, pinned: bool) -> HttpResponse:
+    conversation = get_conversation_for_user(request.user, conversation_id)
+    services.conversation_pin(conversation=conversation, pinned=pinned)
+    current = _current_of(request, conversation)
+    if request.headers.get("HX-Request"):
+        return TemplateResponse(request, "chat/_conversation_page.html", _sidebar(request, current))
+    return redirect("chat:detail", conversation_id=current.pk)
+
+
+@require_POST
+def conversation_pin(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    return _pin(request, conversation_id, pinned=True)
+
+
+@require_POST
+def conversation_unpin(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    return _pin(request, conversation_id, pinned=False)
+
+
+@require_POST
+def conversation_temporary(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The Temporary chat switch of a chat without messages: htmx gets the
+    notice back, and the list (where the chat leaves or comes back)."""
+    conversation = get_conversation_for_user(request.user, conversation_id)
+    try:
+        conversation = services.conversation_set_temporary(
+            conversation=conversation, temporary=request.POST.get("temporary") == "on")
+    except services.InvalidMessage as invalid:
+        return _changed(request, conversation, "chat/_temporary_notice.html", {"conversation": conversation},
+                        invalid.reason)
+    context = {"conversation": conversation, "temporary_hours": _hours(settings.MUSE_TEMPORARY_HOURS),
+               "list_oob": True, **_sidebar(request, conversation)}
+    return _changed(request, conversation, "chat/_temporary_notice.html", context, "")
 
 
 def _page(messages: list, older: bool) -> dict:

@@ -428,7 +428,16 @@
     });
   }
   document.addEventListener("htmx:load", function (event) { addCopyButtons(event.detail.elt); renderMath(event.detail.elt); });
+  // The sidebar's date headings (Today, Yesterday…) follow the person's own
+  // time zone: the server reads it from this cookie (museapp/web/views.py).
+  function rememberTimeZone() {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone) document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    } catch (error) { /* no Intl: the server's time zone it is */ }
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    rememberTimeZone();
     addCopyButtons(document);
     renderMath(document);
     scrollToEnd(true);

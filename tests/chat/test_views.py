@@ -50,8 +50,8 @@ def article(page: Element, message: Message) -> Element:
 
 
 def sidebar_order(page: Element) -> list[int]:
-    items = page.one("ul", id="conversation-list").all("li")
-    return [int(item.attrs["id"].removeprefix("conv-")) for item in items]
+    items = page.one("ul", id="conversation-list").all("li")  # conversations, and their groups' headings
+    return [int(item.attrs["id"].removeprefix("conv-")) for item in items if item.attrs.get("id", "").startswith("conv-")]
 
 
 def markup_in(element: Element) -> list[tuple[str, dict]]:
@@ -62,7 +62,7 @@ def markup_in(element: Element) -> list[tuple[str, dict]]:
 # --- logging in ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/c/1/", "/c/new/"])
+@pytest.mark.parametrize("path", ["/", "/c/1/", "/c/new/", "/c/1/sidebar/?after=1.1"])
 def test_every_page_sends_an_anonymous_visitor_to_log_in(client, path):
     response = client.get(path)
 
@@ -76,6 +76,15 @@ def test_an_anonymous_post_changes_nothing(client, conversation):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert Conversation.objects.filter(pk=conversation.pk).exists()
+
+
+@pytest.mark.parametrize("action", ["pin", "unpin", "temporary"])
+def test_an_anonymous_pin_or_switch_changes_nothing(client, conversation, action):
+    response = client.post(f"/c/{conversation.pk}/{action}/", {"temporary": "on"})
+
+    assert response["Location"].startswith("/accounts/login/")
+    conversation.refresh_from_db()
+    assert (conversation.pinned_at, conversation.is_temporary) == (None, False)
 
 
 # --- the home page ------------------------------------------------------------

@@ -22,6 +22,9 @@ CHANGES = {  # URL name -> what a forged form would post
     "chat:delete": {},
     "chat:pick_model": {"model": "openai/fake-model-2"},
     "chat:preferences": {"contemplate": "on"},
+    "chat:pin": {},
+    "chat:unpin": {},
+    "chat:temporary": {"temporary": "on"},
     "chat:settings": {"compare_answers": "on"},
     "feedback:rate": {"value": "down"},
     "feedback:explain": {"reasons": "wrong", "comment": "forged"},
@@ -31,8 +34,8 @@ CHANGES = {  # URL name -> what a forged form would post
     "sharing:share": {"include_drafts": "on"},
     "sharing:stop": {},
 }
-READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations",
-         "sharing:shared"}
+READS = {"chat:home", "chat:detail", "chat:older", "chat:sidebar", "feedback:insights", "feedback:export",
+         "evals:evaluations", "sharing:shared"}
 PUBLIC = {"login", "signup", "sharing:shared"}  # open without logging in: a shared link is read by anyone who has it
 
 

@@ -44,8 +44,8 @@ def attacker(other_user):
 
 
 def test_the_list_covers_every_url_that_names_something(victims_answer):
-    assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:preferences",
-                                "chat:rename",
+    assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:pin",
+                                "chat:preferences", "chat:rename", "chat:sidebar", "chat:temporary", "chat:unpin",
                                 "feedback:best_draft", "feedback:compare", "feedback:explain", "feedback:rate",
                                 "feedback:use_draft",
                                 "sharing:share", "sharing:stop"]
@@ -70,8 +70,8 @@ def test_a_foreign_id_is_a_404_to_change_and_nothing_changes(attacker, victims_a
     assert response.status_code == 404
     assert b"my secret" not in response.content
     conversation = Conversation.objects.get(pk=victims_answer.conversation_id)
-    assert (conversation.title, conversation.model, conversation.contemplate) == (
-        "Private plans", "openai/fake-model", False)
+    assert (conversation.title, conversation.model, conversation.contemplate, conversation.pinned_at,
+            conversation.is_temporary) == ("Private plans", "openai/fake-model", False, None, False)
     assert conversation.messages.count() == 2
     assert not Rating.objects.exists() and not BestDraftPick.objects.exists()
     link = SharedLink.objects.get()
