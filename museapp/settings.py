@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "museapp.agents",
     "museapp.feedback",
     "museapp.evals",
+    "museapp.exports",
     "museapp.web",
     "museapp.llm",
     "museapp.ops",
