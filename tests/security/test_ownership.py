@@ -15,9 +15,9 @@ from tests.security.test_csrf import CHANGES, READS, path_of
 pytestmark = pytest.mark.django_db
 
 NAMES_WITH_AN_ID = sorted(name for name in READS | set(CHANGES)
-                          if name.startswith(("chat:", "feedback:"))
+                          if name.startswith(("chat:", "feedback:", "exports:"))
                           and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings",
-                                           "feedback:insights", "feedback:export"})
+                                           "feedback:insights", "feedback:export", "exports:my_data"})
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def attacker(other_user):
 
 def test_the_list_covers_every_url_that_names_something(victims_answer):
     assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:preferences",
-                                "chat:rename",
+                                "chat:rename", "exports:json", "exports:markdown",
                                 "feedback:best_draft", "feedback:compare", "feedback:explain", "feedback:rate",
                                 "feedback:use_draft"]
 
@@ -75,3 +75,11 @@ def test_the_attackers_own_list_shows_nothing_of_the_victims(attacker, victims_a
     page = attacker.get("/").content.decode()
 
     assert "Private plans" not in page and "my secret" not in page
+
+
+def test_the_attackers_download_of_their_data_holds_nothing_of_the_victims(attacker, victims_answer):
+    response = attacker.get("/settings/my-data.json")
+    text = b"".join(response.streaming_content).decode()
+
+    assert response.status_code == 200
+    assert "Private plans" not in text and "my secret" not in text and "draft" not in text.replace("draft_picks", "")
