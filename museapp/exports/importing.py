@@ -46,13 +46,12 @@ def conversation_import(*, user, data: dict) -> Conversation:
     ImportRefused, with nothing saved."""
     source = conversation_data_of(data)
     conversation = instance_from(Conversation, source, CONVERSATION_FIELDS, user=user)
-    conversation.save()
+    times = {"created_at": conversation.created_at, "updated_at": conversation.updated_at}
+    conversation.save()  # stamps both times now: update() puts the file's back
     messages = messages_import(conversation, source["messages"])
     contemplations_import(messages, source["messages"])
-    # update() keeps the file's times, which save() would make now.
-    Conversation.objects.filter(pk=conversation.pk).update(
-        current_leaf=messages.get(source.get("current_leaf_id")),
-        created_at=conversation.created_at, updated_at=conversation.updated_at)
+    Conversation.objects.filter(pk=conversation.pk).update(current_leaf=messages.get(source.get("current_leaf_id")),
+                                                           **times)
     conversation.refresh_from_db()
     return conversation
 

@@ -12,10 +12,10 @@ HOSTILE = '<script>alert("owned")</script><img src=x onerror=alert(1)> & **bold*
 
 
 def answer(conversation, parent, content, **fields) -> Message:
-    return Message.objects.create(
-        conversation=conversation, parent=parent, author="assistant", content=content, status="done",
-        model="openai/fake-model", prompt_tokens=12, completion_tokens=34, cost=Decimal("0.00012345"),
-        ttft_ms=210.5, total_ms=1830.0, **fields)
+    usage = {"status": "done", "model": "openai/fake-model", "prompt_tokens": 12, "completion_tokens": 34,
+             "cost": Decimal("0.00012345"), "ttft_ms": 210.5, "total_ms": 1830.0}
+    return Message.objects.create(conversation=conversation, parent=parent, author="assistant", content=content,
+                                  **{**usage, **fields})
 
 
 def contemplate(message: Message) -> Contemplation:

@@ -142,7 +142,7 @@ def test_what_was_still_running_arrives_ended(user, other_user):
     (lambda data: data["conversation"]["messages"][0].update(author="system"), "author is not valid"),
     (lambda data: data["conversation"]["messages"][0].update(created_at="yesterday"), "created_at is not valid"),
     (lambda data: data["conversation"].update(title="x" * 201), "title is not valid"),
-    (lambda data: data["conversation"]["messages"][2]["contemplation"]["comparison"].update(quick_run_id=1),
+    (lambda data: data["conversation"]["messages"][2]["contemplation"]["comparison"].update(quick_run_id=10**9),
      "quick answer is not among"),
 ])
 def test_a_spoiled_file_is_refused_and_saves_nothing(rich, other_user, spoil, reason):
@@ -176,7 +176,7 @@ def test_the_markdown_is_the_branch_shown_a_heading_per_turn(rich):
 def test_each_answer_says_its_model_tokens_timings_and_cost(rich):
     text = markdown_of(rich)
 
-    assert "*Model: openai/fake-model · contemplated by 2 agents (vote) · 12 → 34 tokens · first token 210 ms · " \
+    assert "*Model: Fake model · contemplated by 2 agents (vote) · 12 → 34 tokens · first token 210 ms · " \
            "1.8 s in all · $0.0001*" in text
 
 

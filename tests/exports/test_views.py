@@ -29,7 +29,7 @@ def logged_in(client, user):
 def test_the_menu_of_each_conversation_offers_export_as_markdown_and_as_json(logged_in, rich):
     page = parse_html(logged_in.get(f"/c/{rich.pk}/").content.decode())
 
-    menu = page.one("li", id=f"conv-{rich.pk}").one("details", class_="export-menu")
+    menu = page.one("li", id=f"conv-{rich.pk}").one("details", **{"class": "export-menu"})
     assert menu.one("summary").text == "Export"
     assert [(a.text, a.attrs["href"]) for a in menu.all("a")] == [
         ("Export as Markdown", f"/c/{rich.pk}/export.md"), ("Export as JSON", f"/c/{rich.pk}/export.json")]
@@ -91,7 +91,7 @@ def test_downloads_count_against_the_browsing_limit(logged_in, rich, settings):
     refused = logged_in.get(f"/c/{rich.pk}/export.json")
 
     assert refused.status_code == 429
-    assert "You're flipping through messages faster than Muse allows (2/min)" in refused.content.decode()
+    assert "You're flipping through messages faster than Muse allows (2 a minute)" in refused.content.decode()
     assert logged_in.get("/settings/my-data.json").status_code == 429
 
 
