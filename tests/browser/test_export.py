@@ -26,7 +26,7 @@ def open_export_menu(page, title: str):
     item = page.get_by_role("navigation", name="Conversations").get_by_role("listitem").filter(
         has=page.get_by_role("link", name=title))
     item.get_by_label(f"Actions for {title}").click()
-    item.get_by_text("Export", exact=True).click()
+    item.get_by_role("group", name="Export").get_by_text("Export", exact=True).click()
     return item
 
 

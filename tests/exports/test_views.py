@@ -30,7 +30,7 @@ def test_the_menu_of_each_conversation_offers_export_as_markdown_and_as_json(log
     page = parse_html(logged_in.get(f"/c/{rich.pk}/").content.decode())
 
     menu = page.one("li", id=f"conv-{rich.pk}").one("details", **{"class": "export-menu"})
-    assert menu.one("summary").text == "Export"
+    assert menu.attrs["aria-label"] == menu.one("summary").text == "Export"
     assert [(a.text, a.attrs["href"]) for a in menu.all("a")] == [
         ("Export as Markdown", f"/c/{rich.pk}/export.md"), ("Export as JSON", f"/c/{rich.pk}/export.json")]
 
