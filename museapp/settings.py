@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "museapp.feedback",
     "museapp.sharing",
     "museapp.evals",
+    "museapp.exports",
     "museapp.web",
     "museapp.llm",
     "museapp.ops",

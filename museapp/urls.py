@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("museapp.accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("museapp.evals.urls")),
+    path("", include("museapp.exports.urls")),
     path("", include("museapp.feedback.urls")),
     path("", include("museapp.sharing.urls")),
     path("", include("museapp.web.urls")),

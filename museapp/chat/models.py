@@ -10,11 +10,17 @@ from museapp.streams.run import StreamStatus
 INTERRUPTED_REASON = "Interrupted: the worker writing this answer stopped before it finished."
 
 
+def listed_filter(through: str = "") -> models.Q:
+    """The conversations a person keeps, seen from a related model
+    (``listed_filter("message__conversation__")`` for ratings): a temporary
+    chat is never listed, searched, exported or counted in insights."""
+    return models.Q(**{f"{through}is_temporary": False})
+
+
 class ConversationQuerySet(models.QuerySet):
     def listed(self) -> "ConversationQuerySet":
-        """The conversations a person keeps: a temporary chat is never
-        listed, searched, exported or counted in insights."""
-        return self.filter(is_temporary=False)
+        """The conversations a person keeps (``listed_filter``)."""
+        return self.filter(listed_filter())
 
 
 class Conversation(models.Model):

@@ -27,14 +27,13 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
-from itertools import islice
 
-from asgiref.sync import sync_to_async
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from museapp.agents.models import AgentRun, Comparison
-from museapp.chat.models import Message
+from museapp.chat.models import Message, listed_filter
 from museapp.feedback.models import BestDraftPick, Rating
+from museapp.ops.streaming import in_parts
 
 ROW_FIELDS = [
     "message_id", "created_at", "prompt", "answer", "mode", "strategy", "models", "prompt_tokens",
@@ -43,7 +42,6 @@ ROW_FIELDS = [
 PAIR_FIELDS = ["message_id", "prompt", "chosen", "rejected", "reason", "source"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000  # rows a cursor fetches per round trip
-LINES_PER_PART = 500  # lines built per hop to the database thread when streaming to an ASGI server
 
 
 class SortedGroups:
@@ -65,11 +63,16 @@ class SortedGroups:
         return items
 
 
+def kept_ratings() -> QuerySet:
+    """Ratings of answers in conversations people keep (not temporary chats)."""
+    return Rating.objects.filter(listed_filter("message__conversation__"))
+
+
 def feedback_rows() -> Iterator[dict]:
-    ratings = (Rating.objects.select_related("message__contemplation")
+    ratings = (kept_ratings().select_related("message__contemplation")
                .annotate(prompt=F("message__parent__content")).order_by("pk"))
     # Every model a contemplated answer's runs used, per rating, in the ratings' order.
-    run_models = SortedGroups(Rating.objects.filter(message__contemplation__isnull=False).order_by("pk")
+    run_models = SortedGroups(kept_ratings().filter(message__contemplation__isnull=False).order_by("pk")
                               .values_list("pk", "message__contemplation__runs__model").iterator(CHUNK))
     for rating in ratings.iterator(CHUNK):
         yield feedback_row(rating, run_models.take(rating.pk))
@@ -118,7 +121,8 @@ def preference_pairs() -> Iterator[dict]:
 
 def comparison_pairs() -> Iterator[dict]:
     """The preferred answer of each blind comparison over the other one."""
-    preferred = (Comparison.objects.filter(choice__in=[Comparison.Choice.CONTEMPLATED, Comparison.Choice.QUICK])
+    preferred = (Comparison.objects.filter(listed_filter("contemplation__message__conversation__"),
+                                           choice__in=[Comparison.Choice.CONTEMPLATED, Comparison.Choice.QUICK])
                  .select_related("contemplation__message", "quick_run")
                  .annotate(prompt=F("contemplation__message__parent__content")).order_by("pk"))
     for comparison in with_reason(preferred, "contemplation__message").iterator(CHUNK):
@@ -136,7 +140,8 @@ def drafted_answers() -> QuerySet:
     or a thumbs up: the answers whose drafts make pairs."""
     latest_pick = BestDraftPick.objects.filter(message=OuterRef("pk")).order_by("-pk").values("run_id")[:1]
     liked = Rating.objects.filter(message=OuterRef("pk"), value=Rating.Value.UP)
-    return (Message.objects.filter(contemplation__isnull=False).annotate(picked_run=Subquery(latest_pick))
+    return (Message.objects.filter(listed_filter("conversation__"), contemplation__isnull=False)
+            .annotate(picked_run=Subquery(latest_pick))
             .filter(Q(picked_run__isnull=False) | Exists(liked)))
 
 
@@ -198,15 +203,8 @@ def export_lines(*, fmt: str, pairs: bool = False) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-async def export_parts(*, fmt: str, pairs: bool = False) -> AsyncIterator[str]:
-    """The export for an ASGI server, a part of many lines at a time. Each
-    part is built in this request's database thread (the cursors live on its
-    connection), so the event loop never waits on the database. Django's ASGI
-    handler would read a plain iterator whole before sending any of it."""
-    lines = export_lines(fmt=fmt, pairs=pairs)
-    next_part = sync_to_async(lambda: list(islice(lines, LINES_PER_PART)))
-    try:
-        while part := await next_part():
-            yield "".join(part)
-    finally:  # a download cut short closes its cursors, in their own thread
-        await sync_to_async(lines.close)()
+def export_parts(*, fmt: str, pairs: bool = False) -> AsyncIterator[str]:
+    """The export for an ASGI server, a part of many lines at a time
+    (museapp/ops/streaming.py). Django's ASGI handler would read a plain
+    iterator whole before sending any of it."""
+    return in_parts(export_lines(fmt=fmt, pairs=pairs))

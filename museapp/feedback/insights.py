@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from museapp.agents import strategies
 from museapp.agents.models import AgentRun
-from museapp.chat.models import Message
+from museapp.chat.models import Message, listed_filter
 from museapp.llm.config import label_for as model_label
 from museapp.feedback.models import Rating
 
@@ -106,9 +106,10 @@ class Row:
 
 
 def answers_since(since):
-    """People's finished answers (an evaluation's are not people's)."""
-    answers = Message.objects.filter(author=Message.Author.ASSISTANT, status=Message.Status.DONE,
-                                     conversation__is_evaluation=False)
+    """People's finished answers (an evaluation's are not people's, and a
+    temporary chat's are not kept)."""
+    answers = Message.objects.filter(listed_filter("conversation__"), author=Message.Author.ASSISTANT,
+                                     status=Message.Status.DONE, conversation__is_evaluation=False)
     return answers.filter(created_at__gte=since) if since else answers
 
 
@@ -146,7 +147,8 @@ def report(days: int | None) -> dict:
                            then=Value(1)), default=Value(0), output_field=IntegerField()),
     )
     contemplated = answers.filter(contemplation__isnull=False)
-    ratings = Rating.objects.filter(created_at__gte=since) if since else Rating.objects.all()
+    ratings = Rating.objects.filter(listed_filter("message__conversation__"))
+    ratings = ratings.filter(created_at__gte=since) if since else ratings
     daily = (
         ratings.annotate(
             day=_day("created_at"),

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from museapp.agents import strategies
 from museapp.agents.models import Comparison
+from museapp.chat.models import listed_filter
 from museapp.feedback.insights import Z95, wilson
 from museapp.llm.config import label_for
 
@@ -288,6 +289,7 @@ def comparisons(days: int | None) -> dict:
     """The blind comparisons chosen in the last ``days`` (None: ever): all,
     each split, and the length-controlled estimate over all of them."""
     chosen = Comparison.objects.exclude(choice="").filter(contemplation__message__conversation__is_evaluation=False)
+    chosen = chosen.filter(listed_filter("contemplation__message__conversation__"))
     if days:
         chosen = chosen.filter(chosen_at__gte=timezone.now() - timedelta(days=days))
     items = list(chosen.order_by("pk").values(*COMPARED_FIELDS))

@@ -3,7 +3,6 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import permission_required
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -11,10 +10,11 @@ from django.views.decorators.http import require_POST
 from museapp.chat.access import get_message_for_user, parse_id
 from museapp.chat.models import Message
 from museapp.feedback import services
-from museapp.feedback.export import export_lines, export_parts
+from museapp.feedback.export import export_lines
 from museapp.feedback.insights import chart_dots, chart_points, report
 from museapp.feedback.preference import comparisons
 from museapp.feedback.models import EXPORT_PERMISSION
+from museapp.ops.streaming import served_as_it_goes
 from museapp.streams import events
 from museapp.streams.names import conversation_group
 
@@ -148,10 +148,7 @@ def export(request: HttpRequest) -> HttpResponse:
     if fmt not in ("jsonl", "csv"):
         fmt = "jsonl"
     pairs = request.GET.get("pairs") == "1"
-    # Each server gets the kind of iterator it sends as it goes: Django reads
-    # the other kind whole first (and warns).
-    parts = export_parts if isinstance(request, ASGIRequest) else export_lines
-    response = StreamingHttpResponse(parts(fmt=fmt, pairs=pairs),
+    response = StreamingHttpResponse(served_as_it_goes(request, export_lines(fmt=fmt, pairs=pairs)),
                                      content_type="text/csv" if fmt == "csv" else "application/jsonl")
     name = f"muse-{'pairs' if pairs else 'feedback'}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -16,9 +16,10 @@ from tests.security.test_csrf import CHANGES, READS, path_of
 pytestmark = pytest.mark.django_db
 
 NAMES_WITH_AN_ID = sorted(name for name in READS | set(CHANGES)
-                          if name.startswith(("chat:", "feedback:", "sharing:"))
+                          if name.startswith(("chat:", "feedback:", "sharing:", "exports:"))
                           and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings",
-                                           "feedback:insights", "feedback:export", "sharing:shared"})
+                                           "feedback:insights", "feedback:export", "sharing:shared",
+                                           "exports:my_data"})
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def attacker(other_user):
 def test_the_list_covers_every_url_that_names_something(victims_answer):
     assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:pin",
                                 "chat:preferences", "chat:rename", "chat:sidebar", "chat:temporary", "chat:unpin",
+                                "exports:json", "exports:markdown",
                                 "feedback:best_draft", "feedback:compare", "feedback:explain", "feedback:rate",
                                 "feedback:use_draft",
                                 "sharing:share", "sharing:stop"]
@@ -88,3 +90,11 @@ def test_the_victims_shared_link_is_not_in_the_attackers_settings(attacker, vict
     page = attacker.get("/settings/").content.decode()
 
     assert "Private plans" not in page and "V" * 43 not in page
+
+
+def test_the_attackers_download_of_their_data_holds_nothing_of_the_victims(attacker, victims_answer):
+    response = attacker.get("/settings/my-data.json")
+    text = b"".join(response.streaming_content).decode()
+
+    assert response.status_code == 200
+    assert "Private plans" not in text and "my secret" not in text and "draft" not in text.replace("draft_picks", "")
