@@ -213,7 +213,7 @@ def test_pin_moves_a_conversation_to_the_top_and_unpin_puts_it_back(logged_in, u
     assert listed_ids(page) == [older.pk, newer.pk]
     assert page.one("li", id="group-pinned").text == "Pinned"
     assert page.one("a", aria_current="page").attrs["href"] == f"/c/{newer.pk}/"
-    assert [b.text for b in page.one("li", id=f"conv-{older.pk}").all("button")] == ["Save", "Unpin", "Delete"]
+    assert [b.text for b in page.one("li", id=f"conv-{older.pk}").all("button")] == ["Save", "Unpin", "Share", "Delete"]
 
     unpinned = logged_in.post(f"/c/{older.pk}/unpin/", {"current": newer.pk}, headers={"HX-Request": "true"})
 
