@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "museapp.feedback",
     "museapp.evals",
     "museapp.web",
+    "museapp.search",
     "museapp.llm",
     "museapp.ops",
 ]

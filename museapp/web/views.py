@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -11,7 +11,10 @@ from museapp.agents.starting import judge_for, strategy_for
 from museapp.chat import services
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
+from museapp.search import query as search_query
+from museapp.search import services as search_services
 from museapp.turns import services as turns
+from museapp.turns.limits import RateLimited
 from museapp.web.forms import SettingsForm
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
@@ -32,7 +35,14 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 
 
 def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The conversation's page; ``?m=<id>`` (a search result) loads the
+    branch shown from that message on, for the page to scroll to it."""
     conversation = get_conversation_for_user(request.user, conversation_id)
+    found = _found_id(request)
+    messages_list, older = services.conversation_messages(conversation=conversation, showing_id=found)
+    if found and found not in {m.pk for m in messages_list} and services.message_in(conversation=conversation,
+                                                                                  message_id=found):
+        messages.info(request, NOT_SHOWN)
     return TemplateResponse(
         request,
         "chat/page.html",
@@ -40,10 +50,33 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "conversation": conversation,
             "current": conversation,
             "conversations": services.conversation_list(user=request.user),
-            **_page(*services.conversation_messages(conversation=conversation)),
+            **_page(messages_list, older),
             **_model_context(request, conversation),
         },
     )
+
+
+NOT_SHOWN = ("The message you searched for is in another version of this conversation: "
+             "the arrows under a message switch versions.")
+
+
+def _found_id(request: HttpRequest) -> int | None:
+    try:
+        return parse_id(request.GET["m"]) if "m" in request.GET else None
+    except Http404:
+        return None  # a mangled link still opens the conversation
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Results as the person types in "Search conversations" (htmx swaps
+    them in above the list); an empty box brings the list back."""
+    text = request.GET.get("q", "")
+    context = {"query": text[:search_query.MAX_CHARS], "active": bool(search_query.terms_of(text))}
+    try:
+        context["results"] = search_services.conversations_search_counted(user=request.user, text=text)
+    except RateLimited as refused:
+        context["refused"] = refused.reason
+    return TemplateResponse(request, "search/_results.html", context)
 
 
 def _page(messages: list, older: bool) -> dict:

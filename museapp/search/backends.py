@@ -1,0 +1,97 @@
+"""The two databases' halves of a search: the messages that match, best
+first, and a snippet of each. Everything else (ownership, titles, ranking
+conversations) is the same for both, in services.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import QuerySet, Value
+from django.db.models.expressions import RawSQL
+
+from museapp.chat.models import Message
+from museapp.search import index, query
+from museapp.search.snippets import START, STOP
+
+SNIPPET_WORDS = 16
+
+
+@dataclass(frozen=True)
+class Hit:
+    message_id: int
+    conversation_id: int
+    score: float  # higher is better; comparable only within one search
+
+
+def message_hits(*, conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
+    """The best ``limit`` messages of ``conversations`` containing every term."""
+    if connection.vendor == "postgresql":
+        return _postgres_hits(conversations, terms, limit)
+    return _sqlite_hits(conversations, terms, limit)
+
+
+def message_snippets(*, message_ids: list[int], terms: list[str]) -> dict[int, str]:
+    """Each message's best passage, with START/STOP around the words found."""
+    if not message_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        return _postgres_snippets(message_ids, terms)
+    return _sqlite_snippets(message_ids, terms)
+
+
+# --- PostgreSQL --------------------------------------------------------------
+
+
+def _tsquery(terms: list[str]) -> SearchQuery:
+    """Every term; the last one also as a prefix. The terms are words only
+    (query.terms_of), so the raw prefix form cannot carry tsquery syntax."""
+    parts = [SearchQuery(term, search_type="plain", config=index.CONFIG) for term in terms]
+    if query.last_is_prefix(terms):
+        parts[-1] = parts[-1] | SearchQuery(f"'{terms[-1]}':*", search_type="raw", config=index.CONFIG)
+    combined = parts[0]
+    for part in parts[1:]:
+        combined &= part
+    return combined
+
+
+def _vector() -> RawSQL:
+    return RawSQL(f'"{index.TABLE}"."{index.VECTOR_COLUMN}"', [], output_field=SearchVectorField())
+
+
+def _postgres_hits(conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
+    found = _tsquery(terms)
+    rows = (Message.objects.filter(conversation__in=conversations.values("id"))
+            .alias(vector=_vector()).filter(vector=found)
+            .annotate(score=SearchRank(_vector(), found, cover_density=True, normalization=Value(1)))
+            .order_by("-score", "-id").values_list("id", "conversation_id", "score")[:limit])
+    return [Hit(*row) for row in rows]
+
+
+def _postgres_snippets(message_ids: list[int], terms: list[str]) -> dict[int, str]:
+    headline = SearchHeadline("content", _tsquery(terms), config=index.CONFIG, start_sel=START, stop_sel=STOP,
+                              max_words=SNIPPET_WORDS + 8, min_words=SNIPPET_WORDS // 2)
+    return dict(Message.objects.filter(pk__in=message_ids).annotate(snippet=headline).values_list("id", "snippet"))
+
+
+# --- SQLite ------------------------------------------------------------------
+
+
+def _sqlite_hits(conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
+    owned, owned_params = conversations.values("id").query.sql_with_params()
+    sql = (f"SELECT m.id, m.conversation_id, bm25({index.FTS_TABLE}) AS score "
+           f"FROM {index.FTS_TABLE} JOIN {index.TABLE} m ON m.id = {index.FTS_TABLE}.rowid "
+           f"WHERE {index.FTS_TABLE} MATCH %s AND m.conversation_id IN ({owned}) "
+           "ORDER BY score, m.id DESC LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query.fts5_query(terms), *owned_params, limit])
+        return [Hit(pk, conversation_id, -score) for pk, conversation_id, score in cursor.fetchall()]  # bm25: lower is better
+
+
+def _sqlite_snippets(message_ids: list[int], terms: list[str]) -> dict[int, str]:
+    sql = (f"SELECT rowid, snippet({index.FTS_TABLE}, 0, %s, %s, '…', %s) FROM {index.FTS_TABLE} "
+           f"WHERE {index.FTS_TABLE} MATCH %s AND rowid IN ({', '.join(['%s'] * len(message_ids))})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [START, STOP, SNIPPET_WORDS, query.fts5_query(terms), *message_ids])
+        return dict(cursor.fetchall())
