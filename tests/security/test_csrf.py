@@ -29,7 +29,7 @@ CHANGES = {  # URL name -> what a forged form would post
     "feedback:use_draft": {"run_id": "1"},
     "feedback:compare": {"choice": "1"},
 }
-READS = {"chat:home", "chat:detail", "chat:older", "feedback:insights", "feedback:export", "evals:evaluations"}
+READS = {"chat:home", "chat:detail", "chat:older", "chat:search", "feedback:insights", "feedback:export", "evals:evaluations"}
 
 
 @pytest.fixture
@@ -39,7 +39,8 @@ def answer(user):
 
 
 def path_of(name: str, answer: Message) -> str:
-    if name.startswith("chat:") and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings"}:
+    if name.startswith("chat:") and name not in {"chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings",
+                                                "chat:search"}:
         return reverse(name, args=[answer.conversation_id])
     if name.startswith("feedback:") and name not in {"feedback:insights", "feedback:export"}:
         return reverse(name, args=[answer.pk])

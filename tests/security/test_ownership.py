@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 NAMES_WITH_AN_ID = sorted(name for name in READS | set(CHANGES)
                           if name.startswith(("chat:", "feedback:"))
-                          and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings",
+                          and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings", "chat:search",
                                            "feedback:insights", "feedback:export"})
 
 
