@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--per", type=int, default=50, help="messages per conversation")
     parser.add_argument("--others", type=int, default=4, help="other people, each with a fifth as much")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the people and messages made (to look at them)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         os.environ["MUSE_DATA_DIR"] = tempfile.mkdtemp(prefix="search-", dir=os.environ.get("MUSE_DATA_DIR"))
@@ -114,9 +115,10 @@ def main() -> None:
     people = [get_user_model().objects.create_user(username=f"bench-search-{stamp}-{i}", password="x")
               for i in range(args.others + 1)]
     started = time.perf_counter()
-    build(people[0], rng, tail, args.conversations, args.per)
-    for other in people[1:]:
-        build(other, rng, tail, args.conversations // 5, args.per)
+    for _ in range(10):  # in turns, as people chat at once: their messages interleave
+        build(people[0], rng, tail, args.conversations // 10, args.per)
+        for other in people[1:]:
+            build(other, rng, tail, args.conversations // 50, args.per)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -131,8 +133,11 @@ def main() -> None:
         print(f"  {'all':<16} p50 {fmt(percentile(every, 50))} ms  p95 {fmt(percentile(every, 95))} ms "
               f"(n={len(every)}; target p95 < 50 ms)")
     finally:
-        for person in people:
-            person.delete()
+        if args.keep:
+            print(f"kept: {connection.settings_dict['NAME']}, people bench-search-{stamp}-*")
+        else:
+            for person in people:
+                person.delete()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import QuerySet, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from museapp.chat.models import Message
@@ -16,6 +16,7 @@ from museapp.search import index, query
 from museapp.search.snippets import START, STOP
 
 SNIPPET_WORDS = 16
+WALK = 20_000  # PostgreSQL: the newest messages (everyone's) looked through before a word's index
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,10 @@ class Hit:
 
 
 def message_hits(*, conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
-    """The best ``limit`` messages of ``conversations`` containing every term."""
+    """The messages of ``conversations`` containing every term, best first:
+    the newest ``limit`` of them, ranked. A word in most messages would
+    otherwise rank tens of thousands of them on every keystroke; the newest
+    are found by walking the index from its end, and stop early."""
     if connection.vendor == "postgresql":
         return _postgres_hits(conversations, terms, limit)
     return _sqlite_hits(conversations, terms, limit)
@@ -57,16 +61,33 @@ def _tsquery(terms: list[str]) -> SearchQuery:
 
 
 def _vector() -> RawSQL:
-    return RawSQL(f'"{index.TABLE}"."{index.VECTOR_COLUMN}"', [], output_field=SearchVectorField())
+    """The messages' stored vector (unknown to the model). Unqualified, so
+    that in a subquery it names the subquery's own messages' table."""
+    return RawSQL(f'"{index.VECTOR_COLUMN}"', [], output_field=SearchVectorField())
 
 
 def _postgres_hits(conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
     found = _tsquery(terms)
-    rows = (Message.objects.filter(conversation__in=conversations.values("id"))
-            .alias(vector=_vector()).filter(vector=found)
+    matching = Message.objects.filter(conversation__in=conversations.values("id")).alias(vector=_vector()).filter(vector=found)
+    rows = (Message.objects.filter(pk__in=_newest(matching, limit))
             .annotate(score=SearchRank(_vector(), found, cover_density=True, normalization=Value(1)))
-            .order_by("-score", "-id").values_list("id", "conversation_id", "score")[:limit])
+            .order_by("-score", "-id").values_list("id", "conversation_id", "score"))
     return [Hit(*row) for row in rows]
+
+
+def _newest(matching: QuerySet, limit: int) -> list[int]:
+    """The newest ``limit`` matching messages' ids. PostgreSQL cannot guess
+    how many messages a word being typed ('tim':*) matches, and may walk
+    the whole table newest-first for a rare one; so the walk is ours and
+    bounded: through the newest WALK messages, then, if a word is too rare
+    to fill the page there, through its GIN index (``id + 0``: not the
+    primary key's order, so not its walk)."""
+    newest = Message.objects.aggregate(newest=Max("id"))["newest"] or 0
+    ids = list(matching.filter(pk__gt=newest - WALK).order_by("-id").values_list("id", flat=True)[:limit])
+    if len(ids) < limit:
+        by_index = matching.order_by(ExpressionWrapper(F("id") + 0, output_field=BigIntegerField()).desc())
+        ids = list(by_index.values_list("id", flat=True)[:limit])
+    return ids
 
 
 def _postgres_snippets(message_ids: list[int], terms: list[str]) -> dict[int, str]:
@@ -80,13 +101,14 @@ def _postgres_snippets(message_ids: list[int], terms: list[str]) -> dict[int, st
 
 def _sqlite_hits(conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
     owned, owned_params = conversations.values("id").query.sql_with_params()
-    sql = (f"SELECT m.id, m.conversation_id, bm25({index.FTS_TABLE}) AS score "
+    sql = (f"SELECT m.id, m.conversation_id, bm25({index.FTS_TABLE}) "
            f"FROM {index.FTS_TABLE} JOIN {index.TABLE} m ON m.id = {index.FTS_TABLE}.rowid "
            f"WHERE {index.FTS_TABLE} MATCH %s AND m.conversation_id IN ({owned}) "
-           "ORDER BY score, m.id DESC LIMIT %s")
+           f"ORDER BY {index.FTS_TABLE}.rowid DESC LIMIT %s")
     with connection.cursor() as cursor:
         cursor.execute(sql, [query.fts5_query(terms), *owned_params, limit])
-        return [Hit(pk, conversation_id, -score) for pk, conversation_id, score in cursor.fetchall()]  # bm25: lower is better
+        hits = [Hit(pk, conversation_id, -score) for pk, conversation_id, score in cursor.fetchall()]  # bm25: lower is better
+    return sorted(hits, key=lambda hit: (hit.score, hit.message_id), reverse=True)
 
 
 def _sqlite_snippets(message_ids: list[int], terms: list[str]) -> dict[int, str]:

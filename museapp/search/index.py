@@ -49,7 +49,7 @@ def install(connection: BaseDatabaseWrapper) -> None:
         elif connection.vendor == "sqlite":
             cursor.execute(
                 f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(content, content='{TABLE}', content_rowid='id', "
-                "tokenize='porter unicode61 remove_diacritics 2')")
+                "tokenize='porter unicode61 remove_diacritics 2', prefix='3 4')")  # words as typed: 3 and 4 letters indexed
             _add_triggers(cursor)
 
 

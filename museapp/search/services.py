@@ -15,7 +15,7 @@ from museapp.streams.names import Stream
 from museapp.turns import limits
 
 RESULTS = 20
-MESSAGE_HITS = 400  # the best messages looked at; a conversation is found through its best one
+MESSAGE_HITS = 300  # the newest matching messages ranked; a conversation is found through its best one
 
 
 @dataclass(frozen=True)
