@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, QuerySet, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from museapp.chat.models import Message
@@ -16,7 +16,7 @@ from museapp.search import index, query
 from museapp.search.snippets import START, STOP
 
 SNIPPET_WORDS = 16
-WALK = 20_000  # PostgreSQL: the newest messages (everyone's) looked through before a word's index
+WALK = 50  # PostgreSQL: the person's latest conversations looked through before a word's index
 
 
 @dataclass(frozen=True)
@@ -69,21 +69,21 @@ def _vector() -> RawSQL:
 def _postgres_hits(conversations: QuerySet, terms: list[str], limit: int) -> list[Hit]:
     found = _tsquery(terms)
     matching = Message.objects.filter(conversation__in=conversations.values("id")).alias(vector=_vector()).filter(vector=found)
-    rows = (Message.objects.filter(pk__in=_newest(matching, limit))
+    rows = (Message.objects.filter(pk__in=_newest(conversations, matching, limit))
             .annotate(score=SearchRank(_vector(), found, cover_density=True, normalization=Value(1)))
             .order_by("-score", "-id").values_list("id", "conversation_id", "score"))
     return [Hit(*row) for row in rows]
 
 
-def _newest(matching: QuerySet, limit: int) -> list[int]:
+def _newest(conversations: QuerySet, matching: QuerySet, limit: int) -> list[int]:
     """The newest ``limit`` matching messages' ids. PostgreSQL cannot guess
     how many messages a word being typed ('tim':*) matches, and may walk
     the whole table newest-first for a rare one; so the walk is ours and
-    bounded: through the newest WALK messages, then, if a word is too rare
-    to fill the page there, through its GIN index (``id + 0``: not the
-    primary key's order, so not its walk)."""
-    newest = Message.objects.aggregate(newest=Max("id"))["newest"] or 0
-    ids = list(matching.filter(pk__gt=newest - WALK).order_by("-id").values_list("id", flat=True)[:limit])
+    bounded: through the person's WALK latest conversations, then, if a word
+    is too rare to fill the page there, through its GIN index (``id + 0``:
+    not the primary key's order, so not its walk)."""
+    recent = conversations.order_by("-updated_at").values("id")[:WALK]
+    ids = list(matching.filter(conversation__in=recent).order_by("-id").values_list("id", flat=True)[:limit])
     if len(ids) < limit:
         by_index = matching.order_by(ExpressionWrapper(F("id") + 0, output_field=BigIntegerField()).desc())
         ids = list(by_index.values_list("id", flat=True)[:limit])
