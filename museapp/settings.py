@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "museapp.evals",
     "museapp.exports",
     "museapp.web",
+    "museapp.search",
     "museapp.llm",
     "museapp.ops",
 ]

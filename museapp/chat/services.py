@@ -103,18 +103,29 @@ def conversation_delete(*, conversation: Conversation) -> None:
 
 
 PAGE_MESSAGES = 100  # the latest 50 turns; older ones load as the page scrolls up
+PAGE_FROM_FOUND = 400  # a message found further back than this still opens the latest page
+FOUND_CONTEXT = 2  # messages before the one found, so it is not the page's very first
 
 
-def conversation_messages(*, conversation: Conversation, before_id: int | None = None) -> tuple[list[Message], bool]:
+def conversation_messages(*, conversation: Conversation, before_id: int | None = None,
+                          showing_id: int | None = None) -> tuple[list[Message], bool]:
     """The latest page of the branch shown (before ``before_id``), oldest
-    first, each with its versions, and whether older ones remain."""
+    first, each with its versions, and whether older ones remain. A message
+    ``showing_id`` of the branch older than that page (a search result)
+    makes the page start just before it, if it is not too far back."""
     tree = branches.tree_of(conversation.pk)
     path = branches.path_to(branches.leaf_of(conversation, tree), tree)
     if before_id is not None:
         path = path[:path.index(before_id)] if before_id in path else []
     ids = path[-PAGE_MESSAGES:]
+    if showing_id in path and showing_id not in ids and len(path) - path.index(showing_id) <= PAGE_FROM_FOUND:
+        ids = path[max(0, path.index(showing_id) - FOUND_CONTEXT):]
     loaded = {m.pk: m for m in Message.objects.filter(pk__in=ids).for_display()}
-    return branches.with_versions([loaded[i] for i in ids if i in loaded], tree), len(path) > PAGE_MESSAGES
+    return branches.with_versions([loaded[i] for i in ids if i in loaded], tree), len(path) > len(ids)
+
+
+def message_in(*, conversation: Conversation, message_id: int) -> bool:
+    return Message.objects.filter(pk=message_id, conversation=conversation).exists()
 
 
 # --- messages --------------------------------------------------------------

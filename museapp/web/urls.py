@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/new/", views.new_conversation, name="new"),
     path("settings/", views.settings_page, name="settings"),
+    path("search/", views.search, name="search"),
     path("notices/local-model/dismiss/", views.dismiss_local_notice, name="dismiss_local_notice"),
     path("c/<str:conversation_id>/", views.conversation_detail, name="detail"),
     path("c/<str:conversation_id>/rename/", views.conversation_rename, name="rename"),

@@ -17,7 +17,10 @@ from museapp.chat import services, sidebar
 from museapp.chat.access import get_conversation_for_user, parse_id
 from museapp.llm.config import available_models, configured_model
 from museapp.sharing.services import shared_links_of
+from museapp.search import query as search_query
+from museapp.search import services as search_services
 from museapp.turns import services as turns
+from museapp.turns.limits import RateLimited
 from museapp.web.forms import SettingsForm
 
 LOCAL_NOTICE_DISMISSED = "local_model_notice_dismissed"
@@ -38,7 +41,14 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 
 
 def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The conversation's page; ``?m=<id>`` (a search result) loads the
+    branch shown from that message on, for the page to scroll to it."""
     conversation = get_conversation_for_user(request.user, conversation_id)
+    found = _found_id(request)
+    messages_list, older = services.conversation_messages(conversation=conversation, showing_id=found)
+    if found and found not in {m.pk for m in messages_list} and services.message_in(conversation=conversation,
+                                                                                  message_id=found):
+        messages.info(request, NOT_SHOWN)
     return TemplateResponse(
         request,
         "chat/page.html",
@@ -47,7 +57,7 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "current": conversation,
             **_sidebar(request, conversation),
             "temporary_hours": _hours(settings.MUSE_TEMPORARY_HOURS),
-            **_page(*services.conversation_messages(conversation=conversation)),
+            **_page(messages_list, older),
             **_model_context(request, conversation),
         },
     )
@@ -127,6 +137,29 @@ def conversation_temporary(request: HttpRequest, conversation_id: str) -> HttpRe
     context = {"conversation": conversation, "temporary_hours": _hours(settings.MUSE_TEMPORARY_HOURS),
                "list_oob": True, **_sidebar(request, conversation)}
     return _changed(request, conversation, "chat/_temporary_notice.html", context, "")
+
+
+NOT_SHOWN = ("The message you searched for is in another version of this conversation: "
+             "the arrows under a message switch versions.")
+
+
+def _found_id(request: HttpRequest) -> int | None:
+    try:
+        return parse_id(request.GET["m"]) if "m" in request.GET else None
+    except Http404:
+        return None  # a mangled link still opens the conversation
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Results as the person types in "Search conversations" (htmx swaps
+    them in above the list); an empty box brings the list back."""
+    text = request.GET.get("q", "")
+    context = {"query": text[:search_query.MAX_CHARS], "active": bool(search_query.terms_of(text))}
+    try:
+        context["results"] = search_services.conversations_search_counted(user=request.user, text=text)
+    except RateLimited as refused:
+        context["refused"] = refused.reason
+    return TemplateResponse(request, "search/_results.html", context)
 
 
 def _page(messages: list, older: bool) -> dict:

@@ -365,9 +365,10 @@
   document.addEventListener("keydown", function (event) {
     var mod = event.ctrlKey || event.metaKey, key = (event.key || "").toLowerCase();
     var target = null;
+    if (mod && !event.shiftKey && !event.altKey && key === "k") { event.preventDefault(); focusSearch(); return; }
     if (mod && event.shiftKey && key === "o") target = document.querySelector("#new-chat button");
     else if (mod && event.shiftKey && key === "c") target = lastOf("#messages article[data-author='assistant'] .copy-message");
-    else if (key === "escape" && !dialogOrDrawerOpen()) target = lastOf("#messages article[data-status='streaming'] button.stop");
+    else if (key === "escape" && !dialogOrDrawerOpen() && event.target !== searchBox()) target = lastOf("#messages article[data-status='streaming'] button.stop");
     else if (key === "arrowup" && event.target === messageBox() && !messageBox().value) {
       target = lastOf("#messages article[data-author='user'] .edit-open");
     }
@@ -376,6 +377,28 @@
     event.preventDefault();
     target.click();
   });
+  // Ctrl/Cmd+K: "Search conversations", in the drawer on a phone (opened first).
+  function searchBox() { return document.getElementById("search-box"); }
+  function focusSearch() {
+    var box = searchBox(), toggle = document.querySelector(".menu-toggle");
+    if (!box) return;
+    if (phone.matches && !document.body.classList.contains("sidebar-open") && toggle) toggle.click();
+    box.focus();
+    box.select();
+  }
+
+  // A search result opens its conversation at the message found (?m=<id>,
+  // museapp/search): the page scrolls to it and marks it, and keeps the mark
+  // when a live frame re-renders it.
+  var FOUND = /^[0-9]+$/.test(new URLSearchParams(window.location.search).get("m") || "")
+    ? new URLSearchParams(window.location.search).get("m") : null;
+  function markFound() {
+    var article = FOUND && document.querySelector("#messages article[data-message-id='" + FOUND + "']");
+    if (article) article.setAttribute("data-found", "true");
+    return article;
+  }
+  document.addEventListener("htmx:oobAfterSwap", function () { markFound(); });
+
   // A message re-rendered in place (an answer that ends, a draft panel that
   // finishes) would drop a focus held inside it onto the page's body. Focus
   // goes to the same control in the new rendering, or else to what comes
@@ -440,12 +463,14 @@
     rememberTimeZone();
     addCopyButtons(document);
     renderMath(document);
-    scrollToEnd(true);
+    var found = markFound();
+    if (found) found.scrollIntoView({ block: "center" });
+    else scrollToEnd(true);
     setUpDrawer();
     setUpHint();
     var current = document.querySelector(".conversation-item.current");
     if (current) current.scrollIntoView({ block: "nearest" });
     var box = messageBox();
-    if (box) box.focus();
+    if (box) box.focus({ preventScroll: Boolean(found) });
   });
 })();

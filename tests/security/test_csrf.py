@@ -34,8 +34,8 @@ CHANGES = {  # URL name -> what a forged form would post
     "sharing:share": {"include_drafts": "on"},
     "sharing:stop": {},
 }
-READS = {"chat:home", "chat:detail", "chat:older", "chat:sidebar", "feedback:insights", "feedback:export",
-         "evals:evaluations", "sharing:shared", "exports:markdown", "exports:json", "exports:my_data"}
+READS = {"chat:home", "chat:detail", "chat:older", "chat:sidebar", "chat:search", "feedback:insights",
+         "feedback:export", "evals:evaluations", "sharing:shared", "exports:markdown", "exports:json", "exports:my_data"}
 PUBLIC = {"login", "signup", "sharing:shared"}  # open without logging in: a shared link is read by anyone who has it
 
 
@@ -49,7 +49,7 @@ def path_of(name: str, answer: Message) -> str:
     if name == "sharing:shared":
         return reverse(name, args=["A" * 43])  # a token no link has
     if name.startswith(("chat:", "sharing:", "exports:")) and name not in {
-            "chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings", "exports:my_data"}:
+            "chat:new", "chat:dismiss_local_notice", "chat:home", "chat:settings", "chat:search", "exports:my_data"}:
         return reverse(name, args=[answer.conversation_id])
     if name.startswith("feedback:") and name not in {"feedback:insights", "feedback:export"}:
         return reverse(name, args=[answer.pk])

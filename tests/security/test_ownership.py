@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 NAMES_WITH_AN_ID = sorted(name for name in READS | set(CHANGES)
                           if name.startswith(("chat:", "feedback:", "sharing:", "exports:"))
                           and name not in {"chat:home", "chat:new", "chat:dismiss_local_notice", "chat:settings",
-                                           "feedback:insights", "feedback:export", "sharing:shared",
+                                           "chat:search", "feedback:insights", "feedback:export", "sharing:shared",
                                            "exports:my_data"})
 
 

@@ -136,6 +136,20 @@ def test_a_finished_answer_frame_and_the_persons_message_hold_nothing_executable
     assert asked_body.children == [payload], "shown exactly as typed, as text"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_search_result_holds_only_text_and_marks(client, user, payload):
+    Conversation.objects.create(user=user, title=f"{payload} walrus").messages.create(
+        author="user", content=f"walrus {payload} walrus")
+    client.force_login(user)
+
+    results = parse_html(client.get("/search/", {"q": "walrus"}).content.decode()).one("ol")
+
+    link = results.one("a")
+    assert {(e.tag, tuple(e.attrs)) for e in link.all()} <= {("span", ("class",)), ("mark", ())}
+    assert payload.split()[0] in link.text, "shown as text"
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_refused_message_is_given_back_as_text(payload):
     frame = parse_html(frames.rejected("Too fast.", "c1", payload))
