@@ -50,3 +50,16 @@ def test_every_import_inside_a_function_states_its_reason():
     unexplained = [f"{imp.module}:{imp.line} imports {imp.imported}" for imp in local_imports
                    if not re.sub(r"^noqa(:\s*[A-Z0-9, ]+)?\s*-?\s*", "", imp.reason)]
     assert unexplained == []
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# #} ends at the line's end: one spread over lines is printed
+    on the page. Longer remarks use {% comment %}."""
+    opened = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+
+    assert opened == []
