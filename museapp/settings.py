@@ -6,6 +6,7 @@ sets ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``; the
 code path is the same.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "museapp.exports",
     "museapp.web",
     "museapp.search",
+    "museapp.files",
     "museapp.llm",
     "museapp.ops",
 ]
@@ -314,6 +316,29 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+
+# --- Attached files (README: "Files") -------------------------------------
+# Kept through Django's storage API: the local file system under the data
+# directory by default; any storage back end (django-storages' S3 one, say)
+# by MUSE_FILE_STORAGE (its class) and MUSE_FILE_STORAGE_OPTIONS (JSON).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "muse_files": {
+        "BACKEND": env("MUSE_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env("MUSE_FILE_STORAGE_OPTIONS", "{}")) or {"location": str(DATA_DIR / "files")},
+    },
+}
+MUSE_FILE_MAX_BYTES = envint("MUSE_FILE_MAX_BYTES", 20_000_000)  # per file
+MUSE_FILES_PER_MESSAGE = envint("MUSE_FILES_PER_MESSAGE", 5)
+MUSE_FILE_QUOTA_BYTES = envint("MUSE_FILE_QUOTA_BYTES", 500_000_000)  # per person, all files kept
+MUSE_FILE_MAX_PAGES = envint("MUSE_FILE_MAX_PAGES", 1000)  # of a PDF, read at upload
+MUSE_FILE_MAX_CHARS = envint("MUSE_FILE_MAX_CHARS", 4_000_000)  # of text kept per file
+MUSE_FILE_READ_SECONDS = envfloat("MUSE_FILE_READ_SECONDS", 60.0)  # reading one file, on a worker
+MUSE_FILE_READ_MEMORY = envint("MUSE_FILE_READ_MEMORY", 1024 * 1024 * 1024)  # address space of the reader
+MUSE_RATE_UPLOADS = env("MUSE_RATE_UPLOADS", "100/hour")
+# Models that take images, besides those litellm knows to (litellm.supports_vision).
+MUSE_VISION_MODELS = envlist("MUSE_VISION_MODELS")
 
 # --- Security -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

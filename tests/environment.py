@@ -22,4 +22,8 @@ os.environ["MUSE_COMPARE_RATE"] = "0"  # a test that compares says so (a draw wo
 os.environ["MUSE_LLM_TIMEOUT"] = "20"
 os.environ.setdefault("MUSE_FAKE_LLM_PORT", str(free_port()))
 os.environ["MUSE_API_BASE"] = f"http://127.0.0.1:{os.environ['MUSE_FAKE_LLM_PORT']}/v1"
+os.environ["MUSE_VISION_MODELS"] = "openai/fake-model-2"  # the fake model that takes images
+# Attached files go to this run's own folder (worker and web processes inherit it).
+os.environ["MUSE_FILE_STORAGE_OPTIONS"] = '{"location": "%s"}' % os.path.join(
+    os.environ.get("TMPDIR", "/tmp"), f"muse-{run_id}-files")
 os.environ["MUSE_SIGNUPS_PER_IP"] = "1000/hour"  # every browser test signs up from 127.0.0.1

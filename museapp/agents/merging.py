@@ -15,8 +15,9 @@ from museapp.agents import merge, strategies
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.agents.starting import default_strategy
 from museapp.agents.strategies.base import JUDGE_TEMPERATURE, MergePlan, MergeResult
-from museapp.chat.context import instructions_for
+from museapp.chat.context import instructions_for, question_files
 from museapp.chat.models import Message
+from museapp.llm.adapter import history_chars
 from museapp.streams import stopping
 from museapp.streams.records import usage_fields
 from museapp.streams.run import StreamStatus
@@ -31,6 +32,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
     # Finished drafts first; partials (cut off, or stopped: "Merge what's there") only when nothing finished.
     finished = [r for r in usable if r.status == AgentRun.Status.DONE] or usable
     question = message.question_text()
+    model = contemplation.judge_model or settings.MUSE_MERGE_MODEL or message.model
     return MergePlan(
         contemplation_id=contemplation.pk,
         message_id=message.pk,
@@ -42,12 +44,13 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         question=question,
         drafts=[merge.Draft(r.index, r.role, r.text) for r in finished],
         failures=[f"{r.role}: {r.error}" for r in runs if r.status == AgentRun.Status.FAILED and r.error],
-        model=contemplation.judge_model or settings.MUSE_MERGE_MODEL or message.model,
+        model=model,
         started=contemplation.started_at.timestamp(),
         seed=contemplation.pk,
         deadline=time.time() + settings.MUSE_MERGE_DEADLINE,
         publish=not contemplation.is_blind,
         instructions=instructions_for(message.pk),
+        files=question_files(message.pk, model, max_chars=history_chars(model)),
     )
 
 
@@ -86,6 +89,8 @@ def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
     runs = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).exclude(kind=AgentRun.Kind.QUICK)
     totals = runs.aggregate(
         prompt_tokens=Sum("prompt_tokens"), completion_tokens=Sum("completion_tokens"), cost=Sum("cost"))
+    # What the agents (or the judge) could not read of the files, said once for the answer.
+    totals["context_note"] = runs.exclude(context_note="").values_list("context_note", flat=True).first() or ""
     ttft_ms = (result.first_token_at - plan.started) * 1000 if result.first_token_at else None
     Message.objects.filter(pk=plan.message_id).finish(
         text=result.text, status=result.status, error=result.error,

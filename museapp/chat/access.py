@@ -4,6 +4,7 @@ conversation or message through these, so a foreign id is a 404."""
 from django.http import Http404
 
 from museapp.chat.models import Conversation, Message
+from museapp.files.models import Attachment
 
 
 MAX_ID = 2**63 - 1
@@ -38,3 +39,13 @@ def get_message_for_user(user, message_id, *, conversation: Conversation | None 
         return messages.get(pk=parse_id(message_id))
     except Message.DoesNotExist:
         raise Http404("No such message.") from None
+
+
+def get_attachment_for_user(user, attachment_id, *, conversation: Conversation | None = None) -> Attachment:
+    attachments = Attachment.objects.filter(user_id=user.pk)
+    if conversation is not None:
+        attachments = attachments.filter(conversation=conversation)
+    try:
+        return attachments.get(pk=parse_id(attachment_id))
+    except Attachment.DoesNotExist:
+        raise Http404("No such file.") from None

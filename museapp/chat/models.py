@@ -67,7 +67,7 @@ class MessageQuerySet(RunRecordQuerySet):
         """Everything the message partial shows, loaded up front (templates
         render in async consumers too, where a lazy query would fail)."""
         return self.select_related("contemplation").prefetch_related(
-            "contemplation__runs", "contemplation__comparison__quick_run", "ratings", "draft_picks"
+            "contemplation__runs", "contemplation__comparison__quick_run", "ratings", "draft_picks", "attachments"
         )
 
 

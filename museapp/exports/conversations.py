@@ -1,7 +1,7 @@
 """A conversation as JSON: the whole tree of messages with every version,
 each message's author, text, status, model, tokens, cost and timings, the
 leaf of the branch shown, and each contemplation with its agents' drafts,
-its merge and its blind comparison. What a file holds for one conversation
+its merge and its blind comparison, and the names of the files attached. What a file holds for one conversation
 is what "Download my data" holds for each; ``museapp.exports.importing``
 reads it back.
 
@@ -31,10 +31,10 @@ COMPARISON_FIELDS = exported_fields(Comparison, without=("id", "contemplation"))
 def with_trees(conversations: QuerySet) -> QuerySet:
     """``conversations`` with everything an export of each reads, in three
     queries per batch (conversations, messages with their contemplations and
-    comparisons, agents' runs) however many messages there are."""
+    comparisons, agents' runs, attached files) however many messages there are."""
     messages = Message.objects.select_related("contemplation__comparison").order_by("id")
     return conversations.prefetch_related(Prefetch("messages", queryset=messages),
-                                          "messages__contemplation__runs")
+                                          "messages__contemplation__runs", "messages__attachments")
 
 
 def conversation_data(conversation: Conversation) -> dict:
@@ -48,7 +48,15 @@ def conversation_data(conversation: Conversation) -> dict:
 def message_data(message: Message) -> dict:
     contemplation = message.contemplation_or_none
     return {**row_of(message, MESSAGE_FIELDS),
-            "contemplation": contemplation_data(contemplation) if contemplation else None}
+            "contemplation": contemplation_data(contemplation) if contemplation else None,
+            "files": [file_data(attachment) for attachment in message.attachments.all()]}
+
+
+def file_data(attachment) -> dict:
+    """What a file says of an attachment: its name, size and type, not its
+    bytes (each downloads from its chip); an import leaves them out."""
+    return {"name": attachment.name, "size": attachment.size, "kind": attachment.kind,
+            "media_type": attachment.media_type, "pages": attachment.pages}
 
 
 def contemplation_data(contemplation: Contemplation) -> dict:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from museapp.chat.branches import Node, leaf_of, path_to
 from museapp.chat.models import Conversation, Message
 from museapp.chat.templatetags.chat import duration, usd
+from museapp.files.sniff import size_text
 from museapp.llm.config import label_for
 
 WHEN = "%Y-%m-%d %H:%M UTC"
@@ -36,6 +37,8 @@ def message_markdown(message: Message) -> str:
     lines = [f"### {who} · {message.created_at.strftime(WHEN)}", message.content.strip() or "*(no text)*"]
     if message.is_assistant:
         lines += [line for line in (outcome_line(message), meta_line(message)) if line]
+    elif files := message.attachments.all():
+        lines.append("Attached: " + ", ".join(f"{f.name} ({size_text(f.size)})" for f in files))
     return "\n\n".join(lines)
 
 

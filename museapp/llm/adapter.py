@@ -20,7 +20,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REASONS", "ModelCall", "ModelError", "StreamStats", "history_chars", "stream_completion", "warm_up"]
+__all__ = ["REASONS", "ModelCall", "ModelError", "StreamStats", "history_chars", "sees_images", "stream_completion",
+           "warm_up"]
 
 
 class ModelError(Exception):
@@ -49,6 +50,17 @@ def _lib():
 def history_chars(model: str) -> int:
     """How much of a conversation's text is worth reading for ``model``."""
     return context.history_chars(model, _lib())
+
+
+def sees_images(model: str) -> bool:
+    """Whether ``model`` takes images: MUSE_VISION_MODELS, else litellm's
+    knowledge of it (``litellm.supports_vision``)."""
+    if model in config.vision_models():
+        return True
+    try:
+        return bool(_lib().supports_vision(model=model))
+    except Exception:  # noqa: BLE001 - a model litellm does not know
+        return False
 
 
 async def warm_up(model: str = "", call: ModelCall | None = None) -> None:
@@ -86,7 +98,9 @@ async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterato
     before or during the stream. What was yielded before a failure stays
     valid: the caller keeps it and marks the answer incomplete.
     """
-    call = context.fit(config.with_endpoint(call), _lib())
+    call, blind = (call, []) if sees_images(call.model) else context.images_left_out(call)
+    call, cuts = context.fit(config.with_endpoint(call), _lib())
+    stats.context_note = "; ".join(blind + cuts)
     pieces = 0
     try:
         response = await _lib().acompletion(**_request(call))
@@ -111,7 +125,7 @@ async def stream_completion(call: ModelCall, stats: StreamStats) -> AsyncIterato
 def _request(call: ModelCall) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "model": call.model,
-        "messages": call.messages,
+        "messages": context.wire(call.messages),
         "stream": True,
         "stream_options": {"include_usage": True},
         "timeout": call.timeout,

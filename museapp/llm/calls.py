@@ -19,7 +19,7 @@ class ModelCall:
     reading the database first."""
 
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict]  # content: text, or parts (attached files: museapp/llm/context.py)
     api_base: str | None = None
     api_key: str | None = field(default=None, repr=False)  # never in a log line
     temperature: float | None = None
@@ -50,6 +50,7 @@ class StreamStats:
     completion_tokens: int | None = None
     cost: float | None = None
     finish_reason: str | None = None
+    context_note: str = ""  # what was cut of attached files to fit the window, said
 
     @property
     def ttft_ms(self) -> float | None:

@@ -65,6 +65,11 @@ def label_for(model: str) -> str:
     return default_label(model)
 
 
+def vision_models() -> list[str]:
+    """Models said to take images (MUSE_VISION_MODELS), besides those litellm knows."""
+    return list(settings.MUSE_VISION_MODELS)
+
+
 DEFAULT_SYSTEM_PROMPT = "You are Muse, a helpful assistant. Answer clearly; use Markdown when it helps."
 
 

@@ -22,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 
@@ -137,6 +138,13 @@ def _arguments(mode: str, counters: list[Counter]) -> list:
 def _verdict(counters: list[Counter], reply) -> Full | None:
     index, wait_ms = int(reply[0]), int(reply[1])
     return Full(counters[index - 1], wait_ms / 1000) if index else None
+
+
+def person_counters(setting: str, bucket: str, user_id: int) -> list[Counter]:
+    """One person's counter of the rate named ``setting`` (e.g.
+    "MUSE_RATE_SHARING"), or none when that rate is off."""
+    rate = parse_rate(getattr(settings, setting), setting)
+    return [Counter(redis_client.redis_key("rate", bucket, str(user_id)), rate)] if rate else []
 
 
 def _fail_open(action: str) -> None:

@@ -16,6 +16,14 @@ class SharedDraft:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file attached to a shared question: its name and size, not its bytes."""
+
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
 class SharedMessage:
     """One message of a snapshot, as the shared page shows it."""
 
@@ -25,6 +33,7 @@ class SharedMessage:
     status: str = ""
     model: str = ""
     drafts: list[SharedDraft] = field(default_factory=list)
+    files: list[SharedFile] = field(default_factory=list)
 
     @property
     def is_assistant(self) -> bool:
@@ -35,7 +44,8 @@ class SharedMessage:
         return cls(author=copy["author"], content=copy["content"],
                    created_at=datetime.fromisoformat(copy["created_at"]),
                    status=copy.get("status", ""), model=copy.get("model", ""),
-                   drafts=[SharedDraft(**draft) for draft in copy.get("drafts", [])])
+                   drafts=[SharedDraft(**draft) for draft in copy.get("drafts", [])],
+                   files=[SharedFile(**file) for file in copy.get("files", [])])
 
 
 class SharedLink(models.Model):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import secrets
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -16,7 +15,6 @@ from museapp.chat import branches
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
 from museapp.ops import ratelimit
-from museapp.ops.redis_client import redis_key
 from museapp.sharing.models import SharedLink
 
 SHARING = "You're sharing conversations faster than Muse allows ({rate}). Try again in {wait}."
@@ -27,10 +25,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 def _charge(*, user_id: int) -> None:
     """Count one share against its person's limit, or raise InvalidMessage
     (and count nothing) when it is reached."""
-    rate = ratelimit.parse_rate(settings.MUSE_RATE_SHARING, "MUSE_RATE_SHARING")
-    if rate is None:
-        return
-    full = ratelimit.take([ratelimit.Counter(redis_key("rate", "sharing", str(user_id)), rate)])
+    full = ratelimit.take(ratelimit.person_counters("MUSE_RATE_SHARING", "sharing", user_id))
     if full is not None:
         raise InvalidMessage(SHARING.format(rate=full.counter.rate, wait=full.wait_text()))
 
@@ -53,6 +48,9 @@ def _copy(message: Message, *, include_drafts: bool) -> dict:
         entry |= {"status": message.status, "model": message.model}
         if include_drafts:
             entry["drafts"] = _drafts(message)
+    elif files := message.attachments.all():
+        # The names only: the files themselves stay the person's own.
+        entry["files"] = [{"name": f.name, "size": f.size} for f in files]
     return entry
 
 

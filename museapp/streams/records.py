@@ -22,8 +22,10 @@ USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_
 def usage_fields(stats: StreamStats | None) -> dict:
     """A stream's tokens, cost and timings as a run record's fields."""
     if stats is None:
-        return {"prompt_tokens": 0, "completion_tokens": 0, "cost": Decimal(0), "ttft_ms": None, "total_ms": 0}
+        return {"prompt_tokens": 0, "completion_tokens": 0, "cost": Decimal(0), "ttft_ms": None, "total_ms": 0,
+                "context_note": ""}
     return {
+        "context_note": stats.context_note[:500],
         "prompt_tokens": stats.prompt_tokens,
         "completion_tokens": stats.completion_tokens,
         "cost": to_decimal(stats.cost),
@@ -56,7 +58,7 @@ class RunRecordQuerySet(models.QuerySet):
         error, usage or end; ``fields`` sets more (a model, a start time) or
         overrides these."""
         cleared = {self.model.TEXT_FIELD: "", "status": self.model.RUNNING, "error": "", "finished_at": None,
-                   **dict.fromkeys(USAGE_FIELDS, None)}
+                   "context_note": "", **dict.fromkeys(USAGE_FIELDS, None)}
         return self.update(**{**cleared, **fields})
 
     def interrupt(self, *, reason: str, text: str | None = None) -> int:
@@ -82,6 +84,8 @@ class RunRecord(models.Model):
     ttft_ms = models.FloatField(null=True, blank=True)
     total_ms = models.FloatField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    context_note = models.CharField(max_length=500, blank=True, default="",
+                                    help_text="what was cut of attached files to fit the model's window")
 
     class Meta:
         abstract = True

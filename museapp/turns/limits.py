@@ -7,12 +7,10 @@ person, by the turn services themselves, from the state they read."""
 
 from __future__ import annotations
 
-from django.conf import settings
 
 from museapp.chat.models import Conversation
 from museapp.chat.services import InvalidMessage
 from museapp.ops import ratelimit
-from museapp.ops.redis_client import redis_key
 
 MESSAGES = "You're sending messages faster than Muse allows ({rate}). Try again in {wait}."
 CONTEMPLATIONS = "You're starting contemplating runs faster than Muse allows ({rate}). Try again in {wait}."
@@ -25,8 +23,7 @@ class RateLimited(InvalidMessage):
 
 
 def _counter(setting: str, bucket: str, user_id: int, reason: str) -> list[tuple[ratelimit.Counter, str]]:
-    rate = ratelimit.parse_rate(getattr(settings, setting), setting)
-    return [(ratelimit.Counter(redis_key("rate", bucket, str(user_id)), rate), reason)] if rate else []
+    return [(counter, reason) for counter in ratelimit.person_counters(setting, bucket, user_id)]
 
 
 def _charge(counters: list[tuple[ratelimit.Counter, str]]) -> None:

@@ -31,6 +31,8 @@ from museapp.chat import branches, sidebar
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
 from museapp.chat.tasks import run_answer
+from museapp.files.services import attachments_chosen
+from museapp.files.sniff import Refused
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import available_models, model_call
 from museapp.turns import limits
@@ -132,20 +134,24 @@ def compare_drawn(conversation: Conversation) -> bool:
 
 @transaction.atomic
 def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "",
-               judge: str | None = None, agents_count: int | None = None, origin: str = "") -> Turn:
+               judge: str | None = None, agents_count: int | None = None, origin: str = "",
+               attachments: tuple = ()) -> Turn:
     """Save the person's message and an answer placeholder in one transaction
     (with the agents' rows when contemplating), count it against the
     person's limits, and enqueue the answer when it commits; then the
     conversation's pages are told (all but ``origin``, the sender's socket,
     which shows the turn itself). The switch, the strategy and the judge
     ("": the default) are remembered on the conversation; ``agents_count``
-    sizes this turn's team (default MUSE_AGENTS)."""
+    sizes this turn's team (default MUSE_AGENTS); ``attachments`` are the
+    ids of the files it carries (attached, read, not sent yet)."""
     text = chat.message_clean_text(text)  # a message refused anyway counts against no limit
     conversation = chat.conversation_lock(conversation=conversation)
+    files = _files_chosen(conversation, attachments)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
     _remember_choices(conversation, contemplate=contemplate, strategy=strategy, judge=judge)
     limits.answer_charge(conversation=conversation, contemplate=conversation.contemplate)
     user_message = chat.message_add(conversation=conversation, text=text)
+    user_message.attachments.set(files)
     answer = chat.answer_placeholder(conversation=conversation, question=user_message)
     conversation.current_leaf = answer
     conversation.save(update_fields=["title", "contemplate", "merge_strategy", "judge_model", "current_leaf",
@@ -155,6 +161,13 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
     transaction.on_commit(lambda: turn_enqueue(turn))
     announce_on_commit(conversation.pk, events.turn(user_message.pk, answer.pk, origin))
     return turn
+
+
+def _files_chosen(conversation: Conversation, ids: tuple) -> list:
+    try:
+        return attachments_chosen(conversation=conversation, ids=ids) if ids else []
+    except Refused as refused:
+        raise InvalidMessage(str(refused)) from None
 
 
 def _remember_choices(conversation: Conversation, *, contemplate: bool, strategy: str, judge: str | None) -> None:
@@ -208,6 +221,7 @@ def question_edit(*, message: Message, text: object) -> Turn:
     text = chat.message_clean_text(text)
     conversation = chat.conversation_lock(conversation=message.conversation)
     edited = chat.message_add(conversation=conversation, text=text, parent=message.parent)
+    edited.attachments.set(message.attachments.all())  # an edited question keeps its files
     turn = _answer_to(conversation, edited, contemplate=conversation.contemplate)
     return Turn(edited, turn.answer, turn.run)
 

@@ -21,6 +21,7 @@ class Send:
     strategy: str
     client_id: str  # the page's pending bubbles, to replace
     judge: str | None = None  # None: keep the conversation's; "": the default
+    attachments: tuple = ()  # ids of the files it carries, checked by the turn
 
 
 @dataclass(frozen=True)
@@ -119,4 +120,12 @@ def _send(payload: dict) -> Send:
         strategy=strategy if isinstance(strategy, str) else "",
         client_id=client_id if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id) else "",
         judge=judge if isinstance(judge, str) else None,
+        attachments=_ids(payload.get("attachments")),
     )
+
+
+def _ids(value: object) -> tuple:
+    """One id or a list of them (a form sends one field once, several as a
+    list); at most a few more than a message may carry, so a huge list costs nothing."""
+    values = value if isinstance(value, list) else [] if value in (None, "") else [value]
+    return tuple(values[:settings.MUSE_FILES_PER_MESSAGE + 1])

@@ -39,6 +39,7 @@ def turn_for_sender(msgs: list[Message], client_id: str, conversation: Conversat
         html += f'<div id="pending-{escape(client_id)}" hx-swap-oob="delete"></div>'
     html += messages_appended(msgs)
     html += conversation_moved(conversation, title_changed=title_changed)
+    html += render_to_string("files/_tray.html", {"attachments": [], "oob": True})  # the files went with it
     return html + composer_error("")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from museapp.web import views
+from museapp.web import attachments, views
 
 app_name = "chat"
 
@@ -20,4 +20,9 @@ urlpatterns = [
     path("c/<str:conversation_id>/pin/", views.conversation_pin, name="pin"),
     path("c/<str:conversation_id>/unpin/", views.conversation_unpin, name="unpin"),
     path("c/<str:conversation_id>/temporary/", views.conversation_temporary, name="temporary"),
+    path("c/<str:conversation_id>/files/", attachments.attachment_upload, name="attachment_upload"),
+    path("c/<str:conversation_id>/files/<str:attachment_id>/", attachments.attachment_chip, name="attachment"),
+    path("c/<str:conversation_id>/files/<str:attachment_id>/remove/", attachments.attachment_remove,
+         name="attachment_remove"),
+    path("files/<str:attachment_id>/", attachments.attachment_download, name="attachment_download"),
 ]

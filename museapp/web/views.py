@@ -15,6 +15,7 @@ from museapp.agents.roles import agent_count
 from museapp.agents.starting import judge_for, strategy_for
 from museapp.chat import services, sidebar
 from museapp.chat.access import get_conversation_for_user, parse_id
+from museapp.files.services import attachments_unsent
 from museapp.llm.config import available_models, configured_model
 from museapp.sharing.services import shared_links_of
 from museapp.search import query as search_query
@@ -57,6 +58,8 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "current": conversation,
             **_sidebar(request, conversation),
             "temporary_hours": _hours(settings.MUSE_TEMPORARY_HOURS),
+            "unsent_attachments": attachments_unsent(conversation=conversation),
+            "file_limits": {"bytes": settings.MUSE_FILE_MAX_BYTES, "count": settings.MUSE_FILES_PER_MESSAGE},
             **_page(messages_list, older),
             **_model_context(request, conversation),
         },

@@ -76,7 +76,7 @@
 
   document.addEventListener("htmx:wsConfigSend", function (event) {
     var form = composer();
-    if (!form || event.detail.elt !== form) return;
+    if (!form || event.detail.elt !== form || event.defaultPrevented) return;  // attach.js: files not ready
     var params = event.detail.parameters;
     var text = params.message || "";
     if (!text.trim()) {

@@ -3,6 +3,7 @@ are gone, and they are logged out; with a wrong one, nothing is deleted.
 Another person's rows stay."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -12,6 +13,7 @@ from museapp.chat import services as chat
 from museapp.chat.models import Conversation, Message, Preferences
 from museapp.feedback.models import BestDraftPick, Rating
 from museapp.sharing.models import SharedLink
+from museapp.files.models import Attachment
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +34,9 @@ def everything_of(user) -> None:
     BestDraftPick.objects.create(user=user, message=answer, run=draft)
     SharedLink.objects.create(conversation=conversation, token=f"{user.username}-token".ljust(43, "x"),
                               title=conversation.title)
+    attachment = Attachment(user=user, conversation=conversation, name="tea.txt", size=5, kind="text",
+                            media_type="text/plain", status="ready", text="green")
+    attachment.file.save("tea.txt", ContentFile(b"green"))
     chat.preferences_update(user=user, about_me="I like tea.", answer_style="", instructions_on=True,
                             contemplate_new_chats=False, compare_answers=True)
 
@@ -47,6 +52,7 @@ def rows_of(user_id: int) -> dict[str, int]:
         "draft picks": BestDraftPick.objects.filter(user_id=user_id).count(),
         "preferences": Preferences.objects.filter(user_id=user_id).count(),
         "shared links": SharedLink.objects.filter(conversation__user_id=user_id).count(),
+        "attached files": Attachment.objects.filter(user_id=user_id).count(),
     }
 
 
@@ -75,7 +81,7 @@ def test_deleting_with_the_password_removes_the_person_and_every_row_of_theirs(u
 def test_every_model_that_names_a_person_is_covered_by_the_check():
     """A new model with a person's rows must join rows_of above."""
     covered = {Conversation, Message, Contemplation, AgentRun, Comparison, Rating, BestDraftPick, Preferences,
-               SharedLink}
+               SharedLink, Attachment}
     muse_models = {model for model in apps.get_models() if model.__module__.startswith("museapp.")
                    and not model.__module__.startswith("museapp.evals")}
     assert muse_models == covered

@@ -118,5 +118,6 @@ def test_the_queries_do_not_grow_with_the_conversations(user, other_user):
         rich_conversation(other_user, title=f"Chat {n}")
 
     # Profile and preferences, then per batch of conversations: them, their messages
-    # (with contemplations and comparisons) and the agents' runs; then ratings and picks.
-    assert queries_for(other_user) == queries_for(user) <= 6
+    # (with contemplations and comparisons), the agents' runs and the attached files;
+    # then ratings and picks.
+    assert queries_for(other_user) == queries_for(user) <= 7

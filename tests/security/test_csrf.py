@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from museapp.chat.models import Conversation, Message
 from museapp.feedback.models import Rating
+from museapp.files.models import Attachment
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,8 @@ CHANGES = {  # URL name -> what a forged form would post
     "chat:pin": {},
     "chat:unpin": {},
     "chat:temporary": {"temporary": "on"},
+    "chat:attachment_upload": {},
+    "chat:attachment_remove": {},
     "chat:settings": {"compare_answers": "on"},
     "feedback:rate": {"value": "down"},
     "feedback:explain": {"reasons": "wrong", "comment": "forged"},
@@ -34,7 +37,8 @@ CHANGES = {  # URL name -> what a forged form would post
     "sharing:share": {"include_drafts": "on"},
     "sharing:stop": {},
 }
-READS = {"chat:home", "chat:detail", "chat:older", "chat:sidebar", "chat:search", "feedback:insights",
+READS = {"chat:home", "chat:detail", "chat:older", "chat:sidebar", "chat:search", "chat:attachment",
+         "chat:attachment_download", "feedback:insights",
          "feedback:export", "evals:evaluations", "sharing:shared", "exports:markdown", "exports:json", "exports:my_data"}
 PUBLIC = {"login", "signup", "sharing:shared"}  # open without logging in: a shared link is read by anyone who has it
 
@@ -46,6 +50,12 @@ def answer(user):
 
 
 def path_of(name: str, answer: Message) -> str:
+    attachment_id = Attachment.objects.filter(conversation_id=answer.conversation_id).values_list(
+        "pk", flat=True).first() or 1
+    if name == "chat:attachment_download":
+        return reverse(name, args=[attachment_id])
+    if name in {"chat:attachment", "chat:attachment_remove"}:
+        return reverse(name, args=[answer.conversation_id, attachment_id])
     if name == "sharing:shared":
         return reverse(name, args=["A" * 43])  # a token no link has
     if name.startswith(("chat:", "sharing:", "exports:")) and name not in {

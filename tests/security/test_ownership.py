@@ -5,11 +5,13 @@ of the owner's changes. The chat socket's 4404 is tested in
 tests/chat/test_consumer.py; pages that need the export permission (tests/feedback/)."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import Conversation, Message
 from museapp.feedback.models import BestDraftPick, Rating
+from museapp.files.models import Attachment
 from museapp.sharing.models import SharedLink
 from tests.security.test_csrf import CHANGES, READS, path_of
 
@@ -34,6 +36,9 @@ def victims_answer(user):
     contemplation = Contemplation.objects.create(message=answer, strategy="vote", agent_count=2, deadline_s=60)
     AgentRun.objects.create(contemplation=contemplation, index=0, role="Skeptic", model="m", text="draft",
                             status="done")
+    attachment = Attachment(user=user, conversation=conversation, name="plans.txt", size=14, kind="text",
+                            media_type="text/plain", status="ready", text="my secret file")
+    attachment.file.save("plans.txt", ContentFile(b"my secret file"))
     return answer
 
 
@@ -45,7 +50,8 @@ def attacker(other_user):
 
 
 def test_the_list_covers_every_url_that_names_something(victims_answer):
-    assert NAMES_WITH_AN_ID == ["chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:pin",
+    assert NAMES_WITH_AN_ID == ["chat:attachment", "chat:attachment_download", "chat:attachment_remove",
+                                "chat:attachment_upload", "chat:delete", "chat:detail", "chat:older", "chat:pick_model", "chat:pin",
                                 "chat:preferences", "chat:rename", "chat:sidebar", "chat:temporary", "chat:unpin",
                                 "exports:json", "exports:markdown",
                                 "feedback:best_draft", "feedback:compare", "feedback:explain", "feedback:rate",
@@ -76,6 +82,7 @@ def test_a_foreign_id_is_a_404_to_change_and_nothing_changes(attacker, victims_a
             conversation.is_temporary) == ("Private plans", "openai/fake-model", False, None, False)
     assert conversation.messages.count() == 2
     assert not Rating.objects.exists() and not BestDraftPick.objects.exists()
+    assert Attachment.objects.get().name == "plans.txt", "the victim's file stays, and no file is added"
     link = SharedLink.objects.get()
     assert (link.token, link.include_drafts, len(link.messages)) == ("V" * 43, False, 1), "the victim's link stays"
 

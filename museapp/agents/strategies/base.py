@@ -41,6 +41,7 @@ class MergePlan:
     deadline: float  # time.time() by which the merge must have ended
     publish: bool = True  # False while the answer is blind: it is shown beside the quick answer, at once
     instructions: str = ""  # the person's custom instructions, when the answer was started with them
+    files: list[dict] = field(default_factory=list)  # the question's attached files, as the agents read them
 
     @property
     def stream(self) -> Stream:
@@ -101,7 +102,9 @@ def judge_call(plan: MergePlan, prompt: str) -> ModelCall:
     system = merge.JUDGE_SYSTEM
     if plan.instructions:
         system += f"\n\nThe final answer goes to a person who gave these standing instructions.\n\n{plan.instructions}"
+    # The judge reads the question's files as the agents did, before the
+    # drafts: the adapter cuts the files, never the drafts, to fit.
     return model_call(model=plan.model, temperature=JUDGE_TEMPERATURE, messages=[
         {"role": "system", "content": system},
-        {"role": "user", "content": prompt},
+        {"role": "user", "content": [*plan.files, {"type": "text", "text": prompt}] if plan.files else prompt},
     ])
