@@ -259,7 +259,7 @@ class Answer:
 
 _ASSISTANT_ID = re.compile(r'data-message-id="(\d+)" data-author="assistant"')
 _STATUS = re.compile(r'data-status="(\w+)"')
-_AGENT_TOKENS = re.compile(r'id="agent-\d+-body" hx-swap-oob="beforeend"')
+_AGENT_TOKENS = re.compile(r'id="agent-\d+-tail" hx-swap-oob="beforeend"')
 
 
 class ChatSocket:
@@ -284,7 +284,8 @@ class ChatSocket:
         if self.ws is not None:
             await self.ws.close()
 
-    async def ask(self, text: str, timeout: float = ANSWER_TIMEOUT, contemplate: bool = False) -> Answer:
+    async def ask(self, text: str, timeout: float = ANSWER_TIMEOUT, contemplate: bool = False,
+                  extra: dict | None = None) -> Answer:
         """Send one message; follow its frames until the answer's final status.
         Contemplating, as the page's form sends it (switch on, the strategy),
         it also times the first agent token."""
@@ -293,6 +294,7 @@ class ChatSocket:
         payload = {"action": "send", "message": text, "client_id": client_id}
         if contemplate:
             payload.update(contemplate="on", strategy="synthesize")
+        payload.update(extra or {})
         sent = time.perf_counter()
         try:
             await self.ws.send(json.dumps(payload))
@@ -321,7 +323,7 @@ class ChatSocket:
                     return
                 answer.message_id = int(found.group(1))
                 answer.turn_ms = (now - sent) * 1000
-                body = f'id="msg-{found.group(1)}-body" hx-swap-oob="beforeend">'
+                body = f'id="msg-{found.group(1)}-tail" hx-swap-oob="beforeend">'
                 article = f'id="msg-{found.group(1)}"'
             if agents and answer.first_agent_token_ms is None and _AGENT_TOKENS.search(frame):
                 answer.first_agent_token_ms = (now - sent) * 1000

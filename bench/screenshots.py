@@ -3,7 +3,9 @@
 Starts Muse as the benchmarks do (the fake model echoing each message, a
 worker, the web process), sends one quick message and one contemplated one
 in Debian's chromium, then saves a screenshot per width and colour scheme,
-and one of the drafts opened, into bench/screenshots/.
+one of the drafts opened, per width the sidebar with a search typed and
+with a conversation's menu open, and per width two files attached in the
+composer, into bench/screenshots/.
 
     .venv/bin/python bench/screenshots.py [--out bench/screenshots]
 """
@@ -57,8 +59,51 @@ def shoot(run: BenchRun, out: Path) -> int:
                     page.screenshot(path=str(out / f"{shot}-{name}-{scheme}.png"))
                     run.say(f"{shot}, {scheme}, {name} px: saved")
                     context.close()
+        for name, size in SIZES.items():
+            sidebar(browser, expect, base, person, size, out / f"sidebar-{name}")
+            run.say(f"sidebar, {name} px: saved")
+            attached(browser, expect, base, person, size, out / f"files-{name}.png")
+            run.say(f"files, {name} px: saved")
         browser.close()
     return 0
+
+
+def sidebar(browser, expect, base: str, person, size: dict, stem: Path) -> None:
+    """The list with a search typed, then a conversation's actions menu open
+    (at phone width, in the drawer)."""
+    context = browser.new_context(base_url=base, viewport=size)
+    context.add_cookies([{"name": "sessionid", "value": person.session_key, "url": base}])
+    page = context.new_page()
+    page.goto(f"/c/{person.conversation_id}/")
+    if page.get_by_role("button", name="Chats").is_visible():
+        page.get_by_role("button", name="Chats").click()
+    page.get_by_role("searchbox", name="Search conversations").fill("green tea")
+    expect(page.locator("#search-results mark").first).to_be_visible(timeout=10_000)
+    page.screenshot(path=f"{stem}-search.png")
+    page.get_by_role("searchbox", name="Search conversations").fill("")
+    page.locator("details.conversation-actions > summary").first.click()
+    page.screenshot(path=f"{stem}-menu.png")
+    context.close()
+
+
+def attached(browser, expect, base: str, person, size: dict, path: Path) -> None:
+    """Two files chosen with the paperclip, read and waiting in the composer."""
+    context = browser.new_context(base_url=base, viewport=size)
+    context.add_cookies([{"name": "sessionid", "value": person.session_key, "url": base}])
+    page = context.new_page()
+    page.goto(f"/c/{person.conversation_id}/")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach files").click()
+    chooser.value.set_files([
+        {"name": "quarterly-report-2026.csv", "mimeType": "text/csv", "buffer": b"region,revenue\nnorth,12\n" * 400},
+        {"name": "notes.md", "mimeType": "text/markdown", "buffer": b"# Notes\n- steep for two minutes\n"}])
+    expect(page.locator('#attachment-tray .chip[data-status="ready"]')).to_have_count(2, timeout=30_000)
+    page.get_by_role("textbox", name="Message").fill("Which region grew most?")
+    page.screenshot(path=str(path))
+    for chip in page.locator("#attachment-tray .chip-remove").all():
+        chip.click()
+    expect(page.locator("#attachment-tray .chip")).to_have_count(0)
+    context.close()
 
 
 def send(page, expect, step: str) -> None:
