@@ -28,6 +28,20 @@ def comparing(tmp_path, llm, browser):
     stack.stop()
 
 
+SIDE_BY_SIDE = """(id) => {
+  const boxes = [...document.getElementById(id).querySelectorAll(".compared-answer")]
+    .map((answer) => answer.getBoundingClientRect());
+  return boxes.length === 2 && boxes[0].height > 0 && boxes[0].top === boxes[1].top;
+}"""
+
+
+STACKED = """(id) => {
+  const boxes = [...document.getElementById(id).querySelectorAll(".compared-answer")]
+    .map((answer) => answer.getBoundingClientRect());
+  return boxes.length === 2 && boxes[0].height > 0 && boxes[1].top >= boxes[0].bottom;
+}"""
+
+
 def ask_contemplating(page, llm) -> None:
     llm.script(QUESTION, Reply(text="Saturn, I think."))  # the quick answer: no role
     for role in ROLES:
@@ -46,7 +60,10 @@ def test_a_person_compares_two_answers_blind_and_their_choice_becomes_the_answer
     expect(answer.get_by_role("heading", name="Which do you prefer?")).to_be_visible(timeout=30_000)
     first, second = answer.get_by_role("group", name="Answer 1"), answer.get_by_role("group", name="Answer 2")
     expect(first).to_be_visible()
-    assert first.bounding_box()["y"] == second.bounding_box()["y"], "side by side on a wide screen"
+    expect(second).to_be_visible()
+    # Side by side on a wide screen. Both boxes read at once, in the page: a
+    # frame may re-render the answer between two reads from here.
+    page.wait_for_function(SIDE_BY_SIDE, arg=answer.get_attribute("id"))
     expect(answer.locator("details.agent")).to_have_count(0)  # the drafts would tell which answer is which
     expect(answer.locator(".coordination")).to_have_count(0)
     comparison = Comparison.objects.get()
@@ -78,7 +95,6 @@ def test_at_phone_width_the_two_answers_are_stacked(comparing, llm):
     answer = page.locator('article[data-author="assistant"]').last
     second = answer.get_by_role("group", name="Answer 2")
     expect(second).to_be_visible(timeout=30_000)
-    above = answer.get_by_role("group", name="Answer 1").bounding_box()
-    assert second.bounding_box()["y"] >= above["y"] + above["height"]
+    page.wait_for_function(STACKED, arg=answer.get_attribute("id"))
     answer.get_by_role("button", name="Skip").click()
     expect(answer.locator(".comparison-reveal")).to_contain_text("You skipped this comparison.")
