@@ -246,6 +246,11 @@ MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY")
 MUSE_QUORUM = envint("MUSE_QUORUM", 0)  # merge once this many drafts have finished (0: wait for all)
 MUSE_AGREEMENT_STOP = envbool("MUSE_AGREEMENT_STOP", True)  # stop agents once their majority is settled
 MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
+# Ask models for their tokens' log-probabilities (the confidence merge reads
+# them) where litellm says the provider takes the parameter.
+MUSE_LOGPROBS = envbool("MUSE_LOGPROBS", True)
+# Agent 0 answers as a quick answer would (temperature 0), the others explore.
+MUSE_AGENT_ANCHOR = envbool("MUSE_AGENT_ANCHOR", True)
 # The share of contemplated turns also answered quickly and shown side by side, blind (0: never).
 MUSE_COMPARE_RATE = min(max(envfloat("MUSE_COMPARE_RATE", 0.25), 0.0), 1.0)
 MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)

@@ -32,6 +32,7 @@ class Reply:
     error_message: str = "scripted failure"
     drop_after: int | None = None  # close the connection after this many tokens
     tokens: int | None = None  # generate this many "tokN " words instead of text
+    logprob: float = -0.5  # each token's log-probability, sent when the request asks for logprobs
 
 
 @dataclass
@@ -144,11 +145,15 @@ class FakeLLM:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
 
-        def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> bytes:
+        def chunk(delta: dict, finish: str | None = None, usage: dict | None = None,
+                  logprob: float | None = None) -> bytes:
             payload = {
                 "id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
                 "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}],
             }
+            if logprob is not None:
+                payload["choices"][0]["logprobs"] = {"content": [
+                    {"token": delta["content"], "logprob": logprob, "bytes": None, "top_logprobs": []}]}
             if usage:
                 payload["usage"] = usage
             return f"data: {json.dumps(payload)}\n\n".encode()
@@ -162,7 +167,7 @@ class FakeLLM:
                     return response
                 if index and reply.token_delay:
                     await asyncio.sleep(reply.token_delay)
-                await response.write(chunk({"content": piece}))
+                await response.write(chunk({"content": piece}, logprob=reply.logprob if body.get("logprobs") else None))
             await response.write(chunk({}, finish="stop"))
             if (body.get("stream_options") or {}).get("include_usage"):
                 await response.write(

@@ -5,6 +5,7 @@ their own prompts and parsers."""
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import string
@@ -19,6 +20,7 @@ class Draft:
     index: int  # the agent's index
     role: str
     text: str
+    confidence: float | None = None  # the mean log-probability of its last tokens, where the model gave them
 
 
 # --- vote -----------------------------------------------------------------
@@ -28,9 +30,17 @@ def tally(answers: dict[int, str | None]) -> Counter:
     return Counter(a for a in answers.values() if a is not None)
 
 
-def locked_majority(answers: dict[int, str | None], still_running: int) -> str | None:
-    """The answer whose lead the agents still running can no longer overturn."""
-    counts = tally(answers).most_common()
+def locked_majority(answers: dict[int, str | None], still_running: int,
+                    weights: dict[int, float] | None = None) -> str | None:
+    """The answer whose lead the agents still running can no longer
+    overturn. With ``weights`` (each draft's, at most 1: the confidence
+    merge's), the lead is weighed, and each agent still running could add
+    at most 1 to another answer."""
+    totals: Counter = Counter()
+    for index, answer in answers.items():
+        if answer is not None:
+            totals[answer] += weights[index] if weights is not None else 1
+    counts = totals.most_common()
     if not counts:
         return None
     leader, lead = counts[0]
@@ -76,6 +86,28 @@ def consensus(drafts: list[Draft]) -> Consensus:
     chosen = pool[medoid([d.text for d in pool])]
     agreeing = pool if winner is not None else [chosen]
     return Consensus(chosen, agreeing, winner, tally(answers))
+
+
+def confident_vote(drafts: list[Draft]) -> Consensus | None:
+    """Each draft's short answer counted with its confidence as weight
+    (exp of its tail's mean log-probability: 1 for a certain draft, near 0
+    for a guess), so two unsure drafts can lose to one sure one. The chosen
+    draft is the most confident of the winning answer's; with no short
+    answers, the most confident draft. None when a draft has no confidence
+    (a model that gives no log-probabilities)."""
+    if not drafts or any(d.confidence is None for d in drafts):
+        return None
+    answers = short_answers(drafts)
+    weights: dict[str, float] = {}
+    for draft in drafts:
+        if answers[draft.index] is not None:
+            weights[answers[draft.index]] = weights.get(answers[draft.index], 0.0) + math.exp(draft.confidence)
+    if not weights:
+        chosen = max(drafts, key=lambda d: d.confidence)
+        return Consensus(chosen, [chosen], None, tally(answers))
+    winner = max(weights, key=weights.get)
+    pool = [d for d in drafts if answers[d.index] == winner]
+    return Consensus(max(pool, key=lambda d: d.confidence), pool, winner, tally(answers))
 
 
 # --- the judge ----------------------------------------------------------------

@@ -42,7 +42,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         strategy=(contemplation.strategy if contemplation.strategy in strategies.STRATEGIES
                   else default_strategy(message.model)),
         question=question,
-        drafts=[merge.Draft(r.index, r.role, r.text) for r in finished],
+        drafts=[merge.Draft(r.index, r.role, r.text, r.confidence) for r in finished],
         failures=[f"{r.role}: {r.error}" for r in runs if r.status == AgentRun.Status.FAILED and r.error],
         model=model,
         started=contemplation.started_at.timestamp(),

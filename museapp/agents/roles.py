@@ -60,6 +60,16 @@ def temperature_ladder(count: int, low: float = 0.2, high: float = 1.0) -> list[
     return [round(low + step * i, 2) for i in range(count)]
 
 
+def temperatures(count: int, model: str = "") -> list[float]:
+    """Each agent's temperature: with MUSE_AGENT_ANCHOR, the first agent
+    answers greedily (temperature 0, as the offline model's quick answers
+    do) and the rest explore on the ladder; else the ladder alone."""
+    low, high = temperature_range(model)
+    if settings.MUSE_AGENT_ANCHOR and count > 1:
+        return [0.0, *temperature_ladder(count - 1, low, high)]
+    return temperature_ladder(count, low, high)
+
+
 def agent_models(count: int, default: str) -> list[str]:
     """``MUSE_AGENT_MODELS`` gives agents their own models (a mixture),
     cycling when shorter than the team; otherwise every agent uses the

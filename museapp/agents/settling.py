@@ -6,13 +6,14 @@ caller that may start the merge chosen; and the runs whose worker died
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from museapp.agents import merge
+from museapp.agents import merge, strategies
 from museapp.agents.models import AgentRun, Contemplation
 from museapp.chat.models import INTERRUPTED_REASON, Message
 from museapp.streams.names import Stream
@@ -98,7 +99,8 @@ def contemplation_settle(*, contemplation_id: int) -> Settlement:
     thinking = [r for r in runs if r.is_running]
     settlement = Settlement(message_id=contemplation.message_id)
     already_stopping = bool(contemplation.early_stop)
-    reason = "" if not thinking or already_stopping else early_stop_reason(runs, quorum=contemplation.quorum)
+    reason = "" if not thinking or already_stopping else early_stop_reason(
+        runs, quorum=contemplation.quorum, weighed=_weighs_confidence(contemplation.strategy))
     if reason:
         Contemplation.objects.filter(pk=contemplation_id).update(early_stop=reason)
         settlement.stop_streams = [r.stream for r in thinking]
@@ -108,14 +110,22 @@ def contemplation_settle(*, contemplation_id: int) -> Settlement:
     return settlement
 
 
-def early_stop_reason(runs: list[AgentRun], *, quorum: int = 0) -> str:
+def _weighs_confidence(strategy: str) -> bool:
+    chosen = strategies.STRATEGIES.get(strategy)
+    return chosen is not None and chosen.weighs_confidence
+
+
+def early_stop_reason(runs: list[AgentRun], *, quorum: int = 0, weighed: bool = False) -> str:
     """Why the agents still drafting are no longer needed, or "": the
     finished drafts' majority answer is locked (those still running cannot
-    overturn it), or a quorum of drafts has finished."""
+    overturn it; ``weighed``: by the drafts' confidences, as the confidence
+    merge counts them), or a quorum of drafts has finished."""
     done = [r for r in runs if r.status == AgentRun.Status.DONE]
     thinking = sum(r.is_running for r in runs)
     answers = {r.index: merge.short_answer(r.text) for r in done}
-    if settings.MUSE_AGREEMENT_STOP and merge.locked_majority(answers, thinking) is not None:
+    weights = ({r.index: math.exp(r.confidence) for r in done}
+               if weighed and all(r.confidence is not None for r in done) else None)
+    if settings.MUSE_AGREEMENT_STOP and merge.locked_majority(answers, thinking, weights) is not None:
         return Contemplation.EarlyStop.AGREEMENT
     if 0 < quorum <= len(done):
         return Contemplation.EarlyStop.QUORUM

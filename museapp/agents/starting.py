@@ -61,7 +61,7 @@ def contemplation_start(*, conversation: Conversation, answer: Message, agents: 
     answer quickly, for a blind comparison."""
     count = roles.agent_count(agents)
     models = roles.agent_models(count, answer.model)
-    temperatures = roles.temperature_ladder(count, *roles.temperature_range(answer.model))
+    temperatures = roles.temperatures(count, answer.model)
     contemplation = Contemplation.objects.create(
         message=answer,
         strategy=strategy_for(conversation, answer.model),

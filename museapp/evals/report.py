@@ -15,7 +15,9 @@ from museapp.evals.grading import names_the_process
 from museapp.evals.stats import mcnemar_p, paired_interval, percentile, wilson
 
 FIELDS = ["condition", "problem_set", "problem_index", "correct", "answer", "answer_status", "prompt_tokens",
-          "completion_tokens", "cost", "wall_ms", "drafts", "drafts_right", "drafts_agree", "early_stop"]
+          "completion_tokens", "cost", "wall_ms", "drafts", "drafts_right", "drafts_agree", "early_stop",
+          "message__confidence"]
+AUTO_SHARES = (0.1, 0.25, 0.4, 0.5, 0.75)  # of quick answers, the least confident, contemplated on top
 
 
 def run_report(run) -> dict:
@@ -23,7 +25,31 @@ def run_report(run) -> dict:
     return {
         "run": run.pk, "model": run.model, "sets": run.sets, "n": run.n, "seed": run.seed,
         "settings": run.settings, "conditions": condition_rows(items, run.conditions, seed=run.seed),
+        "auto": auto_rows(items, run.conditions),
     }
+
+
+BUDGETS = (1.0, 1.5, 2.0, 3.0, 6.0)  # tokens per problem, as multiples of a quick answer's
+
+
+def budget_picks(report: dict) -> list[dict]:
+    """For each budget (tokens as a multiple of quick's), the most accurate
+    way to answer within it: quick, a condition, or Auto at a threshold."""
+    rows = report["conditions"]
+    quick = next((row for row in rows if row["condition"] == QUICK and row["tokens"]), None)
+    if quick is None:
+        return []
+    options = [(row["accuracy"], row["tokens"] / quick["tokens"], row["condition"]) for row in rows
+               if row["accuracy"] is not None and row["tokens"]]
+    options += [(row["accuracy"], row["tokens_ratio"], f"{row['condition']} below {row['threshold']:.3f}")
+                for row in report.get("auto") or [] if row["accuracy"] is not None and row["tokens_ratio"]]
+    picks = []
+    for budget in BUDGETS:
+        within = [option for option in options if option[1] <= budget]
+        if within:
+            accuracy, ratio, name = max(within, key=lambda option: (option[0], -option[1]))
+            picks.append({"budget": budget, "pick": name, "accuracy": accuracy, "tokens_ratio": ratio})
+    return picks
 
 
 def _mean(values) -> float | None:
@@ -42,6 +68,49 @@ def condition_rows(items: list[dict], conditions: list[str], *, seed: int = 0) -
         if quick_row is not None and row is not quick_row:
             row.update(_against_quick(row, by_condition[row["condition"]], quick, quick_row, seed))
     return rows
+
+
+def auto_rows(items: list[dict], conditions: list[str]) -> list[dict]:
+    """What Auto would do, from the same problems: keep the quick answer
+    when its confidence is at least a threshold, else contemplate on top
+    (the person waits for both, and pays for both). One row per
+    contemplated condition and threshold; the thresholds are the quick
+    answers' confidences that send a given share of them on."""
+    quick = {(i["problem_set"], i["problem_index"]): i for i in items
+             if i["condition"] == QUICK and i["message__confidence"] is not None}
+    if not quick:
+        return []
+    ordered = sorted(i["message__confidence"] for i in quick.values())
+    rows = []
+    for name in [c for c in conditions if c != QUICK]:
+        paired = [(quick[key], i) for i in items
+                  if i["condition"] == name and (key := (i["problem_set"], i["problem_index"])) in quick]
+        thresholds = dict.fromkeys(ordered[min(int(len(ordered) * share), len(ordered) - 1)] for share in AUTO_SHARES)
+        rows += [_auto_row(name, threshold, paired) for threshold in thresholds]
+    return rows
+
+
+def _auto_row(name: str, threshold: float, paired: list[tuple[dict, dict]]) -> dict:
+    def tokens(item: dict) -> int:
+        return (item["prompt_tokens"] or 0) + (item["completion_tokens"] or 0)
+
+    chosen, spent, waits = [], [], []
+    for quick, deep in paired:
+        unsure = quick["message__confidence"] < threshold
+        chosen.append(bool((deep if unsure else quick)["correct"]))
+        spent.append(tokens(quick) + (tokens(deep) if unsure else 0))
+        waits.append(((quick["wall_ms"] or 0) + ((deep["wall_ms"] or 0) if unsure else 0)) / 1000)
+    quick_tokens = fmean(tokens(q) for q, _ in paired) if paired else None
+    quick_p50 = percentile([(q["wall_ms"] or 0) / 1000 for q, _ in paired], 0.5)
+    gain = fmean(int(c) - int(bool(q["correct"])) for c, (q, _) in zip(chosen, paired)) if paired else None
+    return {
+        "condition": f"auto:{name}", "threshold": round(threshold, 4), "n": len(paired),
+        "contemplated": _share(paired, lambda pair: pair[0]["message__confidence"] < threshold),
+        "accuracy": fmean(chosen) if chosen else None, "vs_quick": gain,
+        "interval": list(wilson(sum(chosen), len(chosen)) or []) or None,
+        "tokens_ratio": fmean(spent) / quick_tokens if quick_tokens else None,
+        "wait_ratio": percentile(waits, 0.5) / quick_p50 if quick_p50 else None,
+    }
 
 
 def _row(name: str, items: list[dict]) -> dict:
@@ -155,9 +224,33 @@ def table(report: dict) -> str:
         lines += ["", "accuracy % by set: " + "  ".join(
             f"{row['condition']} " + " ".join(f"{name} {_percent(row['by_set'].get(name))}" for name in sets)
             for row in report["conditions"])]
+    lines += auto_table(report.get("auto") or [])
+    picks = budget_picks(report)
+    if picks:
+        lines += ["", "For a budget of tokens per problem (x quick's), the most accurate choice:"]
+        lines += [f"  up to {pick['budget']:g}x: {pick['pick']} ({_percent(pick['accuracy'])}%, "
+                  f"{pick['tokens_ratio']:.2f}x)" for pick in picks]
     lines += ["", "vs quick: accuracy points gained on the same problems; p: McNemar's exact test; "
               "/1k tok, /s: points gained per extra 1,000 tokens and per extra second of mean wait; "
               "same err: all agents gave the same wrong answer; missed: a right draft existed but the answer "
               "was wrong (both % of contemplated problems); process: answers that name drafts, agents, roles "
               "or the judge."]
     return "\n".join(lines)
+
+
+def auto_table(rows: list[dict]) -> list[str]:
+    """Auto, from the same problems: at each threshold on the quick answer's
+    confidence, the share contemplated on top, accuracy, and the tokens and
+    median wait against quick's."""
+    if not rows:
+        return []
+    lines = ["", "Auto: contemplate only when the quick answer's confidence is below a threshold "
+             "(same problems; tokens and p50 wait as multiples of quick's)",
+             f"{'condition':<20}{'threshold':>10}{'contemplated':>14}{'accuracy % [95% CI]':>26}"
+             f"{'vs quick':>10}{'tokens x':>10}{'wait x':>8}"]
+    for row in rows:
+        lines.append(f"{row['condition']:<20}{row['threshold']:>10.3f}{_percent(row['contemplated']) + '%':>14}"
+                     f"{_percent(row['accuracy']) + ' ' + _interval(row['interval']):>26}"
+                     f"{_percent(row['vs_quick'], True):>10}{_number(row['tokens_ratio'], 2):>10}"
+                     f"{_number(row['wait_ratio'], 2):>8}")
+    return lines

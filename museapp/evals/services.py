@@ -45,6 +45,8 @@ def model_settings(model: str) -> dict:
         "max_tokens": settings.MUSE_MAX_TOKENS,
         "agent_models": settings.MUSE_AGENT_MODELS,
         "agent_temperatures": list(temperature_range(model)),
+        "agent_anchor": settings.MUSE_AGENT_ANCHOR,
+        "logprobs": settings.MUSE_LOGPROBS,
         "agent_briefs": briefs(model),
         "merge_model": settings.MUSE_MERGE_MODEL,
         "quorum": settings.MUSE_QUORUM,

@@ -7,11 +7,14 @@ the import takes seconds, and the web process never needs it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+
+from django.conf import settings
 
 from museapp.llm import config, context, local
 from museapp.llm.calls import ModelCall, StreamStats
@@ -136,7 +139,22 @@ def _request(call: ModelCall) -> dict[str, Any]:
     kwargs.update({name: value for name, value in optional.items() if value})
     if call.temperature is not None:
         kwargs["temperature"] = call.temperature
+    if gives_logprobs(call.model):
+        kwargs["logprobs"] = True
     return kwargs
+
+
+@functools.lru_cache(maxsize=64)
+def gives_logprobs(model: str) -> bool:
+    """Ask for the tokens' log-probabilities (the merge's confidence) where
+    litellm says the provider takes the parameter; the offline model sends
+    them unasked. MUSE_LOGPROBS=false never asks."""
+    if not settings.MUSE_LOGPROBS or local.is_local(model):
+        return False
+    try:
+        return "logprobs" in (_lib().get_supported_openai_params(model=model) or [])
+    except Exception:  # noqa: BLE001 - a model litellm does not know
+        return False
 
 
 def _read_chunk(chunk: Any, stats: StreamStats) -> str:
@@ -150,8 +168,20 @@ def _read_chunk(chunk: Any, stats: StreamStats) -> str:
     choice = chunk.choices[0]
     if choice.finish_reason:
         stats.finish_reason = choice.finish_reason
+    stats.logprobs.extend(_logprobs(choice))
     delta = (choice.delta.content if choice.delta else None) or ""
-    return delta.replace("\x00", "")  # PostgreSQL text cannot hold it; no one can see it
+    return delta.replace("\x00", "")
+
+
+def _logprobs(choice: Any) -> list[float]:
+    """The chunk's tokens' log-probabilities: OpenAI's ``logprobs.content``,
+    or the offline model's own field."""
+    given = getattr(choice, "logprobs", None)
+    content = getattr(given, "content", None) if given is not None else None
+    if content:
+        return [float(item.logprob) for item in content if getattr(item, "logprob", None) is not None]
+    fields = getattr(choice.delta, "provider_specific_fields", None) if choice.delta else None
+    return list((fields or {}).get(local.LOGPROBS) or [])  # PostgreSQL text cannot hold it; no one can see it
 
 
 def _cost(model: str, stats: StreamStats) -> float | None:

@@ -39,6 +39,9 @@ class ModelCall:
         }
 
 
+CONFIDENCE_TAIL = 32
+
+
 @dataclass
 class StreamStats:
     """Filled in while a stream runs; complete once it has ended."""
@@ -51,6 +54,15 @@ class StreamStats:
     cost: float | None = None
     finish_reason: str | None = None
     context_note: str = ""  # what was cut of attached files to fit the window, said
+    logprobs: list[float] = field(default_factory=list)  # each token's, where the model gives them
+
+    @property
+    def confidence(self) -> float | None:
+        """The mean log-probability of the last ``CONFIDENCE_TAIL`` tokens
+        (the tail, where the answer is given: DeepConf's tail confidence);
+        None when the model gave none."""
+        tail = self.logprobs[-CONFIDENCE_TAIL:]
+        return round(sum(tail) / len(tail), 4) if tail else None
 
     @property
     def ttft_ms(self) -> float | None:

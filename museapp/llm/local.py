@@ -45,6 +45,7 @@ DEFAULT_MAX_TOKENS = 512
 SYSTEM_PROMPT = "You are a helpful assistant. Answer the question in one short, correct sentence."
 AGENT_TEMPERATURES = (0.2, 1.0)
 AGENT_BRIEFS = "answer"  # museapp/agents/roles.py briefs
+LOGPROBS = "muse_logprobs"  # a chunk's tokens' log-probabilities, in its provider_specific_fields
 
 
 def sampling() -> dict[str, float | int | bool]:
@@ -172,14 +173,40 @@ def fit_to_context(llama, messages: list[dict], max_tokens: int) -> list[dict]:
     return system + rest
 
 
+class TokenLogprobs:
+    """A llama.cpp logits processor that changes nothing and records the
+    log-probability of each token sampled: at each step it keeps the
+    log-softmax of the logits, and the next step's input names the token
+    that was chosen. The model's own confidence, for the merge."""
+
+    def __init__(self):
+        self.values: list[float] = []
+        self._pending = None
+
+    def __call__(self, input_ids, scores):
+        import numpy  # lazy: with llama.cpp, in the workers that serve the offline model
+
+        if self._pending is not None:
+            self.values.append(float(self._pending[int(input_ids[-1])]))
+        top = float(scores.max())
+        self._pending = scores - (top + float(numpy.log(numpy.exp(scores - top).sum())))
+        return scores
+
+    def taken(self) -> list[float]:
+        """The tokens' log-probabilities recorded since the last call."""
+        values, self.values = self.values, []
+        return values
+
+
 def generate(messages: list[dict], *, max_tokens: int, temperature: float | None,
-             cancelled: threading.Event) -> Iterator[tuple[str, dict | None]]:
-    """Blocking: yield (text, None) per token, then ("", usage)."""
+             cancelled: threading.Event) -> Iterator[tuple[str, dict | None, list[float]]]:
+    """Blocking: yield (text, None, log-probabilities) per token, then ("", usage, [])."""
     slots = pool()
     llama = slots.acquire()
     try:
         fitted = fit_to_context(llama, messages, max_tokens)
         chosen = sampling()
+        logprobs = TokenLogprobs()
         kwargs = {
             "messages": fitted,
             "max_tokens": max_tokens,
@@ -188,6 +215,7 @@ def generate(messages: list[dict], *, max_tokens: int, temperature: float | None
             "top_p": chosen["top_p"],
             "min_p": chosen["min_p"],
             "temperature": chosen["temperature"] if temperature is None else temperature,
+            "logits_processor": [logprobs],
         }
         completion_tokens = 0
         guard = RunawayGuard() if chosen["stop_runaways"] else None
@@ -199,13 +227,13 @@ def generate(messages: list[dict], *, max_tokens: int, temperature: float | None
                 completion_tokens += 1
                 if guard is not None and guard.stops_at(delta):
                     break
-                yield delta, None
+                yield delta, None, logprobs.taken()
         prompt_tokens = max(llama.n_tokens - completion_tokens, 0)
         yield "", {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
-        }
+        }, logprobs.taken()
     finally:
         slots.release(llama)
 
@@ -215,9 +243,9 @@ def _produce(messages: list, params: dict, put, cancelled: threading.Event) -> N
     (kind, payload, usage) on the event loop."""
     max_tokens = min(int(params.get("max_tokens") or DEFAULT_MAX_TOKENS), sampling()["max_tokens"])
     try:
-        for text, usage in generate(messages, max_tokens=max_tokens, temperature=params.get("temperature"),
-                                    cancelled=cancelled):
-            put(("chunk", text, usage))
+        for text, usage, logprobs in generate(messages, max_tokens=max_tokens,
+                                              temperature=params.get("temperature"), cancelled=cancelled):
+            put(("chunk", text, (usage, logprobs)))
     except Exception as exc:  # noqa: BLE001 - handed to the caller
         put(("error", exc, None))
     finally:
@@ -233,14 +261,15 @@ async def _chunks(messages: list, params: dict, error_class: type[Exception]) ->
                          lambda item: loop.call_soon_threadsafe(chunks.put_nowait, item), cancelled)
     try:
         while True:
-            kind, payload, usage = await chunks.get()
+            kind, payload, extra = await chunks.get()
             if kind == "end":
                 return
             if kind == "error":
                 raise error_class(status_code=500, message=f"local model failed: {payload}")
+            usage, logprobs = extra
             yield {"text": payload, "is_finished": usage is not None,
                    "finish_reason": "stop" if usage is not None else "", "usage": usage, "index": 0,
-                   "tool_use": None}
+                   "tool_use": None, "provider_specific_fields": {LOGPROBS: logprobs} if logprobs else None}
     finally:
         cancelled.set()  # a stopped answer frees its slot at the next token
 

@@ -16,14 +16,14 @@ from museapp.llm.adapter import StreamStats
 from museapp.streams.run import StreamResult, StreamStatus
 
 
-USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms")
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "ttft_ms", "total_ms", "confidence")
 
 
 def usage_fields(stats: StreamStats | None) -> dict:
     """A stream's tokens, cost and timings as a run record's fields."""
     if stats is None:
         return {"prompt_tokens": 0, "completion_tokens": 0, "cost": Decimal(0), "ttft_ms": None, "total_ms": 0,
-                "context_note": ""}
+                "context_note": "", "confidence": None}
     return {
         "context_note": stats.context_note[:500],
         "prompt_tokens": stats.prompt_tokens,
@@ -31,6 +31,7 @@ def usage_fields(stats: StreamStats | None) -> dict:
         "cost": to_decimal(stats.cost),
         "ttft_ms": stats.ttft_ms,
         "total_ms": stats.total_ms,
+        "confidence": stats.confidence,
     }
 
 
@@ -86,6 +87,8 @@ class RunRecord(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     context_note = models.CharField(max_length=500, blank=True, default="",
                                     help_text="what was cut of attached files to fit the model's window")
+    confidence = models.FloatField(null=True, blank=True,
+                                   help_text="mean log-probability of the last tokens, where the model gave them")
 
     class Meta:
         abstract = True

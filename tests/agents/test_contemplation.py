@@ -80,14 +80,14 @@ async def test_all_agents_stream_their_drafts_at_the_same_time(user, conversatio
     await socket.disconnect()
 
 
-async def test_agents_get_distinct_roles_and_a_temperature_ladder(user, conversation, llm):
+async def test_agents_get_distinct_roles_a_greedy_anchor_and_a_temperature_ladder(user, conversation, llm):
     socket, frames = await contemplate(user, conversation, "who are you all?")
     await frames.until(answer_done, timeout=30)
 
     agent_requests = [r for r in llm.requests_matching("who are you all?") if "judge" not in str(r["messages"][0])]
     systems = sorted(r["messages"][0]["content"] for r in agent_requests)
     assert len(systems) == 4 and len(set(systems)) == 4
-    assert sorted(r["temperature"] for r in agent_requests) == [0.2, 0.47, 0.73, 1.0]
+    assert sorted(r["temperature"] for r in agent_requests) == [0.0, 0.2, 0.6, 1.0]
     runs = await runs_of(await contemplation_of(conversation))
     assert [r.role for r in runs if r.kind == "agent"] == ROLES
     await socket.disconnect()
@@ -183,6 +183,23 @@ async def test_consensus_returns_the_most_typical_majority_draft_without_a_judge
     assert sorted(contemplation.relied_on) == [0, 1, 2]
     assert "Consensus: 3 of 4 drafts answered 42" in text
     assert not [r for r in llm.requests_matching("6 by 7?") if "judge" in r["messages"][0]["content"]]
+    await socket.disconnect()
+
+
+async def test_confidence_lets_one_sure_draft_outweigh_three_unsure_ones(user, conversation, llm):
+    unsure = "Perhaps 41.\nFinal answer: 41"
+    drafts(llm, "7 by 6?", [unsure] * 4, first_token_delay=0.5, logprob=-3.0)
+    sure = "Six sevens are 42.\nFinal answer: 42"
+    llm.script("7 by 6?", Reply(text=sure, logprob=-0.01), system="You are the Explorer")  # in first
+    socket, frames = await contemplate(user, conversation, "7 by 6?", strategy="confidence")
+    text = await frames.until(answer_done, timeout=30)
+
+    contemplation = await contemplation_of(conversation)
+    runs = {r.role: r for r in await runs_of(contemplation)}
+    assert round(runs["Explorer"].confidence, 2) == -0.01 and round(runs["Skeptic"].confidence, 2) == -3.0
+    assert contemplation.strategy_used == "confidence" and contemplation.tally == {"41": 3, "42": 1}
+    assert contemplation.message.content == sure and contemplation.relied_on == [3]
+    assert "Confidence: 1 of 4 drafts answered 42" in text
     await socket.disconnect()
 
 

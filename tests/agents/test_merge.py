@@ -13,6 +13,7 @@ from museapp.agents.merge import (
     locked_majority,
     tally,
     unanimous_answer,
+    confident_vote,
     consensus,
     vote_winner,
 )
@@ -314,3 +315,45 @@ def test_consensus_is_not_moved_by_the_order_of_the_drafts():
     forward = consensus(drafts_saying(*texts)).chosen.text
     backward = consensus(list(reversed(drafts_saying(*texts)))).chosen.text
     assert forward == backward
+
+
+def sure(confidences: list[float | None], *texts: str) -> list[Draft]:
+    return [Draft(i, ROLES[i].name, text, confidence) for i, (text, confidence) in enumerate(zip(texts, confidences))]
+
+
+def test_one_sure_draft_outweighs_two_unsure_ones():
+    drafts = sure([-0.05, -2.5, -2.0], "Final answer: 12", "Final answer: 9", "Maybe.\nFinal answer: 9")
+
+    picked = confident_vote(drafts)
+
+    # exp(-0.05) = 0.95 against exp(-2.5) + exp(-2.0) = 0.22
+    assert picked.answer == "12" and picked.chosen.index == 0 and picked.counts == {"12": 1, "9": 2}
+
+
+def test_agreeing_drafts_add_up_and_the_surest_of_them_is_kept():
+    drafts = sure([-0.9, -0.4, -0.2, -0.6], "Final answer: 9", "So 9.\nFinal answer: 9", "Final answer: 12",
+                  "Nine.\nFinal answer: 9")
+
+    picked = confident_vote(drafts)
+
+    assert picked.answer == "9" and [d.index for d in picked.agreeing] == [0, 1, 3] and picked.chosen.index == 1
+
+
+def test_without_short_answers_the_surest_draft_wins():
+    drafts = sure([-1.0, -0.1, -0.5], "Blue, by scattering.", "The air scatters blue light most.", "Dragons.")
+
+    picked = confident_vote(drafts)
+
+    assert picked.answer is None and picked.chosen.index == 1 and picked.agreeing == [picked.chosen]
+
+
+def test_a_draft_without_confidence_leaves_the_choice_to_consensus():
+    assert confident_vote(sure([-0.1, None], "Final answer: 1", "Final answer: 2")) is None
+
+
+def test_a_weighed_majority_locks_only_when_the_agents_left_could_not_outweigh_it():
+    answers = {0: "9", 1: "9", 2: "12"}
+
+    assert locked_majority(answers, 1) is None  # 2 against 1, one more agent: could tie
+    assert locked_majority(answers, 1, {0: 0.9, 1: 0.9, 2: 0.1}) == "9"  # 1.8 against 0.1 + at most 1
+    assert locked_majority(answers, 1, {0: 0.3, 1: 0.3, 2: 0.2}) is None  # 0.6 against 0.2 + 1

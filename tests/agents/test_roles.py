@@ -11,6 +11,7 @@ from museapp.agents.roles import (
     system_prompt,
     temperature_ladder,
     temperature_range,
+    temperatures,
 )
 from museapp.llm import local
 
@@ -52,3 +53,10 @@ def test_provider_models_agents_get_their_role_and_the_offline_models_what_it_me
 def test_the_briefs_setting_decides_for_every_model(settings, chosen, told):
     settings.MUSE_AGENT_BRIEFS = chosen
     assert system_prompt(ROLES[2], "Base.", local.MODEL) == system_prompt(ROLES[2], "Base.", "openai/x") == told
+
+
+def test_the_first_agent_anchors_at_temperature_zero_and_the_rest_explore(settings):
+    settings.MUSE_AGENT_TEMPERATURES = ["0.2", "1.0"]
+    assert temperatures(4) == [0.0, 0.2, 0.6, 1.0]
+    settings.MUSE_AGENT_ANCHOR = False
+    assert temperatures(4) == [0.2, 0.47, 0.73, 1.0]

@@ -26,8 +26,8 @@ STRATEGY = MergeStrategy(name="{name}", label="Ponder", description="a test's ow
 '''
 
 
-def test_the_registry_holds_the_four_strategies_in_the_menus_order():
-    assert strategies.NAMES == ("synthesize", "vote", "select", "consensus")
+def test_the_registry_holds_the_five_strategies_in_the_menus_order():
+    assert strategies.NAMES == ("synthesize", "vote", "select", "consensus", "confidence")
 
 
 def test_a_module_that_defines_a_strategy_is_found_by_itself(tmp_path, monkeypatch):
@@ -84,7 +84,7 @@ def test_an_unknown_strategy_is_refused_naming_every_registered_one(client, user
     response = client.post(f"/c/{conversation.pk}/preferences/", {"strategy": "ponder"})
 
     assert response.status_code == 400
-    assert response.content.decode() == "Unknown merge strategy: choose synthesize, vote, select or consensus."
+    assert response.content.decode() == "Unknown merge strategy: choose synthesize, vote, select, consensus or confidence."
     assert all(name in response.content.decode() for name in strategies.NAMES)
     conversation.refresh_from_db()
     assert conversation.merge_strategy == ""

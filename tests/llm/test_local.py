@@ -39,6 +39,19 @@ async def test_it_streams_an_answer_with_token_counts():
     assert stats.ttft_ms is not None and stats.total_ms >= stats.ttft_ms
 
 
+async def test_it_gives_each_tokens_log_probability_the_same_each_time_it_answers_greedily():
+    first, again = StreamStats(), StreamStats()
+    for stats in (first, again):
+        call = ModelCall(model=local.MODEL, messages=ask("Name a colour.").messages, max_tokens=24,
+                         temperature=0.0, timeout=120)
+        [d async for d in stream_completion(call, stats)]
+
+    assert first.completion_tokens - 1 <= len(first.logprobs) <= first.completion_tokens
+    assert all(value <= 0 for value in first.logprobs)
+    assert first.confidence == round(sum(first.logprobs[-32:]) / len(first.logprobs[-32:]), 4) < 0
+    assert again.logprobs == first.logprobs
+
+
 async def test_four_requests_stream_at_once_and_none_interrupts_another():
     local.warm_up()  # as a worker does when it starts
     first_token: dict[int, float] = {}

@@ -75,6 +75,7 @@ class MergeStrategy:
     run: Callable[[MergePlan], Awaitable[MergeResult]]  # the merge itself; it may call another strategy's
     menu_position: int  # where the menu lists it, lowest first
     writes_new_answer: bool = False  # the judge writes the answer, rather than one draft being it as written
+    weighs_confidence: bool = False  # drafts count by their confidence: an early stop weighs them so too
 
 
 async def unanimous(plan: MergePlan) -> MergeResult | None:
