@@ -241,7 +241,7 @@ MUSE_AGENT_TEMPERATURES = envlist("MUSE_AGENT_TEMPERATURES")
 # "Final answer: ..."), answer (only the latter) or none. Unset: role; the offline model's own.
 MUSE_AGENT_BRIEFS = env("MUSE_AGENT_BRIEFS")
 # A merge strategy's name (one module each in museapp/agents/strategies/);
-# unset: consensus for the offline model, else synthesize
+# unset: confidence for the offline model, else synthesize
 MUSE_MERGE_STRATEGY = env("MUSE_MERGE_STRATEGY")
 MUSE_QUORUM = envint("MUSE_QUORUM", 0)  # merge once this many drafts have finished (0: wait for all)
 MUSE_AGREEMENT_STOP = envbool("MUSE_AGREEMENT_STOP", True)  # stop agents once their majority is settled
@@ -251,6 +251,9 @@ MUSE_MERGE_MODEL = env("MUSE_MERGE_MODEL")  # default: the conversation's model
 MUSE_LOGPROBS = envbool("MUSE_LOGPROBS", True)
 # Agent 0 answers as a quick answer would (temperature 0), the others explore.
 MUSE_AGENT_ANCHOR = envbool("MUSE_AGENT_ANCHOR", True)
+# Contemplating: Auto contemplates when the quick answer's confidence (the mean
+# log-probability of its last tokens) is below this; chosen with `manage.py evaluate`.
+MUSE_AUTO_CONFIDENCE = envfloat("MUSE_AUTO_CONFIDENCE", -0.6)
 # The share of contemplated turns also answered quickly and shown side by side, blind (0: never).
 MUSE_COMPARE_RATE = min(max(envfloat("MUSE_COMPARE_RATE", 0.25), 0.0), 1.0)
 MUSE_CONTEMPLATE_DEADLINE = envfloat("MUSE_CONTEMPLATE_DEADLINE", 60.0)

@@ -24,6 +24,8 @@ class Contemplation(models.Model):
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="contemplation")
     strategy = models.CharField(max_length=16, choices=strategies.choices())
+    auto = models.BooleanField(default=False,
+                               help_text="started because the quick answer was unsure (Contemplating: Auto)")
     strategy_used = models.CharField(max_length=16, blank=True, help_text="after fallbacks, e.g. vote -> select")
     agent_count = models.PositiveSmallIntegerField()
     deadline_s = models.FloatField()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from museapp.agents import roles, selectors, strategies
 from museapp.agents.models import AgentRun, Comparison, Contemplation
-from museapp.agents.strategies import consensus, synthesize
+from museapp.agents.strategies import confidence, synthesize
 from museapp.chat.models import Conversation, Message
 from museapp.llm.adapter import ModelCall
 from museapp.llm.config import available_models, model_call, system_prompt
@@ -25,11 +25,12 @@ from museapp.llm.local import is_local
 
 def default_strategy(model: str = "") -> str:
     """MUSE_MERGE_STRATEGY; unset, the strategy measured best for the model
-    (``manage.py evaluate``): the offline model is too small to judge."""
+    (``manage.py evaluate``): the offline model is too small to judge, and
+    weighing its drafts by its own confidence beat the consensus."""
     strategy = settings.MUSE_MERGE_STRATEGY
     if strategy in strategies.STRATEGIES:
         return strategy
-    return consensus.NAME if is_local(model) else synthesize.NAME
+    return confidence.NAME if is_local(model) else synthesize.NAME
 
 
 def strategy_for(conversation: Conversation, model: str = "") -> str:
@@ -54,11 +55,12 @@ class ContemplationStart:
 
 
 def contemplation_start(*, conversation: Conversation, answer: Message, agents: int | None = None,
-                        compare: bool = False) -> ContemplationStart:
+                        compare: bool = False, auto: bool = False) -> ContemplationStart:
     """Create the contemplation and its agents' rows (inside the caller's
     transaction) and the settings of the calls the agents will make.
     ``agents``: the team's size (default MUSE_AGENTS); ``compare``: also
-    answer quickly, for a blind comparison."""
+    answer quickly, for a blind comparison; ``auto``: started because a
+    quick answer was unsure (Contemplating: Auto)."""
     count = roles.agent_count(agents)
     models = roles.agent_models(count, answer.model)
     temperatures = roles.temperatures(count, answer.model)
@@ -69,6 +71,7 @@ def contemplation_start(*, conversation: Conversation, answer: Message, agents: 
         deadline_s=settings.MUSE_CONTEMPLATE_DEADLINE,
         quorum=settings.MUSE_QUORUM if 0 < settings.MUSE_QUORUM < count else 0,
         judge_model=judge_for(conversation),
+        auto=auto,
     )
     jobs = []
     for index in range(count):

@@ -30,6 +30,8 @@ class Conversation(models.Model):
     title = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=200, blank=True, help_text="the picked model; blank: the default")
     contemplate = models.BooleanField(default=False, help_text="the Contemplating switch, remembered")
+    auto_contemplate = models.BooleanField(
+        default=False, help_text="Contemplating: Auto, remembered: contemplate when the quick answer is unsure")
     merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")
     judge_model = models.CharField(max_length=200, blank=True, help_text="the merge's judge; blank: the default")
     is_evaluation = models.BooleanField(default=False, help_text="asked by `manage.py evaluate`, not a person")

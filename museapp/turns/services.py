@@ -9,6 +9,7 @@ moment after a send cannot lose the question.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from asgiref.sync import async_to_sync
+from celery import current_app
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
@@ -40,6 +42,8 @@ from museapp.streams import events, leases, running, stopping
 from museapp.streams.announce import announce_on_commit
 from museapp.streams.names import Stream
 
+log = logging.getLogger(__name__)
+
 
 class TurnRun(Protocol):
     """How an answer runs; made inside the turn's transaction."""
@@ -57,13 +61,19 @@ class QuickAnswer:
     conversation_id: int
     owner_id: int
     call: ModelCall
+    auto: bool = False  # Contemplating: Auto: once answered, contemplate if the model was unsure
 
     def task_arguments(self) -> list[dict]:
         return [{"message_id": self.message_id, "conversation_id": self.conversation_id, "owner_id": self.owner_id,
                  "call": self.call.as_dict(), "deadline": time.time() + settings.MUSE_ANSWER_DEADLINE}]
 
     def enqueue(self) -> None:
-        run_answer.delay(**self.task_arguments()[0])
+        answer = run_answer.si(**self.task_arguments()[0])
+        if self.auto:
+            # By name: the task (museapp/turns/tasks.py) is a thin wrapper over answer_auto_check below.
+            answer = answer | current_app.signature(AUTO_CHECK_TASK, kwargs={"message_id": self.message_id},
+                                                    immutable=True)
+        answer.delay()
 
 
 @dataclass
@@ -105,19 +115,21 @@ def _slot_take(*, owner_id: int, stream: Stream) -> None:
 
 
 def _turn_run(conversation: Conversation, answer: Message, *, contemplate: bool,
-              agents_count: int | None = None) -> TurnRun | None:
+              agents_count: int | None = None, unsure: bool = False) -> TurnRun | None:
     """How the answer runs, with the person's slot for it taken (or
-    InvalidMessage, rolling the turn back, when they are at the cap)."""
+    InvalidMessage, rolling the turn back, when they are at the cap).
+    ``unsure``: contemplating because a quick answer was unsure (Auto)."""
     if not answer.is_running:
         return None
     _slot_take(owner_id=conversation.user_id, stream=answer.stream)
     if contemplate:
+        compare = compare_drawn(conversation) and not unsure  # Auto's quick answer is already the version before
         return ContemplatedAnswer(agents.contemplation_start(conversation=conversation, answer=answer,
-                                                            agents=agents_count, compare=compare_drawn(conversation)),
+                                                            agents=agents_count, compare=compare, auto=unsure),
                                   conversation.pk)
     # The worker reads the conversation as the answer starts: the task carries ids.
     return QuickAnswer(answer.pk, conversation.pk, conversation.user_id,
-                       model_call(model=answer.model, messages=[]))
+                       model_call(model=answer.model, messages=[]), auto=conversation.auto_contemplate)
 
 
 def compare_drawn(conversation: Conversation) -> bool:
@@ -135,7 +147,7 @@ def compare_drawn(conversation: Conversation) -> bool:
 @transaction.atomic
 def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "",
                judge: str | None = None, agents_count: int | None = None, origin: str = "",
-               attachments: tuple = ()) -> Turn:
+               attachments: tuple = (), auto: bool | None = None) -> Turn:
     """Save the person's message and an answer placeholder in one transaction
     (with the agents' rows when contemplating), count it against the
     person's limits, and enqueue the answer when it commits; then the
@@ -143,19 +155,20 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
     which shows the turn itself). The switch, the strategy and the judge
     ("": the default) are remembered on the conversation; ``agents_count``
     sizes this turn's team (default MUSE_AGENTS); ``attachments`` are the
-    ids of the files it carries (attached, read, not sent yet)."""
+    ids of the files it carries (attached, read, not sent yet); ``auto``
+    (None: as it was) is Contemplating: Auto, for quick answers."""
     text = chat.message_clean_text(text)  # a message refused anyway counts against no limit
     conversation = chat.conversation_lock(conversation=conversation)
     files = _files_chosen(conversation, attachments)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
-    _remember_choices(conversation, contemplate=contemplate, strategy=strategy, judge=judge)
+    _remember_choices(conversation, contemplate=contemplate, strategy=strategy, judge=judge, auto=auto)
     limits.answer_charge(conversation=conversation, contemplate=conversation.contemplate)
     user_message = chat.message_add(conversation=conversation, text=text)
     user_message.attachments.set(files)
     answer = chat.answer_placeholder(conversation=conversation, question=user_message)
     conversation.current_leaf = answer
-    conversation.save(update_fields=["title", "contemplate", "merge_strategy", "judge_model", "current_leaf",
-                                     "updated_at"])
+    conversation.save(update_fields=["title", "contemplate", "auto_contemplate", "merge_strategy", "judge_model",
+                                     "current_leaf", "updated_at"])
     run = _turn_run(conversation, answer, contemplate=conversation.contemplate, agents_count=agents_count)
     turn = Turn(user_message, answer, run, title_changed)
     transaction.on_commit(lambda: turn_enqueue(turn))
@@ -170,15 +183,18 @@ def _files_chosen(conversation: Conversation, ids: tuple) -> list:
         raise InvalidMessage(str(refused)) from None
 
 
-def _remember_choices(conversation: Conversation, *, contemplate: bool, strategy: str, judge: str | None) -> None:
+def _remember_choices(conversation: Conversation, *, contemplate: bool, strategy: str, judge: str | None,
+                      auto: bool | None = None) -> None:
     conversation.contemplate = bool(contemplate)
+    if auto is not None:
+        conversation.auto_contemplate = bool(auto)
     if strategy:
         conversation.merge_strategy = clean_strategy(strategy)
     if judge is not None:
         conversation.judge_model = clean_judge(judge)
 
 
-def _answer_to(conversation: Conversation, question: Message, *, contemplate: bool) -> Turn:
+def _answer_to(conversation: Conversation, question: Message, *, contemplate: bool, unsure: bool = False) -> Turn:
     """A new answer to ``question`` (a new version when it has one already),
     counted against the person's limits, shown from now on in every page of
     the conversation, and how it runs."""
@@ -186,10 +202,40 @@ def _answer_to(conversation: Conversation, question: Message, *, contemplate: bo
     answer = chat.answer_placeholder(conversation=conversation, question=question)
     conversation.current_leaf = answer
     conversation.save(update_fields=["current_leaf", "updated_at"])
-    turn = Turn(None, answer, _turn_run(conversation, answer, contemplate=contemplate))
+    turn = Turn(None, answer, _turn_run(conversation, answer, contemplate=contemplate, unsure=unsure))
     transaction.on_commit(lambda: turn_enqueue(turn))  # enqueued first: the pages are told second
     announce_on_commit(conversation.pk, events.branch_changed())
     return turn
+
+
+AUTO_CHECK_TASK = "muse.auto_check"
+
+
+def answer_auto_check(*, message_id: int) -> Turn | None:
+    """Contemplating: Auto, once a quick answer has ended: when the model was
+    unsure of it (its confidence below MUSE_AUTO_CONFIDENCE) and it is still
+    the answer shown, contemplate the question again as a new version; the
+    quick answer stays as the version before. At a limit or the cap on
+    answers in progress, the quick answer stands."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None or not is_unsure(message) or message.conversation.current_leaf_id != message.pk:
+        return None
+    try:
+        return _auto_contemplate(message)
+    except InvalidMessage as refused:
+        log.info("Auto did not contemplate answer %s: %s", message_id, refused)
+        return None
+
+
+def is_unsure(message: Message) -> bool:
+    return (message.status == Message.Status.DONE and message.confidence is not None
+            and message.confidence < settings.MUSE_AUTO_CONFIDENCE)
+
+
+@transaction.atomic
+def _auto_contemplate(message: Message) -> Turn:
+    conversation = chat.conversation_lock(conversation=message.conversation)
+    return _answer_to(conversation, message.parent, contemplate=True, unsure=True)
 
 
 def ran_contemplated(message: Message) -> bool:
@@ -406,16 +452,19 @@ async def _let_go(owner_id: int, streams: list[Stream]) -> None:
 
 
 def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,
-                                 strategy: str | None = None, judge: str | None = None) -> Conversation:
-    """The Contemplating switch and the merge menu (strategy and judge),
-    remembered per conversation."""
+                                 strategy: str | None = None, judge: str | None = None,
+                                 auto: bool | None = None) -> Conversation:
+    """The Contemplating switches (on, Auto) and the merge menu (strategy and
+    judge), remembered per conversation."""
     if contemplate is not None:
         conversation.contemplate = contemplate
+    if auto is not None:
+        conversation.auto_contemplate = auto
     if strategy is not None:
         conversation.merge_strategy = clean_strategy(strategy)
     if judge is not None:
         conversation.judge_model = clean_judge(judge)
-    conversation.save(update_fields=["contemplate", "merge_strategy", "judge_model", "updated_at"])
+    conversation.save(update_fields=["contemplate", "auto_contemplate", "merge_strategy", "judge_model", "updated_at"])
     return conversation
 
 

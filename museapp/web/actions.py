@@ -22,6 +22,7 @@ class Send:
     client_id: str  # the page's pending bubbles, to replace
     judge: str | None = None  # None: keep the conversation's; "": the default
     attachments: tuple = ()  # ids of the files it carries, checked by the turn
+    auto: bool | None = None  # Contemplating: Auto; None: as it was
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,17 @@ def _send(payload: dict) -> Send:
     judge = payload.get("judge")
     return Send(
         text=payload.get("message"),
-        contemplate=payload.get("contemplate") is True or payload.get("contemplate") in ("on", "true"),
+        contemplate=_switch(payload.get("contemplate")),
         strategy=strategy if isinstance(strategy, str) else "",
         client_id=client_id if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id) else "",
         judge=judge if isinstance(judge, str) else None,
         attachments=_ids(payload.get("attachments")),
+        auto=_switch(payload["auto"]) if "auto" in payload else None,
     )
+
+
+def _switch(value: object) -> bool:
+    return value is True or value in ("on", "true")
 
 
 def _ids(value: object) -> tuple:

@@ -231,6 +231,7 @@ def conversation_preferences(request: HttpRequest, conversation_id: str) -> Http
         turns.conversation_set_preferences(
             conversation=conversation,
             contemplate=request.POST.get("contemplate") == "on",
+            auto=request.POST.get("auto") == "on",
             strategy=request.POST.get("strategy") or None,
             judge=request.POST.get("judge"),
         )
