@@ -3,7 +3,7 @@ from django.template.response import TemplateResponse
 
 from museapp.evals.chart import HEIGHT, WIDTH, accuracy_against_cost, max_tokens_label
 from museapp.evals.models import EvalItem, EvalRun
-from museapp.evals.report import run_report
+from museapp.evals.report import budget_picks, run_report
 from museapp.feedback.views import analysts_only
 
 RUNS_SHOWN = 20
@@ -19,6 +19,8 @@ def evaluations(request: HttpRequest) -> HttpResponse:
         runs.append({
             "run": run,
             "rows": rows,
+            "auto": report.get("auto", []),
+            "budgets": budget_picks(report) if rows else [],
             "points": accuracy_against_cost(rows),
             "max_tokens": max_tokens_label(rows),
             "graded": run.items.filter(status=EvalItem.Status.GRADED).count(),
