@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
-from museapp.agents import roles, selectors, strategies
+from museapp.agents import roles, rosters, selectors, strategies
 from museapp.agents.models import AgentRun, Comparison, Contemplation
 from museapp.agents.strategies import confidence, synthesize
 from museapp.chat.models import Conversation, Message
@@ -61,8 +61,8 @@ def contemplation_start(*, conversation: Conversation, answer: Message, agents: 
     ``agents``: the team's size (default MUSE_AGENTS); ``compare``: also
     answer quickly, for a blind comparison; ``auto``: started because a
     quick answer was unsure (Contemplating: Auto)."""
-    count = roles.agent_count(agents)
-    models = roles.agent_models(count, answer.model)
+    models = _roster(conversation) or roles.agent_models(roles.agent_count(agents), answer.model)
+    count = len(models)
     temperatures = roles.temperatures(count, answer.model)
     contemplation = Contemplation.objects.create(
         message=answer,
@@ -84,6 +84,14 @@ def contemplation_start(*, conversation: Conversation, answer: Message, agents: 
                                                            temperature=temperatures[index])))
     quick = comparison_start(contemplation=contemplation) if compare else None
     return ContemplationStart(contemplation, jobs, time.time() + contemplation.deadline_s, quick)
+
+
+def _roster(conversation: Conversation) -> list[str]:
+    """The models of the roster picked in the strategy menu, while they are all on offer."""
+    try:
+        return rosters.roster_models(conversation.agent_roster) if conversation.agent_roster else []
+    except rosters.InvalidRoster:
+        return []
 
 
 QUICK_ROLE = "Quick answer"

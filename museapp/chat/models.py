@@ -30,6 +30,8 @@ class Conversation(models.Model):
     title = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=200, blank=True, help_text="the picked model; blank: the default")
     contemplate = models.BooleanField(default=False, help_text="the Contemplating switch, remembered")
+    agent_roster = models.CharField(
+        max_length=300, blank=True, help_text="each agent's model, e.g. 2xA+2xB (museapp/agents/rosters.py); blank: the default")
     auto_contemplate = models.BooleanField(
         default=False, help_text="Contemplating: Auto, remembered: contemplate when the quick answer is unsure")
     merge_strategy = models.CharField(max_length=16, blank=True, help_text="blank: MUSE_MERGE_STRATEGY")

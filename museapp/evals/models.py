@@ -39,7 +39,7 @@ class EvalItem(models.Model):
         GRADED = "graded"
 
     run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="items")
-    condition = models.CharField(max_length=32)
+    condition = models.CharField(max_length=200)
     problem_set = models.CharField(max_length=32)
     problem_index = models.PositiveIntegerField()
     problem = models.JSONField(help_text="the problem as asked, with its accepted answers")

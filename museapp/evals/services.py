@@ -154,7 +154,8 @@ def item_ask(*, item: EvalItem, user, model: str) -> EvalItem:
                 conversation = Conversation.objects.create(user=user, model=model, is_evaluation=True,
                                                            title=f"Evaluation {item.run_id}: {item}")
                 turn = turn_start(conversation=conversation, text=problem.prompt, contemplate=condition.contemplate,
-                                  strategy=condition.strategy, agents_count=condition.agents or None)
+                                  strategy=condition.strategy, agents_count=condition.agents or None,
+                                  roster=condition.roster or None)
                 item.message, item.status = turn.answer, EvalItem.Status.ASKED
                 item.save(update_fields=["message", "status"])
             return item

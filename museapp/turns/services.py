@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from museapp.agents import selectors as agent_selectors
 from museapp.agents import starting as agents
-from museapp.agents import strategies
+from museapp.agents import rosters, strategies
 from museapp.agents.models import Contemplation
 from museapp.agents.tasks import agent_task_arguments, run_merge, start_agent_retry, start_agents
 from museapp.chat import services as chat
@@ -147,7 +147,7 @@ def compare_drawn(conversation: Conversation) -> bool:
 @transaction.atomic
 def turn_start(*, conversation: Conversation, text: object, contemplate: bool = False, strategy: str = "",
                judge: str | None = None, agents_count: int | None = None, origin: str = "",
-               attachments: tuple = (), auto: bool | None = None) -> Turn:
+               attachments: tuple = (), auto: bool | None = None, roster: str | None = None) -> Turn:
     """Save the person's message and an answer placeholder in one transaction
     (with the agents' rows when contemplating), count it against the
     person's limits, and enqueue the answer when it commits; then the
@@ -156,19 +156,21 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
     ("": the default) are remembered on the conversation; ``agents_count``
     sizes this turn's team (default MUSE_AGENTS); ``attachments`` are the
     ids of the files it carries (attached, read, not sent yet); ``auto``
-    (None: as it was) is Contemplating: Auto, for quick answers."""
+    (None: as it was) is Contemplating: Auto, for quick answers; ``roster``
+    (None: as it was; "": the default) sets each agent's model."""
     text = chat.message_clean_text(text)  # a message refused anyway counts against no limit
     conversation = chat.conversation_lock(conversation=conversation)
     files = _files_chosen(conversation, attachments)
     title_changed = chat.conversation_name_from(conversation=conversation, text=text)
-    _remember_choices(conversation, contemplate=contemplate, strategy=strategy, judge=judge, auto=auto)
+    _remember_choices(conversation, contemplate=contemplate, strategy=strategy, judge=judge, auto=auto,
+                      roster=roster)
     limits.answer_charge(conversation=conversation, contemplate=conversation.contemplate)
     user_message = chat.message_add(conversation=conversation, text=text)
     user_message.attachments.set(files)
     answer = chat.answer_placeholder(conversation=conversation, question=user_message)
     conversation.current_leaf = answer
     conversation.save(update_fields=["title", "contemplate", "auto_contemplate", "merge_strategy", "judge_model",
-                                     "current_leaf", "updated_at"])
+                                     "agent_roster", "current_leaf", "updated_at"])
     run = _turn_run(conversation, answer, contemplate=conversation.contemplate, agents_count=agents_count)
     turn = Turn(user_message, answer, run, title_changed)
     transaction.on_commit(lambda: turn_enqueue(turn))
@@ -184,8 +186,10 @@ def _files_chosen(conversation: Conversation, ids: tuple) -> list:
 
 
 def _remember_choices(conversation: Conversation, *, contemplate: bool, strategy: str, judge: str | None,
-                      auto: bool | None = None) -> None:
+                      auto: bool | None = None, roster: str | None = None) -> None:
     conversation.contemplate = bool(contemplate)
+    if roster is not None:
+        conversation.agent_roster = clean_roster(roster)
     if auto is not None:
         conversation.auto_contemplate = bool(auto)
     if strategy:
@@ -453,19 +457,42 @@ async def _let_go(owner_id: int, streams: list[Stream]) -> None:
 
 def conversation_set_preferences(*, conversation: Conversation, contemplate: bool | None = None,
                                  strategy: str | None = None, judge: str | None = None,
-                                 auto: bool | None = None) -> Conversation:
+                                 auto: bool | None = None, roster: str | None = None) -> Conversation:
     """The Contemplating switches (on, Auto) and the merge menu (strategy and
     judge), remembered per conversation."""
     if contemplate is not None:
         conversation.contemplate = contemplate
     if auto is not None:
         conversation.auto_contemplate = auto
+    if roster is not None:
+        conversation.agent_roster = clean_roster(roster)
     if strategy is not None:
         conversation.merge_strategy = clean_strategy(strategy)
     if judge is not None:
         conversation.judge_model = clean_judge(judge)
-    conversation.save(update_fields=["contemplate", "auto_contemplate", "merge_strategy", "judge_model", "updated_at"])
+    conversation.save(update_fields=["contemplate", "auto_contemplate", "agent_roster", "merge_strategy",
+                                     "judge_model", "updated_at"])
     return conversation
+
+
+def clean_roster(roster: object) -> str:
+    """A roster of models on offer ("" for the default), or InvalidMessage."""
+    text = str(roster or "").strip()[:300]
+    try:
+        return "+".join(f"{n}x{m}" for n, m in _counted(rosters.roster_models(text))) if text else ""
+    except rosters.InvalidRoster as refused:
+        raise InvalidMessage(str(refused)) from None
+
+
+def _counted(models: list[str]) -> list[tuple[int, str]]:
+    """["A", "A", "B"] -> [(2, "A"), (1, "B")]."""
+    runs: list[tuple[int, str]] = []
+    for model in models:
+        if runs and runs[-1][1] == model:
+            runs[-1] = (runs[-1][0] + 1, model)
+        else:
+            runs.append((1, model))
+    return runs
 
 
 def clean_strategy(strategy: object) -> str:

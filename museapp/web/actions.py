@@ -23,6 +23,7 @@ class Send:
     judge: str | None = None  # None: keep the conversation's; "": the default
     attachments: tuple = ()  # ids of the files it carries, checked by the turn
     auto: bool | None = None  # Contemplating: Auto; None: as it was
+    roster: str | None = None  # each agent's model (2xA+2xB), checked by the turn; None: as it was
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ def _send(payload: dict) -> Send:
         judge=judge if isinstance(judge, str) else None,
         attachments=_ids(payload.get("attachments")),
         auto=_switch(payload["auto"]) if "auto" in payload else None,
+        roster=payload["roster"] if isinstance(payload.get("roster"), str) else None,
     )
 
 

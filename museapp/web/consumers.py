@@ -339,6 +339,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _start_turn(self, action: Send) -> str:
         turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
                                 strategy=action.strategy, judge=action.judge, origin=self.channel_name,
-                                attachments=action.attachments, auto=action.auto)
+                                attachments=action.attachments, auto=action.auto, roster=action.roster)
         return frames.turn_for_sender([turn.user_message, turn.answer], action.client_id,
                                       turn.user_message.conversation, title_changed=turn.title_changed)

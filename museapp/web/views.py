@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from museapp.agents import strategies
 from museapp.agents.roles import agent_count
+from museapp.agents.rosters import roster_choices
 from museapp.agents.starting import judge_for, strategy_for
 from museapp.chat import services, sidebar
 from museapp.chat.access import get_conversation_for_user, parse_id
@@ -198,6 +199,7 @@ def _model_context(request: HttpRequest, conversation) -> dict:
         "strategy": strategy_for(conversation, model),
         "judge": judge_for(conversation),
         "agent_count": agent_count(),
+        "rosters": roster_choices(agent_count(), choices),
     }
 
 
@@ -232,6 +234,7 @@ def conversation_preferences(request: HttpRequest, conversation_id: str) -> Http
             conversation=conversation,
             contemplate=request.POST.get("contemplate") == "on",
             auto=request.POST.get("auto") == "on",
+            roster=request.POST.get("roster"),
             strategy=request.POST.get("strategy") or None,
             judge=request.POST.get("judge"),
         )

@@ -34,3 +34,19 @@ def test_an_unsure_quick_answer_is_checked_by_the_agents_and_kept_as_the_version
     page.reload()
     expect(page.get_by_role("checkbox", name="Contemplating: Auto")).to_be_checked()
     assert csp_violations() == []
+
+
+def test_a_person_puts_two_models_to_work_at_once_from_the_strategy_menu(page, llm):
+    sign_up(page, "ada-roster")
+    page.get_by_role("switch", name="Contemplating", exact=True).check()
+    page.get_by_label("Agents' models").select_option(label="Agents: 2 × Fake model + 2 × Fake model two")
+    page.get_by_role("textbox", name="Message").fill("Name a moon of Mars")
+    page.get_by_role("button", name="Send").click()
+
+    answer = page.locator("article.message.assistant").last
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    answer.locator("details.drafts > summary").click()
+    expect(answer.locator(".agent-model")).to_have_text([
+        "Fake model · t 0.0", "Fake model · t 0.2", "Fake model two · t 0.6", "Fake model two · t 1.0"])
+    page.reload()
+    expect(page.get_by_label("Agents' models")).to_have_value("2xopenai/fake-model+2xopenai/fake-model-2")
