@@ -31,7 +31,7 @@ def test_an_analyst_sees_a_finished_evaluation_with_its_table_and_chart(page, ll
 
     run = page.locator("[data-eval-run]").first
     expect(run).to_have_attribute("data-status", "done")
-    expect(run.get_by_role("heading")).to_contain_text("Fake model")
+    expect(run.get_by_role("heading", level=2)).to_contain_text("Fake model")
     expect(run.locator('tr[data-condition="quick"] .accuracy')).to_have_text("66.7%")
     expect(run.locator('tr[data-condition="consensus:2"] .accuracy')).to_have_text("100.0%")
     expect(run.locator('tr[data-condition="consensus:2"] .versus')).to_have_text("+33.3")

@@ -76,7 +76,7 @@ def test_the_offline_model_shows_a_dismissible_notice(logged_in, conversation):
     page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
     assert "small offline demo model" in page
     assert "MUSE_MODEL" not in page, "the set-up hint is for staff"
-    assert "On this model Contemplating is not worth it" in page, "what the evaluation measured"
+    assert "On this model Contemplating is barely worth it" in page, "what the evaluation measured"
 
     logged_in.post("/notices/local-model/dismiss/", headers={"HX-Request": "true"})
     assert "small offline demo model" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()

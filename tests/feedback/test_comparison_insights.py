@@ -77,7 +77,7 @@ def test_splits_by_strategy_agents_agreement_and_judge(seeded):
     assert {row.label for row in splits["By agreement"]} == {"All drafts agree", "Drafts split"}
     assert {row.label for row in splits["By number of agents"]} == {"4 agents"}
     assert {row.label for row in splits["By judge model"]} == {
-        "Fake model", "No judge (vote, consensus or unanimous)"}
+        "Fake model", "No judge (vote, consensus, confidence or unanimous)"}
 
 
 def test_the_page_says_not_yet_distinguishable_and_how_many_more_are_needed(client, analyst, seeded):

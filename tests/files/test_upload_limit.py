@@ -17,7 +17,10 @@ def answer_to_headers_alone(live_server_url: str, headers: str) -> str:
     with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
         connection.sendall(f"POST /c/00000000-0000-0000-0000-000000000000/files/ HTTP/1.1\r\n"
                            f"Host: {address.netloc}\r\n{headers}\r\n".encode())
-        return connection.recv(4096).decode()
+        reply = b""
+        while chunk := connection.recv(4096):  # the server closes the connection after its answer
+            reply += chunk
+        return reply.decode()
 
 
 def test_an_upload_larger_than_allowed_is_refused_before_its_body_is_read(live_server_url):
