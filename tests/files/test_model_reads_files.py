@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from museapp.chat.models import Conversation
 from museapp.files.models import Attachment
-from museapp.files.reading import attachment_read
 from museapp.files.services import attachment_upload
+from tests.conftest import wait_until
 from tests.fakellm import Reply
 from tests.files.pdfs import PNG
 from tests.sockets import Frames, answer_until_done, open_chat, send
@@ -26,9 +26,12 @@ RECIPE = b"The secret ingredient is cardamom.\n"
 
 @sync_to_async
 def attached(conversation, name: str, data: bytes) -> int:
+    """Upload a file; its upload's commit has the worker read it, as the
+    page's does: wait for that reading to end (the row's status)."""
     attachment = attachment_upload(conversation=conversation, upload=SimpleUploadedFile(name, data),
                                    model=conversation.model or "openai/fake-model")
-    attachment_read(attachment_id=attachment.pk, model=conversation.model or "openai/fake-model")
+    wait_until(lambda: Attachment.objects.get(pk=attachment.pk).status != Attachment.Status.READING,
+               timeout=60, message=f"the worker to read {name}")
     return attachment.pk
 
 
