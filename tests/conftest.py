@@ -54,14 +54,18 @@ def django_db_setup(django_db_setup):
 @pytest.fixture(autouse=True)
 def nobody_has_answers_in_progress(request):
     """Every database test starts with an empty database, where the ids of
-    people may repeat an earlier test's; so what Redis counts for them starts
-    empty too: their answers in progress (museapp/streams/running.py) and
-    their rate limits (museapp/turns/limits.py). A test that started turns
-    without a worker to end them would otherwise put a later test's person
-    at the cap, and many tests' turns would add up to a limit."""
+    people and messages may repeat an earlier test's (SQLite starts them
+    again from 1); so what Redis keeps for them starts empty too: their
+    answers in progress (museapp/streams/running.py), their rate limits
+    (museapp/turns/limits.py), and each stream's Stop request, lease and
+    live text (museapp/streams/names.py). A test that started turns without
+    a worker to end them would otherwise put a later test's person at the
+    cap, many tests' turns would add up to a limit, and an earlier test's
+    Stop for its msg-2 would stop this test's msg-2 as it starts."""
     if request.node.get_closest_marker("django_db") is not None:
         redis = sync_client()
-        for pattern in (redis_key("running", "*"), redis_key("rate", "*")):
+        for pattern in (redis_key("running", "*"), redis_key("rate", "*"), redis_key("stop", "*"),
+                        redis_key("lease", "*"), redis_key("live", "*")):
             for key in redis.scan_iter(match=pattern):
                 redis.delete(key)
 
