@@ -204,7 +204,7 @@ async def cpu_breakdown(fake_url: str, tokens: int, streams: int = 20) -> dict[s
     publisher = FramePublisher(2**62, stream)  # a conversation nobody watches
     group = publisher.group
     layer = get_channel_layer()
-    event = events.tokens(stream, "tok1 tok2 ", 1, 2, 10.0)
+    event = events.tokens(stream, "tok1 tok2 ", "tok1 tok2 ", 1, 2, 10.0)
     sends = 2000
     for label, step in (
         ("frame publish: FramePublisher.flush", None),
@@ -235,7 +235,10 @@ def web_breakdown(person: Person, repeats: int = 30) -> dict[str, tuple[float, f
     consumer runs every ORM call on one thread (database_sync_to_async)."""
     from django.db import close_old_connections, connection
 
+    from asgiref.sync import async_to_sync
+
     from museapp.celery import ping
+    from museapp.streams import running
     from museapp.turns import services
     from museapp.web import frames
     from museapp.chat.models import Conversation, Message
@@ -257,8 +260,11 @@ def web_breakdown(person: Person, repeats: int = 30) -> dict[str, tuple[float, f
     def turn_start() -> None:
         close_old_connections()
         turns.append(services.turn_start(conversation=conversation, text="How are you?"))
-        # Let the next turn start (a conversation takes one answer at a time).
-        Message.objects.filter(pk=turns[-1].answer.pk).update(status=Message.Status.DONE)
+        # Let the next turn start: the answer ends (a conversation takes one at a time)
+        # and gives its person's slot back (MUSE_MAX_RUNNING_ANSWERS).
+        answer = turns[-1].answer
+        Message.objects.filter(pk=answer.pk).update(status=Message.Status.DONE)
+        async_to_sync(running.release)(owner_id=person.user_id, stream=answer.stream)
         close_old_connections()
 
     result = {
@@ -267,7 +273,7 @@ def web_breakdown(person: Person, repeats: int = 30) -> dict[str, tuple[float, f
     }
     turn = turns[-1]
     result["turn frame render"] = timed(
-        lambda: frames.turn_for_sender([turn.user_message, turn.answer], "abc", None)
+        lambda: frames.turn_for_sender([turn.user_message, turn.answer], "abc", conversation, title_changed=False)
     )
     result["Celery .delay() (muse.ping)"] = timed(lambda: ping.delay())
 
