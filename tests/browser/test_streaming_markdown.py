@@ -41,19 +41,26 @@ def test_markdown_shows_as_the_answer_streams_and_nothing_moves_when_it_is_done(
     assert where_done == where_mid_stream, "the finished answer is laid out as the streamed one was"
 
 
+# The last answer's tail shows an ellipsis: read in the page, once the tail is there.
+ELLIPSIS = """() => {
+  const answers = document.querySelectorAll('article[data-author="assistant"]');
+  const tail = answers.length && answers[answers.length - 1].querySelector('.body .tail');
+  return !!tail && getComputedStyle(tail, '::before').content === '"…"';
+}"""
+
+
 def test_an_answer_with_no_text_yet_shows_an_ellipsis_live_and_after_a_reload(page, llm):
     llm.script("Think first", Reply(text="Thought it through.", first_token_delay=8))
     sign_up(page, "ellis")
     page.get_by_role("textbox", name="Message").fill("Think first")
     page.get_by_role("button", name="Send").click()
     answer = page.locator('article[data-author="assistant"]').last
-    ellipsis = "b => getComputedStyle(b.querySelector('.tail'), '::before').content"
 
     expect(answer).to_have_attribute("data-status", "streaming")
-    assert answer.locator(".body").evaluate(ellipsis) == '"…"', "the answer's turn frame"
+    page.wait_for_function(ELLIPSIS)  # the answer's turn frame
     page.reload()
     expect(answer).to_have_attribute("data-status", "streaming")
-    assert answer.locator(".body").evaluate(ellipsis) == '"…"', "the page as loaded"
+    page.wait_for_function(ELLIPSIS)  # the page as loaded (its catch-up may render the body again first)
 
     expect(answer.locator(".body")).to_have_text("Thought it through.", timeout=20_000)
 
