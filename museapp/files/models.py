@@ -8,7 +8,9 @@ import uuid
 
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 
 def files_storage():
@@ -76,3 +78,14 @@ class Attachment(models.Model):
     @property
     def is_reading(self) -> bool:
         return self.status == self.Status.READING
+
+
+@receiver(post_delete, sender=Attachment)
+def stored_file_delete(sender, instance: Attachment, **_kwargs) -> None:
+    """A deleted attachment's bytes go with it, once the deletion commits
+    (conversations, accounts and unsent files are deleted through the ORM,
+    so every way of deleting one passes here). Connected here, with the
+    model, so no app start-up has to import a signals module."""
+    if instance.file.name:
+        storage, name = instance.file.storage, instance.file.name
+        transaction.on_commit(lambda: storage.delete(name))
