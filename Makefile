@@ -14,7 +14,7 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 WHEELHOUSE := $(HOME)/.cache/muse/wheels/llama-$(LLAMA_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench bench-smoke setup clean
 
 run: setup
 	$(PY) manage.py serve
@@ -24,6 +24,10 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m museapp.ops.embedded_redis -- $(PY) bench/ttft.py
+
+# Every script in bench/ in its quickest mode: each must print its figures.
+bench-smoke: $(VENV)/.installed-dev
+	$(PY) bench/smoke.py
 
 setup: $(STAMP)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.harness import parse_args  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")
 
 from museapp.evals.problems import arithmetic  # noqa: E402
@@ -85,7 +86,7 @@ def main() -> None:
     parser.add_argument("--right", type=float, default=0.7, help="chance each draft is right")
     parser.add_argument("--tokens", type=int, default=120, help="tokens per draft, about")
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_args(parser, n=6, tokens=40)
 
     fake = FakeLLM().start()
     try:

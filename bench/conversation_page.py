@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import parse_args  # noqa: E402
 
 ANSWER = ("Here is a **short** answer with a list:\n\n- one point\n- another point\n\n"
           "```python\nprint('hello')\n```\n\n" + "A paragraph of plain words. " * 20)
@@ -26,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=9)
-    args = parser.parse_args()
+    args = parse_args(parser, turns=30, repeats=3)
     if not os.environ.get("DATABASE_URL"):
         os.environ["MUSE_DATA_DIR"] = tempfile.mkdtemp(prefix="page-", dir=os.environ.get("MUSE_DATA_DIR"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import parse_args  # noqa: E402
 
 from export_memory import FILLER, consume, in_child, resident_mb  # noqa: E402 - bench/ is this script's folder
 
@@ -104,7 +105,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the seeded rows (with DATABASE_URL)")
-    args = parser.parse_args()
+    args = parse_args(parser, conversations=20, messages=10)
     if not os.environ.get("DATABASE_URL"):
         os.environ["MUSE_DATA_DIR"] = tempfile.mkdtemp(prefix="data-export-", dir=os.environ.get("MUSE_DATA_DIR"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")

@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import parse_args  # noqa: E402
 
 FILLER = "Some words of an answer, long enough to look like one. "
 
@@ -148,7 +149,7 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=100_000)
     parser.add_argument("--streamed-only", action="store_true", help="skip the downloads read whole first")
     parser.add_argument("--keep", action="store_true", help="keep the seeded rows (with DATABASE_URL)")
-    args = parser.parse_args()
+    args = parse_args(parser, ratings=2000)
     if not os.environ.get("DATABASE_URL"):
         os.environ["MUSE_DATA_DIR"] = tempfile.mkdtemp(prefix="export-", dir=os.environ.get("MUSE_DATA_DIR"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")

@@ -11,6 +11,7 @@ and stopping everything on the way out (Ctrl-C included).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
@@ -53,6 +54,19 @@ def percentile(values: list[float], p: float) -> float | None:
 
 def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def parse_args(parser: argparse.ArgumentParser, **quick) -> argparse.Namespace:
+    """The options, with `--quick` added: a smoke run (CI runs every script so,
+    `bench/smoke.py`) that takes the smaller values in `quick` for the options
+    not given on the command line."""
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: " + (", ".join(f"{k.replace('_', '-')} {v}" for k, v in quick.items()) or "as is"))
+    args = parser.parse_args()
+    for name, value in quick.items() if args.quick else ():
+        if getattr(args, name) == parser.get_default(name):
+            setattr(args, name, value)
+    return args
 
 
 def wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 60.0) -> None:
@@ -390,7 +404,8 @@ class BenchRun:
     def say(self, text: str) -> None:
         print(f"[{self.tag}] {text}", flush=True)
 
-    def start(self, *, people: int, workers: int, concurrency: int, fake_options: list[str]) -> None:
+    def start(self, *, people: int, workers: int, concurrency: int, fake_options: list[str],
+              web_processes: int = 1) -> None:
         """Redis (embedded when REDIS_URL is unset), the migrated database,
         the fake model (`python -m tests.fakellm` with these options), the
         workers, `people` users with a conversation each, then the web
@@ -430,7 +445,7 @@ class BenchRun:
         connections.close_all()
         wait_for_port(self.fake_port, self.fake, "fake model")
         wait_for_workers(processes, workers)
-        self.web = processes.spawn("web", web_command("127.0.0.1", self.web_port))
+        self.web = processes.spawn("web", web_command("127.0.0.1", self.web_port, web_processes))
         wait_for_port(self.web_port, self.web, "web")
         self.say(f"worker and web up in {time.perf_counter() - started:.1f} s")
 

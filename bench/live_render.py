@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import parse_args  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")
 
 import django  # noqa: E402
@@ -92,14 +93,16 @@ def core_share(length: int, interval: float, *, adaptive: bool = False) -> float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument("--longest", type=int, default=LENGTHS[-1], help="the longest text, in characters")
+    args = parse_args(parser, repeats=2, longest=LENGTHS[1])
+    lengths = [length for length in LENGTHS if length <= args.longest]
     print("One rendering of the text so far (median of", args.repeats, "with min-max):")
-    for length in LENGTHS:
+    for length in lengths:
         times = one_rendering_ms(text_of(length), args.repeats)
         print(f"  {length:>6} chars: {statistics.median(times):6.2f} ms  [{min(times):.2f}-{max(times):.2f}]")
     print(f"Share of one core per stream, growing at {CHARS_PER_SECOND} chars/s:")
     print("                     as Muse does   every 0.25 s   every frame (0.04 s)")
-    for length in LENGTHS:
+    for length in lengths:
         muse = core_share(length, 0.25, adaptive=True)
         flat, every = core_share(length, 0.25), core_share(length, 0.04)
         print(f"  to {length:>6} chars: {muse:12.2%} {flat:14.2%} {every:16.2%}")

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import parse_args  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")
 
 import django  # noqa: E402 - settings first
@@ -56,7 +57,7 @@ def one_case(effect: float, n: int, seeds: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=200)
-    seeds = parser.parse_args().seeds
+    seeds = parse_args(parser, seeds=10).seeds
     print(f"{seeds} seeds per row; coverage: share of 95% intervals holding the truth at equal length")
     print(f"{'effect':>6} {'n':>4} {'truth':>6} {'raw mean':>9} {'raw cover':>9} {'fit mean':>9} "
           f"{'fit cover':>9} {'fit width':>9}")

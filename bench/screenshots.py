@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BenchRun  # noqa: E402
+from harness import BenchRun, parse_args  # noqa: E402
 
 QUICK = """How long should **green tea** steep? Reply with:
 
@@ -117,7 +118,7 @@ def send(page, expect, step: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "screenshots")
-    args = parser.parse_args()
+    args = parse_args(parser, out=Path(tempfile.gettempdir()) / "muse-screenshots")  # quick: not over the committed ones
     run = BenchRun("screenshots", tag="shots")
     return run.execute(lambda: shoot(run, args.out))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import fmt, percentile  # noqa: E402
+from bench.harness import fmt, parse_args, percentile  # noqa: E402
 
 COMMON = ("time people answer question think water light house music garden river coffee "
           "history number system market energy travel family money winter memory science").split()
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--others", type=int, default=4, help="other people, each with a fifth as much")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the people and messages made (to look at them)")
-    args = parser.parse_args()
+    args = parse_args(parser, conversations=100, per=10, repeats=1)
     if not os.environ.get("DATABASE_URL"):
         os.environ["MUSE_DATA_DIR"] = tempfile.mkdtemp(prefix="search-", dir=os.environ.get("MUSE_DATA_DIR"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")

@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import parse_args  # noqa: E402
 
 
 def person_with(count: int):
@@ -63,7 +64,8 @@ def timed_side_by_side(paths: dict[str, tuple], repeats: int) -> dict[str, tuple
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
-    args = parser.parse_args()
+    parser.add_argument("--largest", type=int, default=2000, help="the longest list's conversations")
+    args = parse_args(parser, repeats=2, largest=200)
     if not os.environ.get("DATABASE_URL"):
         os.environ["MUSE_DATA_DIR"] = tempfile.mkdtemp(prefix="sidebar-", dir=os.environ.get("MUSE_DATA_DIR"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "museapp.settings")
@@ -79,13 +81,13 @@ def main() -> None:
 
     call_command("migrate", interactive=False, verbosity=0)
     paths, users = {}, []
-    for count in (20, 50, 2000):
+    for count in (20, 50, args.largest):
         user, newest = person_with(count)
         users.append(user)
         client = Client()
         client.force_login(user)
         paths[f"chat page, {count:,} conversations"] = (client, f"/c/{newest.pk}/")
-        if count == 2000:
+        if count == args.largest:
             cursor = Cursor(newest.updated_at - timedelta(hours=8 * 99), 0).encode()  # after the 100th
             paths[f"3rd page of the list, {count:,}"] = (client, f"/c/{newest.pk}/sidebar/?after={cursor}")
     figures = timed_side_by_side(paths, args.repeats)

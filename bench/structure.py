@@ -142,6 +142,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="list every local import and the 10 longest functions")
+    parser.add_argument("--quick", action="store_true", help="the smoke run's flag; this script is quick already")
     args = parser.parse_args()
     graph, functions, local_imports = read_tree()
     found = cycles(graph)

@@ -308,7 +308,8 @@ def verdict(value: float | None, target: float | None) -> str:
 def report(args, setup: str, first: Answer, phases: list[Phase]) -> None:
     tokens, cores = args.tokens, psutil.cpu_count()
     print()
-    print(f"Muse TTFT overhead: {setup}; {args.workers} worker process(es) x {args.concurrency} threads")
+    print(f"Muse TTFT overhead: {setup}; {args.workers} worker process(es) x {args.concurrency} threads, "
+          f"{args.web_processes} web process(es)")
     print(
         f"fake model: first token after {args.first_token_delay * 1000:.0f} ms (subtracted from every "
         f"figure), then {tokens} tokens x {args.token_delay * 1000:.0f} ms"
@@ -439,6 +440,7 @@ def parse_args() -> argparse.Namespace:
                         help="threads per worker, as `manage.py serve --concurrency` (default 128)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("MUSE_WORKERS", "2")),
                         help="worker processes, as `manage.py serve --workers` (default 2)")
+    parser.add_argument("--web-processes", type=int, default=1, help="uvicorn processes on the web port (default 1)")
     parser.add_argument("--first-token-delay", type=float, default=0.2)
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--token-delay", type=float, default=0.01)
@@ -464,7 +466,7 @@ def main() -> int:
 
 def measure(args, run: BenchRun) -> int:
     run.start(
-        people=max([1, *args.k]), workers=args.workers, concurrency=args.concurrency,
+        people=max([1, *args.k]), workers=args.workers, concurrency=args.concurrency, web_processes=args.web_processes,
         fake_options=["--first-token-delay", str(args.first_token_delay),
                       "--tokens", str(args.tokens), "--token-delay", str(args.token_delay)],
     )
@@ -493,19 +495,24 @@ def measure(args, run: BenchRun) -> int:
         read_model_times(phase.answers, delay)
     read_model_times([first], delay)
     report(args, run.setup, first, phases)
+    missing = [p.name for p in phases if not p.overheads] + ([] if first.overhead_ms is not None else ["first"])
     if not args.no_breakdown:
         # These reach into the app's internals, which change: a failure
-        # here must not cost the figures above.
+        # here must not cost the figures above, but it fails the run.
         try:
             breakdown = asyncio.run(cpu_breakdown(f"http://127.0.0.1:{run.fake_port}/v1", args.tokens))
             report_worker_steps(args, phases, breakdown)
         except Exception as exc:  # noqa: BLE001
             print(f"\n(worker steps not timed: {type(exc).__name__}: {exc})")
+            missing.append("worker steps")
         try:
             report_web_steps(web_breakdown(people[0]))
         except Exception as exc:  # noqa: BLE001
             print(f"\n(web steps not timed: {type(exc).__name__}: {exc})")
-    return 0
+            missing.append("web steps")
+    if missing:
+        print(f"\nFAILED: no figures for {', '.join(missing)}")
+    return 1 if missing else 0
 
 
 def _progress(phase: Phase) -> None:
