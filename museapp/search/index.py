@@ -16,6 +16,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from museapp.chat.models import Message
 
 CONFIG = "english"  # PostgreSQL's stemming; SQLite's porter tokenizer is the English one too
+# PostgreSQL indexes a message's first this many characters: a tsvector holds
+# at most 1 MB, and a longer message (an answer of megabytes) could not be
+# saved at all. SQLite's FTS5 has no such limit.
+INDEXED_CHARS = 200_000
 VECTOR_COLUMN = "search_vector"
 VECTOR_INDEX = "search_message_vector"
 FTS_TABLE = "search_message_fts"
@@ -44,7 +48,7 @@ def install(connection: BaseDatabaseWrapper) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"ALTER TABLE {TABLE} ADD COLUMN {VECTOR_COLUMN} tsvector "
-                f"GENERATED ALWAYS AS (to_tsvector('{CONFIG}'::regconfig, content)) STORED")
+                f"GENERATED ALWAYS AS (to_tsvector('{CONFIG}'::regconfig, left(content, {INDEXED_CHARS}))) STORED")
             cursor.execute(f"CREATE INDEX {VECTOR_INDEX} ON {TABLE} USING GIN ({VECTOR_COLUMN})")
         elif connection.vendor == "sqlite":
             cursor.execute(
@@ -67,6 +71,13 @@ def _add_triggers(cursor) -> None:
     for statement in _TRIGGERS.values():
         cursor.execute(statement)
     cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")  # every message so far
+
+
+def rebuild(connection: BaseDatabaseWrapper) -> None:
+    """PostgreSQL: the generated column anew (its expression changed)."""
+    if connection.vendor == "postgresql":
+        uninstall(connection)
+        install(connection)
 
 
 def ensure(connection: BaseDatabaseWrapper) -> bool:
