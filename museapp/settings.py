@@ -232,6 +232,13 @@ MUSE_TEMPORARY_SWEEP = envfloat("MUSE_TEMPORARY_SWEEP", 600.0)
 # at UTF-8's 4 bytes a character at most: no frame the page may send is cut
 # off, and a bigger one is closed with 1009 before it is read into memory.
 MUSE_WS_MAX_BYTES = envint("MUSE_WS_MAX_BYTES", (100_000 + 1_000) * 4)
+# What one chat socket may hold queued for a page that is not reading (a bad
+# network, a sleeping laptop): past it, its token frames are dropped and the
+# page is resynced from the live text once it reads again
+# (museapp/web/outbox.py).
+MUSE_SOCKET_BACKLOG_BYTES = envint("MUSE_SOCKET_BACKLOG_BYTES", 256 * 1024)
+# Web server processes `manage.py serve` starts on its one port.
+MUSE_WEB_PROCESSES = envint("MUSE_WEB_PROCESSES", 1)
 # Contemplating mode: parallel agents, then a merge.
 MUSE_AGENTS = envint("MUSE_AGENTS", 4)  # 2 to 8
 MUSE_AGENT_MODELS = env("MUSE_AGENT_MODELS")  # optional: one model per agent, comma-separated

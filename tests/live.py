@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from tests.conftest import ROOT, process_env, stop_process, wait_until
 from tests.fakellm import free_port
+from tests.markup import parse_html
 
 
 @dataclass
@@ -67,11 +68,11 @@ class Stack:
         assert process.popen.poll() is None, process.output()[-3000:]
         return process
 
-    def web(self, name: str = "web") -> Process:
+    def web(self, name: str = "web", processes: int = 1) -> Process:
         from museapp.ops.management.commands.serve import web_command
 
         port = free_port()
-        process = self._start(name, web_command("127.0.0.1", port), port)
+        process = self._start(name, web_command("127.0.0.1", port, processes), port)
 
         def listening() -> bool:
             if process.popen.poll() is not None:
@@ -112,9 +113,20 @@ def session_for(user) -> str:
 class Tab:
     """One browser tab's chat socket: what it sends, and every frame it got."""
 
-    def __init__(self, host: str, session: str, conversation_id: int):
+    def __init__(self, host: str, session: str, conversation_id: int, *, slow_network: bool = False):
+        """``slow_network``: the tab's connection holds little it has not
+        read (a 4 kB receive buffer, one frame queued), so a tab that stops
+        reading soon stops the server's writes too."""
         self.host = host
-        self.socket = connect(f"ws://{host}/ws/chat/{conversation_id}/", open_timeout=10,
+        sock = None
+        if slow_network:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", int(host.rsplit(":", 1)[1])))
+        self.socket = connect(f"ws://{host}/ws/chat/{conversation_id}/", open_timeout=10, sock=sock,
+                              max_queue=1 if slow_network else 16, ping_interval=None if slow_network else 20,
+                              max_size=None,  # as a browser: no limit on what the server sends
+                              compression=None if slow_network else "deflate",  # every byte on the wire
                               additional_headers={"Cookie": f"sessionid={session}", "Origin": f"http://{host}"})
         self.frames: list[str] = []
 
@@ -126,6 +138,30 @@ class Tab:
         """The text token frames appended to one stream (``msg-7``, ``agent-3``)."""
         return "".join(re.findall(rf'<span id="{re.escape(stream)}-tail" hx-swap-oob="beforeend">([^<]*)</span>',
                                   self.text))
+
+    def showings(self, stream: str) -> list[str]:
+        """What the page showed of a stream after each frame that touched
+        it, htmx's swaps applied in order: each whole rendering of its text
+        (the answer re-rendered, or its body) replaces it, each token frame
+        appends to it."""
+        shown, showings = "", []
+        for frame in self.frames:
+            touched = False
+            for element in parse_html(frame).children:
+                if isinstance(element, str):
+                    continue
+                whole = [element] if element.attrs.get("id") == stream else element.all(id=stream)
+                bodies = [element] if element.attrs.get("id") == f"{stream}-body" else element.all(id=f"{stream}-body")
+                if whole:
+                    texts = [e for e in whole[0].all() if "data-answer-text" in e.attrs]
+                    shown, touched = texts[0].text if texts else "", True
+                elif bodies:
+                    shown, touched = bodies[0].text, True
+                elif element.attrs.get("id") == f"{stream}-tail":
+                    shown, touched = shown + element.text, True
+            if touched:
+                showings.append(shown)
+        return showings
 
     def streams_with(self, prefix: str, needle: str) -> set[str]:
         """Streams named ``<prefix>-<id>`` whose streamed text contains ``needle``."""

@@ -15,12 +15,15 @@ class CatchUp:
     def __init__(self) -> None:
         self.seen_seq: dict[Stream, int] = {}  # the last frame this page has, per stream
 
-    def is_new(self, stream: Stream, seq: int) -> bool:
-        """True, once, for a frame the page does not have yet."""
-        if seq <= self.seen_seq.get(stream, 0):
-            return False
+    def place(self, stream: Stream, seq: int) -> str:
+        """Where frame ``seq`` stands for this page: "old" (the page has it),
+        "next", or after a "gap" (frames dropped on the way: the page needs
+        the stream's text anew). The page has it from now on."""
+        seen = self.seen_seq.get(stream, 0)
+        if seq <= seen:
+            return "old"
         self.seen_seq[stream] = seq
-        return True
+        return "next" if seq == seen + 1 else "gap"
 
     async def message(self, message: Message) -> Message:
         """The message as it stands now: a streaming answer, and each agent

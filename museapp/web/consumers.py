@@ -30,6 +30,7 @@ from museapp.web.actions import (
     Edit, MergeAgain, Refusal, Regenerate, Retry, RetryAgent, Send, ShowVersion, Stop, parse_action,
 )
 from museapp.web.catchup import CatchUp
+from museapp.web.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     conversation = None
     counted = False  # among the person's open sockets
     watch: asyncio.Task | None = None
+    outbox: Outbox | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,6 +113,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         # Accept first so the close code (4401/4404) reaches the page.
         await self.accept()
+        self.outbox = Outbox(write=self._write, frame=self._tokens_frame, close=self._fell_behind,
+                             limit=settings.MUSE_SOCKET_BACKLOG_BYTES)
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -136,10 +140,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TRY_AGAIN)
 
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        """Queue a frame for the page (museapp/web/outbox.py): a page that
+        stops reading never holds up this socket's events."""
+        self.outbox.put(text_data)
+
+    async def _write(self, text_data: str) -> None:
         try:
-            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+            await super().send(text_data=text_data)
         except OSError:  # the page is gone (uvicorn's ClientDisconnected); its disconnect comes next
             log.debug("chat socket for conversation %s: the page left before a frame", self.conversation)
+
+    async def _fell_behind(self) -> None:
+        await self.close(code=CLOSE_TRY_AGAIN)
 
     async def dispatch(self, message: dict) -> None:
         # Token frames are the hot path and touch no database: skip Channels'
@@ -152,6 +164,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.watch is not None:
             self.watch.cancel()
+        if self.outbox is not None:
+            self.outbox.stop()
         if self.conversation is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.counted:
@@ -278,10 +292,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=html)
 
     async def chat_tokens(self, event: events.Tokens) -> None:
+        self.outbox.put(event)  # made a frame as it is sent: by then the page may have missed some
+
+    async def _tokens_frame(self, event: events.Tokens) -> str:
+        """The frame for ``event``; after a gap (frames dropped on the way:
+        the channel layer, or this socket's outbox), the stream's element
+        re-rendered with its whole text so far, unless this frame carries
+        the whole text rendered anyway."""
         stream = Stream.parse(event["stream"])
-        if stream is not None and self.catch_up.is_new(stream, event["seq"]):
-            await self.send(text_data=frames.tokens(stream, event["text"], event["html"], event["count"],
-                                                    event["elapsed_ms"]))
+        place = "old" if stream is None else self.catch_up.place(stream, event["seq"])
+        if place == "old":
+            return ""
+        if place == "gap" and not event["html"]:
+            return await self._resynced(stream)
+        return frames.tokens(stream, event["text"], event["html"], event["count"], event["elapsed_ms"])
+
+    async def _resynced(self, stream: Stream) -> str:
+        if stream.is_agent:
+            run = await database_sync_to_async(_agent_run)(conversation=self.conversation, run_id=stream.id)
+            return frames.agent_panel(await self.catch_up.agent(run)) if run is not None else ""
+        message = await database_sync_to_async(selectors.message_for_display)(
+            conversation=self.conversation, message_id=stream.id)
+        return await self._render(message) if message is not None else ""
 
     # A change is loaded and rendered once per web process for all its tabs
     # (museapp/web/shared.py). What is still live is loaded by each tab: its

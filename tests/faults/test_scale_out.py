@@ -58,3 +58,24 @@ def test_two_web_processes_and_two_workers_behave_as_one_app(tmp_path, llm, user
 
 def answer(conversation: Conversation) -> Message:
     return conversation.messages.filter(author="assistant").order_by("-id").first()
+
+
+def test_several_web_processes_on_one_port_serve_every_tab_of_a_conversation(tmp_path, llm, user):
+    stack = Stack(tmp_path)
+    try:
+        web = stack.web("web", processes=2)
+        stack.worker("worker")
+        wait_until(lambda: web.output().count("Started server process") == 2, message="both web processes")
+        llm.script("many tabs", Reply(text="Every tab sees this.", token_delay=0.05))
+        session = session_for(user)
+        conversation = Conversation.objects.create(user=user)
+        # The kernel hands each connection to one of the processes.
+        tabs = [Tab(web.host, session, conversation.pk) for _ in range(6)]
+
+        tabs[0].send(action="send", message="many tabs", client_id="q1")
+        for tab in tabs:
+            tab.until(lambda frames: "Every tab sees this." in frames and 'data-status="done"' in frames)
+        assert answer(conversation).status == Message.Status.DONE
+        assert stack.server_errors() == []
+    finally:
+        stack.stop()

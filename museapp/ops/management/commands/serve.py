@@ -33,15 +33,19 @@ def worker_command(concurrency: int, queue: str, name: str = "muse") -> list[str
     ]
 
 
-def web_command(host: str, port: int) -> list[str]:
+def web_command(host: str, port: int, processes: int = 1) -> list[str]:
     # --ws-max-size: uvicorn reads a whole WebSocket message (16 MiB by
     # default) before Muse can refuse it; past this it closes with 1009.
+    # --workers: uvicorn's processes share the one port; each page's socket
+    # stays with the process that accepted it, and the channel layer brings
+    # every process its conversations' events.
     return [
         sys.executable, "-m", "uvicorn", "museapp.asgi:application",
         "--host", host, "--port", str(port),
         "--lifespan", "off",
         "--no-access-log",
         "--ws-max-size", str(settings.MUSE_WS_MAX_BYTES),
+        *(["--workers", str(processes)] if processes > 1 else []),
     ]
 
 
@@ -63,9 +67,15 @@ class Command(BaseCommand):
             default=int(os.environ.get("MUSE_WORKER_CONCURRENCY", "128")),
             help="threads per worker: streams (answers and agents) one worker runs at once",
         )
+        parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=settings.MUSE_WEB_PROCESSES,
+            help="web server processes on the one port (each serves its sockets on its own event loop)",
+        )
         parser.add_argument("--no-migrate", action="store_true")
 
-    def handle(self, *args, host, port, workers, concurrency, no_migrate, **options):
+    def handle(self, *args, host, port, workers, concurrency, web_processes, no_migrate, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.redis = None
         self.stopping = False
@@ -84,7 +94,7 @@ class Command(BaseCommand):
                 self._spawn(f"worker {index + 1}",
                             worker_command(concurrency, settings.CELERY_TASK_DEFAULT_QUEUE, f"muse{index + 1}"))
             self._wait_for_worker()
-            self._spawn("web", web_command(host, port))
+            self._spawn("web", web_command(host, port, max(web_processes, 1)))
             self._wait_for_port(host, port)
             self.stdout.write(self.style.SUCCESS(f"Muse is running at http://{host}:{port}/  (Ctrl-C stops it)"))
             self._supervise()
