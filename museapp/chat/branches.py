@@ -47,6 +47,14 @@ def leaf_of(conversation: Conversation, tree: Tree) -> int | None:
     return max(tree) if tree else None
 
 
+def shown_leaf(conversation: Conversation) -> int | None:
+    """``leaf_of`` without loading the tree: the current leaf (a foreign
+    key, so a message that exists), or the latest message."""
+    if conversation.current_leaf_id is not None:
+        return conversation.current_leaf_id
+    return Message.objects.filter(conversation_id=conversation.pk).order_by("-pk").values_list("pk", flat=True).first()
+
+
 def shown(conversation: Conversation) -> list[int]:
     """The ids of the branch shown, first message first."""
     tree = tree_of(conversation.pk)

@@ -199,7 +199,7 @@ def message_add(*, conversation: Conversation, text: str, parent: object = FOLLO
     branch shown; None: as a new first message, an edited one)."""
     message = Message(conversation=conversation, author=Message.Author.USER, content=text)
     if parent is FOLLOWS_THE_BRANCH_SHOWN:
-        message.parent_id = branches.leaf_of(conversation, branches.tree_of(conversation.pk))
+        message.parent_id = branches.shown_leaf(conversation)
     elif parent is None:
         message.starts_branch = True
     else:

@@ -166,7 +166,8 @@ def turn_start(*, conversation: Conversation, text: object, contemplate: bool = 
                       roster=roster)
     limits.answer_charge(conversation=conversation, contemplate=conversation.contemplate)
     user_message = chat.message_add(conversation=conversation, text=text)
-    user_message.attachments.set(files)
+    if files:
+        user_message.attachments.set(files)
     answer = chat.answer_placeholder(conversation=conversation, question=user_message)
     conversation.current_leaf = answer
     conversation.save(update_fields=["title", "contemplate", "auto_contemplate", "merge_strategy", "judge_model",
