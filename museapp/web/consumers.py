@@ -147,7 +147,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _write(self, text_data: str) -> None:
         try:
             await super().send(text_data=text_data)
-        except OSError:  # the page is gone (uvicorn's ClientDisconnected); its disconnect comes next
+        # The page is gone: uvicorn's ClientDisconnected (an OSError), or a
+        # RuntimeError once the socket was closed (by Muse, or by uvicorn for
+        # a frame too big) before the outbox got to this frame. Its
+        # disconnect comes next.
+        except (OSError, RuntimeError):
             log.debug("chat socket for conversation %s: the page left before a frame", self.conversation)
 
     async def _fell_behind(self) -> None:
