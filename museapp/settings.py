@@ -165,28 +165,48 @@ def celery_redis_url(url: str) -> str:
     return url
 
 
+# Stream state (the channel layer's groups; live text, sequence numbers,
+# leases, stop requests, answers in progress, open sockets and rate counters)
+# may be spread over several Redis servers: each conversation's group and each
+# stream's keys live on one of them, placed by consistent hashing
+# (museapp/ops/shards.py). Every process must list the same servers.
+STREAM_REDIS_URLS = envlist("STREAM_REDIS_URLS") or [REDIS_URL]
+
 CHANNEL_LAYERS = {
     "default": {
         # Pub/sub: no per-channel capacity to silently overflow; the database
         # is the source of truth and a reconnecting page re-renders from it.
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # Placed on STREAM_REDIS_URLS by the same ring as Muse's own keys.
+        "BACKEND": "museapp.ops.channel_layer.ShardedPubSubChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+            "hosts": [{"address": url, "max_connections": 1000} for url in STREAM_REDIS_URLS],
             "prefix": MUSE_REDIS_PREFIX,
         },
     }
 }
 
-CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
+# The broker: REDIS_URL's server unless BROKER_URL names another, which may be
+# RabbitMQ ("amqp://user:password@host:5672/vhost"). Results (only the start-up
+# ping's) stay in Redis either way.
+CELERY_BROKER_URL = celery_redis_url(env("BROKER_URL") or REDIS_URL)
 CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 CELERY_REDIS_MAX_CONNECTIONS = envint("CELERY_REDIS_MAX_CONNECTIONS", 1000)
 CELERY_BROKER_POOL_LIMIT = envint("CELERY_BROKER_POOL_LIMIT", 100)
-# Tasks are acknowledged when they start. A run whose worker dies is closed by
-# the reaper (museapp/streams/reaper.py) within seconds; Celery's own redelivery of
-# late-acknowledged tasks would come only after the visibility timeout, and
-# kombu's Redis transport crashed the worker acknowledging late after a Redis
-# restart ("'NoneType' object has no attribute 'hostname'").
-CELERY_TASK_ACKS_LATE = False
+AMQP_BROKER = CELERY_BROKER_URL.startswith(("amqp:", "amqps:", "pyamqp:"))
+# Tasks are acknowledged when they start, on either broker (MUSE_ACKS_LATE=true
+# only to measure the alternative). A run whose worker dies is closed by the
+# reaper (museapp/streams/reaper.py) within seconds, as interrupted, with what
+# it streamed kept and a Retry button. Measured with late acknowledgement
+# (README, "Choosing a broker"): on RabbitMQ, after a full restart the killed
+# answer came back once its lease had lapsed and ran again from the start,
+# paying for every token twice and replacing the text the person had read; a
+# broker restart made each running task log "Couldn't ack" and come back only
+# to be skipped. On Redis it crashed the worker after a Redis restart (kombu:
+# "'NoneType' object has no attribute 'hostname'").
+CELERY_TASK_ACKS_LATE = envbool("MUSE_ACKS_LATE", False)
+# A task running when the broker connection drops goes on (its stream is not
+# the broker's business); Celery 6 would otherwise cancel it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # ...and a worker takes a task only when it has a free thread for it, so a
 # busy worker does not hoard tasks that an idle one could start.
 CELERY_WORKER_DISABLE_PREFETCH = True

@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connections
 
 from museapp.feedback.models import ANALYSTS_GROUP
-from museapp.ops.redis_client import redis_key, sync_client
+from museapp.ops.redis_client import person, redis_key, servers, sync_client, sync_client_at
 from tests.fakellm import FakeLLM, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,16 +63,16 @@ def nobody_has_answers_in_progress(request):
     cap, many tests' turns would add up to a limit, and an earlier test's
     Stop for its msg-2 would stop this test's msg-2 as it starts."""
     if request.node.get_closest_marker("django_db") is not None:
-        redis = sync_client()
-        for pattern in (redis_key("running", "*"), redis_key("rate", "*"), redis_key("stop", "*"),
-                        redis_key("lease", "*"), redis_key("live", "*")):
-            for key in redis.scan_iter(match=pattern):
-                redis.delete(key)
+        for redis in map(sync_client_at, servers()):
+            for pattern in (redis_key("running", "*"), redis_key("rate", "*"), redis_key("stop", "*"),
+                            redis_key("lease", "*"), redis_key("live", "*")):
+                for key in redis.scan_iter(match=pattern):
+                    redis.delete(key)
 
 
 def holds_slot(user, stream) -> bool:
     """Whether one of the person's slots for answers in progress is held for ``stream``."""
-    return sync_client().zscore(redis_key("running", str(user.pk)), stream.name) is not None
+    return sync_client(person(user.pk)).zscore(redis_key("running", str(user.pk)), stream.name) is not None
 
 
 def database_url_for_tests() -> str:

@@ -95,6 +95,10 @@ class Stack:
     def stop(self) -> None:
         for process in self.processes:
             stop_process(process.popen)
+        if self.env.get("BROKER_URL", "").startswith("amqp"):
+            from tests.servers import forget_queue
+
+            forget_queue(self.env["BROKER_URL"], self.env["MUSE_QUEUE"])
 
     def server_errors(self, *, tracebacks: bool = True) -> list[str]:
         """Lines of the web logs that show a failed request (and, with

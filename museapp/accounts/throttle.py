@@ -18,6 +18,10 @@ from django.http import HttpRequest
 from museapp.ops import ratelimit
 from museapp.ops.redis_client import redis_key
 
+# Log-in and sign-up counters (by username and by address, counted together)
+# all live on one stream Redis server: they are few, and checked as one.
+PLACE = "accounts"
+
 
 def _username_counter(username: str) -> ratelimit.Counter | None:
     rate = ratelimit.parse_rate(settings.MUSE_LOGIN_ATTEMPTS, "MUSE_LOGIN_ATTEMPTS")
@@ -25,7 +29,7 @@ def _username_counter(username: str) -> ratelimit.Counter | None:
         return None
     # Hashed: any text fits in a key, and Redis holds no usernames.
     digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
-    return ratelimit.Counter(redis_key("login", "user", digest), rate)
+    return ratelimit.Counter(redis_key("login", "user", digest), rate, PLACE)
 
 
 def _address_counter(request: HttpRequest, *, setting: str, action: str) -> ratelimit.Counter | None:
@@ -35,7 +39,7 @@ def _address_counter(request: HttpRequest, *, setting: str, action: str) -> rate
     address = request.META.get("REMOTE_ADDR") or ""
     if rate is None or not address:
         return None
-    return ratelimit.Counter(redis_key(action, "ip", address), rate)
+    return ratelimit.Counter(redis_key(action, "ip", address), rate, PLACE)
 
 
 def _counters(request: HttpRequest, username: str) -> list[ratelimit.Counter]:

@@ -19,6 +19,7 @@ from museapp.agents.models import Contemplation
 from museapp.chat.models import Message
 from museapp.chat.context import call_in_context
 from museapp.ops import loop
+from museapp.ops.workers import hand_on
 from museapp.streams import events, leases, livetext, running, stopping
 from museapp.streams.announce import announce, announce_ended
 from museapp.streams.leased import SKIPPED, run_leased
@@ -86,7 +87,7 @@ def settle(*, contemplation_id: int) -> None:
     if settlement.merge:
         # Covered while it waits in the queue, so the reaper leaves it alone.
         loop.run(leases.reserve(Stream.answer(settlement.message_id)))
-        run_merge.delay(contemplation_id=contemplation_id)
+        hand_on(run_merge, contemplation_id=contemplation_id)
 
 
 @shared_task(name="muse.run_merge")

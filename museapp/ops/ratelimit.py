@@ -79,6 +79,7 @@ def parse_rate(value: str, name: str = "rate") -> Rate | None:
 class Counter:
     key: str  # made with redis_client.redis_key
     rate: Rate
+    place: str  # where the key lives (redis_client.client's ``on``): one for the counters counted together
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,17 @@ def person_counters(setting: str, bucket: str, user_id: int) -> list[Counter]:
     """One person's counter of the rate named ``setting`` (e.g.
     "MUSE_RATE_SHARING"), or none when that rate is off."""
     rate = parse_rate(getattr(settings, setting), setting)
-    return [Counter(redis_client.redis_key("rate", bucket, str(user_id)), rate)] if rate else []
+    if rate is None:
+        return []
+    return [Counter(redis_client.redis_key("rate", bucket, str(user_id)), rate, redis_client.person(user_id))]
+
+
+def _client(counters: list[Counter]):
+    """The server of counters counted together (one script: one server)."""
+    places = {counter.place for counter in counters}
+    if len(places) != 1:
+        raise ValueError(f"counters counted together must share a place, not {sorted(places)}")
+    return redis_client.sync_client(places.pop())
 
 
 def _fail_open(action: str) -> None:
@@ -159,7 +170,7 @@ def take(counters: list[Counter]) -> Full | None:
     if not counters:
         return None
     try:
-        reply = redis_client.sync_client().eval(_SCRIPT, *_arguments("take", counters))
+        reply = _client(counters).eval(_SCRIPT, *_arguments("take", counters))
     except (RedisError, OSError):  # OSError includes TimeoutError
         _fail_open("count a request")
         return None
@@ -171,7 +182,7 @@ def peek(counters: list[Counter]) -> Full | None:
     if not counters:
         return None
     try:
-        reply = redis_client.sync_client().eval(_SCRIPT, *_arguments("peek", counters))
+        reply = _client(counters).eval(_SCRIPT, *_arguments("peek", counters))
     except (RedisError, OSError):
         _fail_open("check a limit")
         return None
@@ -183,7 +194,7 @@ def add(counters: list[Counter]) -> None:
     if not counters:
         return
     try:
-        redis_client.sync_client().eval(_SCRIPT, *_arguments("add", counters))
+        _client(counters).eval(_SCRIPT, *_arguments("add", counters))
     except (RedisError, OSError):
         _fail_open("count a failure")
 
@@ -193,6 +204,6 @@ def reset(counters: list[Counter]) -> None:
     if not counters:
         return
     try:
-        redis_client.sync_client().delete(*[c.key for c in counters])
+        _client(counters).delete(*[c.key for c in counters])
     except (RedisError, OSError):
         _fail_open("reset a counter")

@@ -3,10 +3,15 @@ benchmarks and anything else that starts workers itself."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from celery import current_app as app  # museapp's, once Django loaded museapp/__init__.py
+from django.conf import settings
+from kombu.exceptions import OperationalError
+
+log = logging.getLogger(__name__)
 
 PING = "muse.ping"  # museapp/celery.py
 
@@ -29,3 +34,24 @@ def wait_until_consuming(check: Callable[[], None], *, count: int = 1, timeout: 
         check()
         if time.monotonic() > deadline:
             raise TimeoutError(f"not all {count} workers started in time")
+
+
+def hand_on(task, **kwargs) -> None:
+    """Send ``task`` from a worker even while the broker is away for a moment
+    (restarting): tried again with backoff for up to ``MUSE_QUEUE_GRACE``
+    less 5 s, the reservation that keeps the reaper off the run meanwhile.
+    (Celery's publish retry policy does not cover a connection refused while
+    reconnecting: kombu raises that before the policy applies.) A page's own
+    sends fail fast instead: a request must not hang on the broker."""
+    deadline = time.monotonic() + max(1.0, settings.MUSE_QUEUE_GRACE - 5)
+    pause = 0.5
+    while True:
+        try:
+            task.apply_async(kwargs=kwargs)
+            return
+        except OperationalError:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("the broker is away; handing %s on again in %.1f s", task.name, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 3.0)

@@ -24,7 +24,7 @@ import uuid
 from django.conf import settings
 
 from museapp.ops.redis_client import client
-from museapp.streams.names import Stream, lease_key
+from museapp.streams.names import Stream, by_server, lease_key
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def tombstone_ttl() -> int:
 async def claim(stream: Stream) -> bool:
     """Take ``stream`` for this worker process; False when it must not run
     (held elsewhere, already ended, or closed by the reaper)."""
-    if not await client("stop").eval(_CLAIM, 1, lease_key(stream), OWNER, QUEUED, ttl()):
+    if not await client(stream.name, "stop").eval(_CLAIM, 1, lease_key(stream), OWNER, QUEUED, ttl()):
         return False
     _held.add(stream)
     _start_renewing()
@@ -81,15 +81,15 @@ async def claim(stream: Stream) -> bool:
 async def release(stream: Stream, *, state: str = ENDED) -> None:
     """The run is over (its result is saved): leave a tombstone."""
     _held.discard(stream)
-    await client("stop").set(lease_key(stream), state, ex=tombstone_ttl())
+    await client(stream.name, "stop").set(lease_key(stream), state, ex=tombstone_ttl())
 
 
 async def reserve(*streams: Stream) -> None:
     """A run handed to Celery that may wait in the queue (a merge, a retry):
     covered until a worker claims it, or for ``MUSE_QUEUE_GRACE`` seconds."""
-    if streams:
-        async with client("stop").pipeline(transaction=False) as pipe:
-            for stream in streams:
+    for group in by_server(streams):
+        async with client(group[0].name, "stop").pipeline(transaction=False) as pipe:
+            for stream in group:
                 pipe.set(lease_key(stream), QUEUED, ex=max(1, int(settings.MUSE_QUEUE_GRACE)))
             await pipe.execute()
 
@@ -98,10 +98,11 @@ async def states(streams: list[Stream]) -> dict[Stream, str]:
     """For the reaper: HELD (someone runs or will run it), MISSING (nobody
     does), or ENDED / REAPED. Raises if Redis cannot be asked: not knowing is
     not the same as missing."""
-    if not streams:
-        return {}
-    values = await client("stop").mget([lease_key(stream) for stream in streams])
-    return {stream: state_of(value) for stream, value in zip(streams, values)}
+    found: dict[Stream, str] = {}
+    for group in by_server(streams):
+        values = await client(group[0].name, "stop").mget([lease_key(stream) for stream in group])
+        found.update({stream: state_of(value) for stream, value in zip(group, values)})
+    return found
 
 
 def state_of(value: bytes | str | None) -> str:
@@ -129,12 +130,11 @@ async def _renew() -> None:
     A lease a Redis restart lost comes back; a tombstone is left alone."""
     while True:
         await asyncio.sleep(renew_interval())
-        streams = list(_held)
-        if not streams:
-            continue
-        try:
-            await client("stop").eval(_RENEW, len(streams), *[lease_key(s) for s in streams], OWNER, ttl())
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - try again next round; the lease has slack
-            log.warning("could not renew %d lease(s)", len(streams), exc_info=True)
+        for streams in by_server(list(_held)):
+            try:
+                await client(streams[0].name, "stop").eval(_RENEW, len(streams), *[lease_key(s) for s in streams],
+                                                           OWNER, ttl())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - try again next round; the lease has slack
+                log.warning("could not renew %d lease(s)", len(streams), exc_info=True)

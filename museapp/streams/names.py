@@ -4,10 +4,11 @@ and nowhere else."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from museapp.ops.redis_client import redis_key
+from museapp.ops.redis_client import redis_key, ring
 
 Kind = Literal["msg", "agent"]
 _NAME = re.compile(r"(msg|agent)-([1-9][0-9]*|0)")  # the one spelling of each name
@@ -77,3 +78,9 @@ def lease_key(stream: Stream) -> str:
 def live_keys(stream: Stream) -> tuple[str, str]:
     """The live text of a stream and the sequence number of its last frame."""
     return redis_key("live", stream.name, "text"), redis_key("live", stream.name, "seq")
+
+
+def by_server(streams: Iterable[Stream]) -> list[list[Stream]]:
+    """``streams`` grouped by the stream Redis server that holds their keys
+    (one group with a single server), for commands over many keys."""
+    return list(ring().split(streams, lambda stream: stream.name).values())

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from museapp.ops.redis_client import client, redis_key, sync_client
+from museapp.ops.redis_client import client, person, redis_key, sync_client
 from museapp.streams.names import Stream
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def take(*, owner_id: int, stream: Stream) -> bool:
         return True
     now = time.time()
     try:
-        taken = bool(sync_client().eval(_TAKE, 1, _key(owner_id), now, cap, now + settings.MUSE_SLOT_PROVISIONAL,
+        taken = bool(sync_client(person(owner_id)).eval(_TAKE, 1, _key(owner_id), now, cap, now + settings.MUSE_SLOT_PROVISIONAL,
                                         stream.name))
     except RedisError:
         log.warning("could not count answers in progress; letting the turn through", exc_info=True)
@@ -75,13 +75,13 @@ def _keep(owner_id: int, stream: Stream) -> None:
     """The turn committed: its slot lasts as long as an answer can."""
     now = time.time()
     try:
-        sync_client().eval(_ADD, 1, _key(owner_id), now, 0, now + longest_answer_seconds(), stream.name)
+        sync_client(person(owner_id)).eval(_ADD, 1, _key(owner_id), now, 0, now + longest_answer_seconds(), stream.name)
     except RedisError:
         log.warning("could not keep %s's slot; it lapses soon by itself", stream, exc_info=True)
 
 
 async def release(*, owner_id: int, stream: Stream) -> None:
     try:
-        await client("stop").zrem(_key(owner_id), stream.name)
+        await client(person(owner_id), "stop").zrem(_key(owner_id), stream.name)
     except RedisError:
         log.warning("could not release %s's slot; it lapses by itself", stream, exc_info=True)

@@ -12,45 +12,53 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from museapp.ops.redis_client import client as _redis
-from museapp.streams.names import Stream, stop_channel, stop_key
+from museapp.ops.redis_client import client, client_at, servers
+from museapp.streams.names import Stream, by_server, stop_channel, stop_key
 
 log = logging.getLogger(__name__)
 
 STOP_TTL_SECONDS = 3600
 
 _waiting: dict[Stream, asyncio.Event] = {}
-_listener: asyncio.Task | None = None
+_listeners: dict[str, asyncio.Task] = {}  # one per stream Redis server
 _poller: asyncio.Task | None = None
 
 
+def _client(stream: Stream):
+    return client(stream.name, "stop")
+
+
 async def request_stop(*streams: Stream) -> None:
-    client = _client()
-    async with client.pipeline(transaction=False) as pipe:
-        for stream in streams:
-            pipe.set(stop_key(stream), "1", ex=STOP_TTL_SECONDS)
-            pipe.publish(stop_channel(), stream.name)
-        await pipe.execute()
+    """On the server that holds each stream: a stop is published where the
+    worker running that stream listens."""
+    for group in by_server(streams):
+        async with _client(group[0]).pipeline(transaction=False) as pipe:
+            for stream in group:
+                pipe.set(stop_key(stream), "1", ex=STOP_TTL_SECONDS)
+                pipe.publish(stop_channel(), stream.name)
+            await pipe.execute()
 
 
 async def clear(*streams: Stream) -> None:
     """Forget old stop requests (a retried answer reuses its stream's name)."""
-    if streams:
-        await _client().delete(*[stop_key(stream) for stream in streams])
+    for group in by_server(streams):
+        await _client(group[0]).delete(*[stop_key(stream) for stream in group])
 
 
 async def is_requested(stream: Stream) -> bool:
-    return bool(await _client().exists(stop_key(stream)))
+    return bool(await _client(stream).exists(stop_key(stream)))
 
 
 async def listen() -> None:
-    """Start this process's listener and poller (idempotent); returns once
-    subscribed."""
-    global _listener, _poller
-    if _listener is None or _listener.done():
-        pubsub = _client().pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(stop_channel())
-        _listener = asyncio.create_task(_listen(pubsub), name="muse-stop-listener")
+    """Start this process's listeners (one per stream server) and its
+    poller (idempotent); returns once subscribed."""
+    global _poller
+    for url in servers():
+        listener = _listeners.get(url)
+        if listener is None or listener.done():
+            pubsub = client_at(url, "stop").pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(stop_channel())
+            _listeners[url] = asyncio.create_task(_listen(pubsub), name=f"muse-stop-listener-{len(_listeners)}")
     if _poller is None or _poller.done():
         _poller = asyncio.create_task(_poll(), name="muse-stop-poller")
 
@@ -98,22 +106,16 @@ POLL_SECONDS = 0.5
 async def _poll() -> None:
     while True:
         await asyncio.sleep(POLL_SECONDS)
-        streams = [stream for stream, event in _waiting.items() if not event.is_set()]
-        if not streams:
-            continue
-        try:
-            values = await _client().mget([stop_key(stream) for stream in streams])
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - a Redis hiccup is not a stop request
-            log.warning("could not read the stop keys of %d stream(s)", len(streams), exc_info=True)
-            continue
-        for stream, value in zip(streams, values):
-            event = _waiting.get(stream)
-            if value and event is not None and not event.is_set():
-                log.info("stop for %s arrived by polling, not by pub/sub", stream)
-                event.set()
-
-
-def _client():
-    return _redis("stop")
+        for streams in by_server(stream for stream, event in _waiting.items() if not event.is_set()):
+            try:
+                values = await _client(streams[0]).mget([stop_key(stream) for stream in streams])
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a Redis hiccup is not a stop request
+                log.warning("could not read the stop keys of %d stream(s)", len(streams), exc_info=True)
+                continue
+            for stream, value in zip(streams, values):
+                event = _waiting.get(stream)
+                if value and event is not None and not event.is_set():
+                    log.info("stop for %s arrived by polling, not by pub/sub", stream)
+                    event.set()

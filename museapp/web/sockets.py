@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
-from museapp.ops.redis_client import client, redis_key
+from museapp.ops.redis_client import client, person, redis_key
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ async def opened(*, user_id: int, channel: str) -> bool:
         return True
     now = time.time()
     try:
-        return bool(await client().eval(_OPEN, 1, _key(user_id), now, cap, now + LAPSE_SECONDS, channel,
+        return bool(await client(person(user_id)).eval(_OPEN, 1, _key(user_id), now, cap, now + LAPSE_SECONDS, channel,
                                         LAPSE_SECONDS))
     except RedisError:
         log.warning("could not count open sockets; letting this one through", exc_info=True)
@@ -56,7 +56,7 @@ async def opened(*, user_id: int, channel: str) -> bool:
 
 async def closed(*, user_id: int, channel: str) -> None:
     try:
-        await client().zrem(_key(user_id), channel)
+        await client(person(user_id)).zrem(_key(user_id), channel)
     except RedisError:
         log.warning("could not forget a closed socket; it lapses by itself", exc_info=True)
 

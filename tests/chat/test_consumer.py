@@ -145,7 +145,8 @@ async def test_a_stop_whose_pubsub_message_was_lost_still_stops_the_answer_by_it
     answer = await answer_of(conversation)
 
     stopped_at = time.monotonic()
-    await redis_client.client("stop").set(stop_key(Stream.answer(answer.pk)), "1")
+    stream = Stream.answer(answer.pk)
+    await redis_client.client(stream.name, "stop").set(stop_key(stream), "1")
 
     await frames.until(lambda t: 'data-status="stopped"' in t, timeout=5)
     assert time.monotonic() - stopped_at < 1.5

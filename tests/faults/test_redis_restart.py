@@ -2,17 +2,13 @@
 answer: the answer still completes, the open page sees it end, and Muse keeps
 serving without being restarted itself."""
 
-import tempfile
-import time
-from pathlib import Path
-
 import pytest
 
 from museapp.chat.models import Message
-from museapp.ops.embedded_redis import EmbeddedRedis
 from tests.conftest import wait_until
 from tests.fakellm import Reply
 from tests.live import FAST_REAPING, Stack, Tab, session_for
+from tests.servers import redis_of_its_own, restart
 from tests.sockets import answer_ended
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -20,19 +16,9 @@ pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def redis_server():
-    directory = Path(tempfile.mkdtemp(prefix="muse-redis-", dir="/tmp"))  # short: a socket path
-    server = EmbeddedRedis(directory / "redis.sock", directory)
-    server.start()
+    server = redis_of_its_own()
     yield server
     server.stop()
-
-
-def restart(server: EmbeddedRedis, down_for: float = 1.0) -> None:
-    server.process.kill()  # SIGKILL: nothing saved, every connection cut
-    server.process.wait()
-    server.process = None
-    time.sleep(down_for)
-    server.start()
 
 
 @pytest.fixture

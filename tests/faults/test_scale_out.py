@@ -1,5 +1,5 @@
-"""Two web processes and two workers against one database and one Redis
-behave as one app: tabs on either web process see every answer, whichever
+"""Two web processes and two workers against one database and one Redis (and
+either broker) behave as one app: tabs on either web process see every answer, whichever
 worker runs it (README, "Growing past one machine")."""
 
 import re
@@ -10,6 +10,7 @@ from museapp.chat.models import Conversation, Message
 from tests.conftest import wait_until
 from tests.fakellm import Reply
 from tests.live import Stack, Tab, session_for
+from tests.servers import BROKERS, broker_env
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -18,8 +19,9 @@ def tasks_run_by(worker) -> int:
     return len(re.findall(r"Task muse\.run_answer\[[^\]]+\] succeeded", worker.output()))
 
 
-def test_two_web_processes_and_two_workers_behave_as_one_app(tmp_path, llm, user):
-    stack = Stack(tmp_path)
+@pytest.mark.parametrize("broker", BROKERS)
+def test_two_web_processes_and_two_workers_behave_as_one_app(tmp_path, llm, user, broker):
+    stack = Stack(tmp_path, **broker_env(broker))
     try:
         llm.script("first question", Reply(text="First answer, slowly told.", token_delay=0.15))
         llm.script("second question", Reply(text="Second answer, slowly told.", token_delay=0.15))
@@ -60,8 +62,9 @@ def answer(conversation: Conversation) -> Message:
     return conversation.messages.filter(author="assistant").order_by("-id").first()
 
 
-def test_several_web_processes_on_one_port_serve_every_tab_of_a_conversation(tmp_path, llm, user):
-    stack = Stack(tmp_path)
+@pytest.mark.parametrize("broker", BROKERS)
+def test_several_web_processes_on_one_port_serve_every_tab_of_a_conversation(tmp_path, llm, user, broker):
+    stack = Stack(tmp_path, **broker_env(broker))
     try:
         web = stack.web("web", processes=2)
         stack.worker("worker")

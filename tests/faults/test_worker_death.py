@@ -1,5 +1,5 @@
-"""Workers die (SIGKILL, mid-stream): nothing hangs and nothing the person
-wrote is lost. A lost answer is closed as interrupted with a Retry button; a
+"""Workers die (SIGKILL, mid-stream), on either broker: nothing hangs and
+nothing the person wrote is lost. A lost answer is closed as interrupted with a Retry button; a
 lost agent fails and the merge goes on without it."""
 
 import re
@@ -10,13 +10,15 @@ from museapp.agents.models import AgentRun
 from museapp.chat.models import Conversation, Message
 from tests.fakellm import Reply
 from tests.live import FAST_REAPING, Stack, Tab, session_for
+from tests.servers import BROKERS, broker_env
 from tests.sockets import answer_ended
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
-@pytest.fixture
-def stack(tmp_path, llm):
-    stack = Stack(tmp_path, **FAST_REAPING, MUSE_AGENTS="2", MUSE_MERGE_STRATEGY="select")
+@pytest.fixture(params=BROKERS)
+def stack(request, tmp_path, llm):
+    stack = Stack(tmp_path, **broker_env(request.param), **FAST_REAPING, MUSE_AGENTS="2",
+                  MUSE_MERGE_STRATEGY="select")
     yield stack
     stack.stop()
 

@@ -1,15 +1,15 @@
 import pytest
 
-from museapp.ops.redis_client import redis_key, sync_client
+from museapp.ops.redis_client import redis_key, servers, sync_client_at
 from tests.browser.conftest import browser, page  # noqa: F401 - the browser tests here use them
 
 
 def forget_counters() -> None:
-    client = sync_client()
-    for pattern in (redis_key("rate", "*"), redis_key("login", "*"), redis_key("signup", "*")):
-        keys = list(client.scan_iter(match=pattern))
-        if keys:
-            client.delete(*keys)
+    for client in map(sync_client_at, servers()):
+        for pattern in (redis_key("rate", "*"), redis_key("login", "*"), redis_key("signup", "*")):
+            keys = list(client.scan_iter(match=pattern))
+            if keys:
+                client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)

@@ -123,7 +123,7 @@ def test_the_admin_log_in_page_is_throttled_too(client, django_user_model):
 
 
 def test_when_redis_is_unreachable_people_can_still_log_in(client, user, settings, caplog):
-    settings.REDIS_URL = "unix:///nonexistent/muse-redis.sock"
+    settings.STREAM_REDIS_URLS = ["unix:///nonexistent/muse-redis.sock"]
 
     with caplog.at_level(logging.WARNING, logger=ratelimit.__name__):
         fail(client, "ada", 6)

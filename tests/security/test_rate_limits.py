@@ -178,7 +178,7 @@ async def test_limits_are_per_person(user, other_user, conversation, llm, settin
 
 def test_when_redis_is_unreachable_the_limits_let_people_through(settings):
     settings.MUSE_RATE_MESSAGES = "1/min"
-    settings.REDIS_URL = "unix:///nonexistent/muse-redis.sock"
+    settings.STREAM_REDIS_URLS = ["unix:///nonexistent/muse-redis.sock"]
 
     for _ in range(3):  # raises RateLimited (or Redis' ConnectionError) unless it fails open
         limits.answer_charge(conversation=Conversation(user_id=1), contemplate=True)

@@ -96,7 +96,7 @@ def test_off_disables_the_limit(client, settings):
 
 
 def test_when_redis_is_unreachable_people_can_still_sign_up(client, settings, caplog):
-    settings.REDIS_URL = "unix:///nonexistent/muse-redis.sock"
+    settings.STREAM_REDIS_URLS = ["unix:///nonexistent/muse-redis.sock"]
 
     with caplog.at_level(logging.WARNING, logger=ratelimit.__name__):
         sign_up_many(client, 7)

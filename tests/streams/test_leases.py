@@ -7,7 +7,7 @@ import pytest
 import pytest_asyncio
 from django.conf import settings as django_settings
 
-from museapp.ops.redis_client import client
+from museapp.ops.redis_client import client_at, servers
 from museapp.streams import leases
 from museapp.streams.names import Stream, lease_key
 
@@ -63,7 +63,7 @@ async def redis():
     """The leases' own Redis client; afterwards the renewer this test's claims
     started is cancelled and nothing stays in this process's held set."""
     held_before = set(leases._held)
-    yield client("stop")
+    yield client_at(servers()[0], "stop")  # a test run has one stream Redis server
     renewer = leases._renewer
     if renewer is not None and not renewer.done():
         renewer.cancel()
@@ -72,7 +72,7 @@ async def redis():
         except BaseException:  # noqa: BLE001 - cancelled, as asked
             pass
     leases._held.intersection_update(held_before)
-    await client("stop").aclose()
+    await client_at(servers()[0], "stop").aclose()
 
 
 async def value_of(redis, stream: Stream) -> str | None:
