@@ -148,7 +148,10 @@ class CpuMeter:
         for name, group in self.processes.items():
             total = 0.0
             for process in group:
-                family = [process] if process.pid == os.getpid() else [process, *process.children(recursive=True)]
+                try:
+                    family = [process] if process.pid == os.getpid() else [process, *process.children(recursive=True)]
+                except psutil.NoSuchProcess:  # killed meanwhile (soak --faults): its CPU is not counted
+                    continue
                 for proc in family:
                     try:
                         times = proc.cpu_times()

@@ -14,8 +14,18 @@ time to first token, and the memory of the web and worker processes after a
 warm-up and at the end, then PASS or MISS against the target: 50 people for
 10 minutes, 0 lost, 0 errors, memory growth under 10 %.
 
+With ``--faults`` it runs on PostgreSQL, RabbitMQ and two stream Redis
+servers (bench/soak_faults.py), SIGKILLs a worker every 5 minutes and starts
+another, restarts one stream Redis server once and PostgreSQL once. Answers
+the faults interrupt (closed with a Retry button) are counted apart from
+lost ones, every answer's final state is read back from the database, and
+first-token times and memory (web, workers, each Redis) are shown for each
+10 minutes. Target: 0 lost, none left unfinished, growth after the warm-up
+under 5 %.
+
     .venv/bin/python bench/soak.py            # 50 people, 10 minutes
     .venv/bin/python bench/soak.py --quick    # 10 people, 1 minute
+    .venv/bin/python bench/soak.py --minutes 60 --faults
 
 See bench/README.md for what each figure means. Exit status 1 on a MISS.
 """
@@ -52,6 +62,7 @@ from harness import (  # noqa: E402 - the shared start-up, clients and readings
 )
 
 TARGET_USERS, TARGET_MINUTES, TARGET_GROWTH_PERCENT = 50, 10, 10.0
+FAULTS_MINUTES, FAULTS_GROWTH_PERCENT = 60, 5.0  # --faults: an hour; growth after the warm-up, each role
 WARM_UP_SHARE = 0.1  # the memory baseline is taken no earlier than this share of the run
 MEMORY_EVERY = 5.0  # seconds between memory samples (for the peak)
 JUDGED = ("web", "worker")  # the processes whose memory growth is judged
@@ -72,6 +83,17 @@ QUESTIONS = [
 class Sent:
     contemplate: bool
     answer: Answer
+    at: float = 0.0  # seconds into the run when it was sent
+
+    @property
+    def interrupted(self) -> bool:
+        """Closed by a fault (its worker died), what it streamed kept, with a Retry button."""
+        return self.answer.status == "error" and "Interrupted" in self.answer.detail
+
+    @property
+    def refused_in_outage(self) -> bool:
+        """Not sent while the database was away; the text stayed in the box."""
+        return self.answer.status == "rejected" and "reach its database" in self.answer.detail
 
 
 @dataclass
@@ -93,12 +115,14 @@ class Soak:
     threads: dict[str, dict[str, int]] = field(default_factory=dict)  # start / end / idle -> role -> threads
     baseline_at: float | None = None  # seconds into the run
     baseline_note: str = ""
+    faulted: bool = False
+    windows: list[dict] = field(default_factory=list)  # each window's end, memory and Redis readings
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def record(self, index: int, contemplate: bool, answer: Answer) -> None:
-        self.sent.append(Sent(contemplate, answer))
+    def record(self, index: int, contemplate: bool, answer: Answer, at: float) -> None:
+        self.sent.append(Sent(contemplate, answer, at))
         if answer.status == "done":
             self.answered.add(index)
             self.contemplated |= contemplate
@@ -111,8 +135,19 @@ class Soak:
         return sum(1 for s in self.sent if s.answer.status in statuses)
 
     @property
+    def interrupted(self) -> int:
+        return sum(1 for s in self.sent if s.interrupted)
+
+    @property
+    def refused_in_outage(self) -> int:
+        return sum(1 for s in self.sent if s.refused_in_outage)
+
+    @property
     def errors(self) -> int:
-        return len(self.sent) - self.count("done", "lost") + sum(self.problems.values())
+        """Failures a fault does not explain (under --faults, interrupted
+        answers and sends refused while the database was away are expected)."""
+        expected = self.interrupted + self.refused_in_outage if self.faulted else 0
+        return len(self.sent) - self.count("done", "lost") - expected + sum(self.problems.values())
 
 
 # --- a person's browser tab ------------------------------------------------------
@@ -157,15 +192,15 @@ class Tab:
         self.socket = ChatSocket(self.port, self.person, self.delay)
         await self.socket.connect()
 
-    async def reconnect(self) -> None:
+    async def reconnect(self, attempts: int = 3) -> None:
         """As htmx's ws extension does after an abnormal close: back off, retry."""
-        for attempt in range(3):
-            await asyncio.sleep(1 + attempt)
+        for attempt in range(attempts):
+            await asyncio.sleep(min(1 + attempt, 5))
             try:
                 await self.socket.connect()
                 return
             except (OSError, TimeoutError, websockets.WebSocketException):
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise
 
     async def close_socket(self) -> None:
@@ -193,25 +228,32 @@ async def chat(soak: Soak, tab: Tab, index: int, args, timeouts: dict[bool, floa
         soak.problems[f"opening the page failed: {_reason(exc)}"] += 1
         return
     turns = 0
+    # Through faults, people are patient: a page that fails is loaded again, a socket reconnected for longer.
+    patience = 8 if args.faults else 1
     while time.monotonic() < soak.stop_at:
         if turns == args.turns_per_chat:
-            try:
-                await tab.new_chat()
-            except Exception as exc:  # noqa: BLE001
-                soak.problems[f"new chat failed: {_reason(exc)}"] += 1
-                return
+            for attempt in range(patience):
+                try:
+                    await tab.new_chat()
+                    break
+                except Exception as exc:  # noqa: BLE001
+                    if attempt == patience - 1:
+                        soak.problems[f"new chat failed: {_reason(exc)}"] += 1
+                        return
+                    await asyncio.sleep(2)
             turns = 0
         contemplate = rng.random() < args.contemplate_share
         soak.in_flight += 1
+        at = soak.elapsed()
         try:
             answer = await tab.socket.ask(rng.choice(QUESTIONS), timeouts[contemplate], contemplate)
         finally:
             soak.in_flight -= 1
-        soak.record(index, contemplate, answer)
+        soak.record(index, contemplate, answer, at)
         turns += 1
         if answer.status == "failed":  # the socket closed
             try:
-                await tab.reconnect()
+                await tab.reconnect(attempts=3 * patience)
             except Exception as exc:  # noqa: BLE001
                 soak.problems[f"reconnect failed: {_reason(exc)}"] += 1
                 return
@@ -266,17 +308,26 @@ def take(soak: Soak, moment: str, roles: dict[str, list[int]], sample: dict[str,
     soak.threads[moment] = {role: thread_count(pids) for role, pids in roles.items()}
 
 
-async def watch(soak: Soak, run: BenchRun, progress_every: float, minimum_warm_up: float) -> None:
-    """Memory samples (the baseline after the warm-up, the peak, the end at
-    the stop time) and a progress line now and then."""
+def roles_of(run: BenchRun, faults) -> dict[str, list[int]]:
+    """The processes whose memory is read, by role: read anew each time, as
+    --faults replaces workers and restarts Redis servers."""
     roles = {role: pids for role, pids in run.pids().items() if role in (*JUDGED, "redis")}
+    return {**roles, **(faults.shard_pids() if faults else {})}
+
+
+async def watch(soak: Soak, run: BenchRun, progress_every: float, minimum_warm_up: float, window: float,
+                faults=None) -> None:
+    """Memory samples (the baseline after the warm-up, the peak, the end at
+    the stop time, each window's end) and a progress line now and then."""
     next_sample = next_progress = 0.0
+    next_window = window
     half_time = (soak.stop_at - soak.started) / 2
     while True:
         now = soak.elapsed()
         stopping = time.monotonic() >= soak.stop_at
+        roles = roles_of(run, faults)
         sample = None
-        if now >= next_sample or stopping or (soak.baseline_at is None and soak.warm):
+        if now >= next_sample or now >= next_window or stopping or (soak.baseline_at is None and soak.warm):
             sample = {role: rss_bytes(pids) for role, pids in roles.items()}
             for role, value in sample.items():
                 soak.peak[role] = max(soak.peak.get(role, 0), value)
@@ -295,6 +346,10 @@ async def watch(soak: Soak, run: BenchRun, progress_every: float, minimum_warm_u
             if soak.baseline_note:
                 take(soak, "start", roles, sample)
                 soak.baseline_at = now
+        if sample is not None and (now >= next_window or stopping):
+            soak.windows.append({"end": now, "memory": dict(sample),
+                                 "redis": faults.shard_info() if faults else {}})
+            next_window += window
         if now >= next_progress or stopping:
             run.processes.check()
             _progress(run, soak)
@@ -331,7 +386,49 @@ def growth_percent(soak: Soak, role: str) -> float | None:
     return None if not start or end is None else (end - start) / start * 100
 
 
-def report(args, run: BenchRun, soak: Soak, settings, cpu: dict[str, float], wall: float) -> bool:
+def report_windows(soak: Soak, happened: list[tuple[float, str]]) -> None:
+    """First-token times and memory for each window of the run, and the faults."""
+    print()
+    for at, what in happened:
+        print(f"  {_clock(at)} {what}")
+    roles = list(soak.windows[0]["memory"]) if soak.windows else []
+    header = f"{'window':<12}{'sent':>6}{'done':>6}{'intr':>6}{'lost':>6}{'p50 ms':>8}{'p95 ms':>8}" + "".join(
+        f"{role[:14]:>16}" for role in roles)
+    print()
+    print(header + "   (memory: RSS MB; Redis shards: used MB / keys)")
+    print("-" * len(header))
+    start = 0.0
+    for window in soak.windows:
+        sent = [s for s in soak.sent if start <= s.at < window["end"]]
+        firsts = [s.answer.first_token_ms for s in sent if not s.contemplate and s.answer.first_token_ms is not None]
+        cells = []
+        for role in roles:
+            rss = window["memory"].get(role)
+            used = window["redis"].get(role)
+            cells.append(f"{fmt(rss and rss / 2**20, 0)}" + (f" {used[0] / 2**20:.1f}/{used[1]}" if used else ""))
+        print(f"{_clock(start) + '-' + _clock(window['end']):<12}{len(sent):>6}"
+              f"{sum(1 for s in sent if s.answer.status == 'done'):>6}{sum(1 for s in sent if s.interrupted):>6}"
+              f"{sum(1 for s in sent if s.answer.status == 'lost'):>6}{fmt(percentile(firsts, 50), 0):>8}"
+              f"{fmt(percentile(firsts, 95), 0):>8}" + "".join(f"{cell:>16}" for cell in cells))
+        start = window["end"]
+    print("first token: quick answers sent in the window; intr: interrupted by a fault.")
+
+
+def audit_answers(prefix: str) -> tuple[dict[str, int], int]:
+    """Every answer of the run's people as the database holds it at the end:
+    counts by status, and how many are still "streaming" (left unfinished)."""
+    from django.db.models import Count
+
+    from museapp.chat.models import Message
+
+    rows = (Message.objects.filter(conversation__user__username__startswith=f"{prefix}-", author="assistant")
+            .values("status").annotate(n=Count("id")))
+    counts = {row["status"]: row["n"] for row in rows}
+    return counts, counts.get(Message.Status.STREAMING, 0)
+
+
+def report(args, run: BenchRun, soak: Soak, settings, cpu: dict[str, float], wall: float,
+           faults_happened: list | None = None, audit: str = "", unfinished: int = 0) -> bool:
     minutes = args.minutes
     print()
     print(f"Muse soak: {args.users} people for {minutes:g} min, {args.contemplate_share:.0%} of messages contemplating "
@@ -347,8 +444,11 @@ def report(args, run: BenchRun, soak: Soak, settings, cpu: dict[str, float], wal
     short = sum(1 for s in soak.sent if s.answer.status == "done" and s.answer.tokens < args.tokens)
     print(f"messages: {len(soak.sent)} sent ({len(soak.sent) / minutes:.0f}/min), {done} completed, {lost} lost, "
           f"{soak.errors} errors; {short} completed short")
+    if soak.faulted:
+        print(f"faults: {soak.interrupted} answers interrupted (closed with Retry, what streamed kept), "
+              f"{soak.refused_in_outage} sends refused while PostgreSQL was down (text kept in the box)")
     reasons = Counter(f"{s.answer.status}: {s.answer.detail}" for s in soak.sent
-                      if s.answer.status not in ("done", "lost"))
+                      if s.answer.status not in ("done", "lost") and not (soak.faulted and s.interrupted))
     reasons.update(soak.problems)
     for reason, count in reasons.most_common(8):
         print(f"  ! {count} x {reason}")
@@ -381,7 +481,8 @@ def report(args, run: BenchRun, soak: Soak, settings, cpu: dict[str, float], wal
               f"{'threads start/end/idle':>24}")
     print(header)
     print("-" * len(header))
-    labels = {"web": "web", "worker": f"workers ({args.workers})", "redis": "redis (embedded; not judged)"}
+    labels = {"web": "web", "worker": f"workers ({args.workers})", "redis": "redis (embedded; not judged)",
+              **{role: role for role in soak.peak if role.startswith("redis shard")}}
     for role, label in labels.items():
         if role not in soak.peak:
             continue
@@ -396,12 +497,20 @@ def report(args, run: BenchRun, soak: Soak, settings, cpu: dict[str, float], wal
           f"end: at {_clock(soak.stop_at - soak.started)}, when the people stop sending (the same load as at the start)."
           f" idle: after the\nlast answers finished. growth: end over start. peak: of samples every {MEMORY_EVERY:.0f} s.")
 
+    if soak.faulted:
+        report_windows(soak, faults_happened)
+        print(f"in the database at the end: {audit}")
+
     cores = psutil.cpu_count()
     capacity = wall * cores
-    ours = sum(v for k, v in cpu.items() if k != "machine")
-    print(f"CPU: these processes {ours / capacity:.0%}, the whole machine {cpu['machine'] / capacity:.0%} of {cores} cores")
-    if (cpu["machine"] - ours) / capacity > 0.15:
-        print(f"NOTE: other work used {(cpu['machine'] - ours) / capacity:.0%} of the machine: times inflated.")
+    if soak.faulted:  # the killed workers' CPU went with them: only the machine's is known
+        print(f"CPU: the whole machine {cpu['machine'] / capacity:.0%} of {cores} cores")
+    else:
+        ours = sum(v for k, v in cpu.items() if k != "machine")
+        print(f"CPU: these processes {ours / capacity:.0%}, the whole machine {cpu['machine'] / capacity:.0%} "
+              f"of {cores} cores")
+        if (cpu["machine"] - ours) / capacity > 0.15:
+            print(f"NOTE: other work used {(cpu['machine'] - ours) / capacity:.0%} of the machine: times inflated.")
 
     print()
     misses = []
@@ -409,18 +518,23 @@ def report(args, run: BenchRun, soak: Soak, settings, cpu: dict[str, float], wal
         misses.append(f"{lost} lost")
     if soak.errors:
         misses.append(f"{soak.errors} errors")
-    for role in JUDGED:
+    if unfinished:
+        misses.append(f"{unfinished} left unfinished")
+    limit = FAULTS_GROWTH_PERCENT if soak.faulted else TARGET_GROWTH_PERCENT
+    judged = [*JUDGED, *(role for role in soak.peak if role.startswith("redis shard"))] if soak.faulted else JUDGED
+    for role in judged:
         growth = growth_percent(soak, role)
         if growth is None:
             misses.append(f"no {role} memory baseline")
-        elif growth >= TARGET_GROWTH_PERCENT:
+        elif growth >= limit:
             misses.append(f"{role} memory {_signed(growth)}")
-    growths = ", ".join(f"{role} {_signed(growth_percent(soak, role))}" for role in JUDGED)
-    scale = "" if (args.users, minutes) == (TARGET_USERS, TARGET_MINUTES) else (
+    growths = ", ".join(f"{role} {_signed(growth_percent(soak, role))}" for role in judged)
+    target_minutes = FAULTS_MINUTES if soak.faulted else TARGET_MINUTES
+    scale = "" if (args.users, minutes) == (TARGET_USERS, target_minutes) else (
         f" (this run: {args.users} people x {minutes:g} min)")
     verdict = "PASS" if not misses else "MISS (" + "; ".join(misses) + ")"
-    print(f"{verdict}: target 0 lost, 0 errors, memory growth < {TARGET_GROWTH_PERCENT:.0f} % at "
-          f"{TARGET_USERS} people x {TARGET_MINUTES} min{scale}; growth {growths}")
+    print(f"{verdict}: target 0 lost, 0 errors, memory growth < {limit:.0f} % at "
+          f"{TARGET_USERS} people x {target_minutes} min{scale}; growth {growths}")
     return not misses
 
 
@@ -447,9 +561,17 @@ def parse_args() -> argparse.Namespace:
                         help="threads per worker, as `manage.py serve --concurrency` (default 128)")
     parser.add_argument("--seed", type=int, default=1, help="for the people's choices (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the run's data directory and logs")
+    parser.add_argument("--faults", action="store_true",
+                        help="PostgreSQL + RabbitMQ + two stream Redis servers, hurt on a schedule "
+                             "(bench/soak_faults.py)")
+    parser.add_argument("--kill-every", type=float, default=5.0,
+                        help="--faults: minutes between worker kills (default 5)")
+    parser.add_argument("--window", type=float, default=None,
+                        help="minutes per row of the per-window figures (default 10; --quick: 0.25)")
     args = parser.parse_args()
     args.users = args.users or (10 if args.quick else TARGET_USERS)
     args.minutes = args.minutes or (1 if args.quick else TARGET_MINUTES)
+    args.window = args.window or (0.25 if args.quick else 10.0)
     if len(args.think) != 2 or args.think[0] > args.think[1]:
         parser.error("--think takes min,max")
     return args
@@ -462,6 +584,21 @@ def main() -> int:
 
 
 def soak_run(args, run: BenchRun) -> int:
+    faults = None
+    if args.faults:
+        from soak_faults import Faults
+
+        faults = Faults.start()
+    try:
+        return _soak_run(args, run, faults)
+    finally:
+        if faults is not None:
+            run.processes.stop_all()  # before their servers go
+            run.people = []  # their database goes with its server
+            faults.stop(os.environ["MUSE_QUEUE"])
+
+
+def _soak_run(args, run: BenchRun, faults) -> int:
     run.start(
         people=args.users, workers=args.workers, concurrency=args.concurrency,
         fake_options=["--first-token-delay", str(args.first_token_delay),
@@ -469,18 +606,32 @@ def soak_run(args, run: BenchRun) -> int:
     )
     from django.conf import settings
 
+    from museapp.ops.management.commands.serve import worker_command
+
+    if faults is not None:
+        run.setup = faults.describe()
     timeouts = {False: ANSWER_TIMEOUT, True: ANSWER_TIMEOUT + settings.MUSE_CONTEMPLATE_DEADLINE}
     duration = args.minutes * 60
     meter = CpuMeter(run.pids())
 
     async def go() -> tuple[Soak, dict[str, float], float]:
         started = time.monotonic()
-        soak = Soak(args.users, started, started + duration, args.contemplate_share)
+        soak = Soak(args.users, started, started + duration, args.contemplate_share, faulted=faults is not None)
         tabs = [Tab(run.web_port, person, args.first_token_delay) for person in run.people]
         run.say(f"{args.users} people chat for {args.minutes:g} min")
         before = meter.sample()
-        watcher = asyncio.ensure_future(watch(soak, run, min(60.0, max(15.0, duration / 4)), duration * WARM_UP_SHARE))
+        watcher = asyncio.ensure_future(watch(soak, run, min(60.0, max(15.0, duration / 4)), duration * WARM_UP_SHARE,
+                                              args.window * 60, faults))
         people = [asyncio.ensure_future(chat(soak, tab, i, args, timeouts)) for i, tab in enumerate(tabs)]
+        if faults is not None:
+            from soak_faults import inflict
+
+            def restarted_worker(generation: int) -> list[str]:
+                return worker_command(args.concurrency, settings.CELERY_TASK_DEFAULT_QUEUE,
+                                      f"{run.dir.name}-r{generation}")
+
+            people.append(asyncio.ensure_future(
+                inflict(faults, run, started, duration, args.kill_every * 60, restarted_worker)))
         try:
             await watcher
             if soak.in_flight:
@@ -488,7 +639,7 @@ def soak_run(args, run: BenchRun) -> int:
             for outcome in await asyncio.gather(*people, return_exceptions=True):
                 if isinstance(outcome, Exception):
                     soak.problems[f"client: {_reason(outcome)}"] += 1
-            take(soak, "idle", {role: pids for role, pids in run.pids().items() if role in (*JUDGED, "redis")})
+            take(soak, "idle", roles_of(run, faults))
             return soak, {k: v - before[k] for k, v in meter.sample().items()}, time.monotonic() - started
         finally:
             for task in (watcher, *people):
@@ -497,7 +648,12 @@ def soak_run(args, run: BenchRun) -> int:
 
     soak, cpu, wall = run_async(go())
     run.processes.check()
-    return 0 if report(args, run, soak, settings, cpu, wall) else 1
+    audit, unfinished = "", 0
+    if faults is not None:
+        counts, unfinished = audit_answers(run.prefix)
+        audit = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return 0 if report(args, run, soak, settings, cpu, wall, faults.happened if faults else None, audit,
+                       unfinished) else 1
 
 
 if __name__ == "__main__":

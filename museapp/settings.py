@@ -136,11 +136,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool("MUSE_DB_POOL", True):
     # A connection pool (psycopg_pool): CONN_MAX_AGE=0 under ASGI would
     # otherwise open a new PostgreSQL connection (~4 ms) for every query batch.
+    # Health checks: the pool checks each connection as it hands it out, so
+    # those a PostgreSQL restart broke are replaced, not used by a request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": envint("MUSE_DB_POOL_MIN", 2),
         "max_size": envint("MUSE_DB_POOL_MAX", 20),
-        "timeout": 30,
+        # How long a request waits for a connection: while PostgreSQL is away,
+        # the page says so (a 503) after this long.
+        "timeout": envfloat("MUSE_DB_POOL_TIMEOUT", 10.0),
     }
+# How long a worker keeps trying to save a finished answer while the database
+# is unreachable (museapp/ops/outage.py); its text waits in Redis meanwhile.
+MUSE_DB_OUTAGE_SECONDS = envfloat("MUSE_DB_OUTAGE_SECONDS", 120.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, result backend and the Channels layer ----------

@@ -15,3 +15,6 @@ urlpatterns = [
     path("", include("museapp.sharing.urls")),
     path("", include("museapp.web.urls")),
 ]
+
+# An unreachable database is a 503 that says so (museapp/ops/outage.py).
+handler500 = "museapp.ops.outage.server_error"

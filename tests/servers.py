@@ -1,9 +1,11 @@
 """Servers a test owns, to restart them under a running Muse without touching
-the machine's own: Redis servers and a RabbitMQ node of its own, and the
-brokers a fault test runs against."""
+the machine's own: Redis servers, a RabbitMQ node and a PostgreSQL server of
+its own, and the brokers a fault test runs against. Importable without pytest: bench/soak.py
+--faults starts the same servers."""
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -14,10 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from museapp.ops.embedded_redis import EmbeddedRedis
-from tests.conftest import wait_until
 from tests.fakellm import free_port
 
 BROKERS = ("redis", "rabbitmq")  # what a fault test's stack runs on, each in turn
@@ -35,6 +34,8 @@ def listening(host: str, port: int) -> bool:
 
 def require(what: str, present: bool) -> None:
     """A server the machine lacks skips the test on a laptop and fails it in CI."""
+    import pytest
+
     if not present:
         if os.environ.get("CI"):
             pytest.fail(f"{what} is missing: CI runs every fault test against it")
@@ -87,7 +88,8 @@ class RabbitNode:
     messages are on disk, so a restart keeps what was queued."""
 
     def __init__(self) -> None:
-        require("RabbitMQ's server", os.path.exists(RABBITMQ_SERVER))
+        if not os.path.exists(RABBITMQ_SERVER):
+            raise FileNotFoundError(f"RabbitMQ's server is not at {RABBITMQ_SERVER}")
         self.directory = Path(tempfile.mkdtemp(prefix="muse-rabbit-"))
         (self.directory / "plugins").write_text("[].")
         self.port = free_port()
@@ -108,9 +110,13 @@ class RabbitNode:
         with open(d / "server.log", "ab") as out:
             self.process = subprocess.Popen([RABBITMQ_SERVER], cwd=d, env=env, stdout=out, stderr=subprocess.STDOUT,
                                             start_new_session=True)
-        wait_until(lambda: self.process.poll() is not None or listening("127.0.0.1", self.port), timeout=90,
-                   interval=0.2, message="RabbitMQ to listen")
-        assert self.process.poll() is None, (d / "server.log").read_text()[-3000:]
+        deadline = time.monotonic() + 90
+        while self.process.poll() is None and not listening("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise TimeoutError("RabbitMQ did not listen within 90 s")
+            time.sleep(0.2)
+        if self.process.poll() is not None:
+            raise RuntimeError("RabbitMQ exited: " + (d / "server.log").read_text()[-3000:])
 
     def kill(self) -> None:
         """SIGKILL: every connection cut, nothing shut down cleanly."""
@@ -121,4 +127,68 @@ class RabbitNode:
 
     def remove(self) -> None:
         self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+PG_BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))  # Debian's: initdb, pg_ctl, pg_dump, psql
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of the test's own (its own data directory and
+    port, the machine's binaries), stopped hard and started again while Muse
+    runs on it."""
+
+    def __init__(self) -> None:
+        if not PG_BINARIES:
+            raise FileNotFoundError("PostgreSQL's server binaries are not under /usr/lib/postgresql")
+        self.bin = Path(PG_BINARIES[-1])
+        self.directory = Path(tempfile.mkdtemp(prefix="muse-pg-"))
+        self.data = self.directory / "data"
+        self.port = free_port()
+        # initdb and postgres refuse to run as root: as root, run them as postgres.
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_owner:
+            shutil.chown(self.directory, "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/muse"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_owner, str(self.bin / tool), *args], check=True, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.directory / "server.log"), "-w",
+                  "start")
+
+    def kill(self) -> None:
+        """Stop at once, as a crash does: every connection cut, nothing flushed."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+
+    def create(self) -> None:
+        """The (empty) database ``muse``."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "muse")
+
+    def copy_of(self, database_url: str) -> None:
+        """Create the database ``muse`` as a copy of ``database_url``'s (the
+        test database, migrated and holding the test's person)."""
+        self.create()
+        dump = subprocess.run([str(self.bin / "pg_dump"), "--no-owner", "--no-privileges", database_url],
+                              check=True, capture_output=True)
+        subprocess.run([str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", self.url], input=dump.stdout,
+                       check=True, capture_output=True)
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def remove(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        except subprocess.CalledProcessError:
+            pass  # not running
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -19,6 +19,7 @@ from museapp.agents.models import Contemplation
 from museapp.chat.models import Message
 from museapp.chat.context import call_in_context
 from museapp.ops import loop
+from museapp.ops.outage import through_outage
 from museapp.ops.workers import hand_on
 from museapp.streams import events, leases, livetext, running, stopping
 from museapp.streams.announce import announce, announce_ended
@@ -44,7 +45,7 @@ def run_agent(*, run_id: int, contemplation_id: int, conversation_id: int, messa
                            deadline=deadline, role=role, crashed="The agent crashed", show_text=not blind)
         if result is None:
             return StreamStatus.ERROR
-        settling.agent_finish(run_id=run_id, result=result)
+        through_outage(settling.agent_finish, run_id=run_id, result=result)
         return result.status
 
     status = run_leased(stream, conversation_id=conversation_id, work=work)
@@ -79,7 +80,7 @@ def _streamed(*, run_id: int, conversation_id: int, message_id: int, call: dict,
 
 def settle(*, contemplation_id: int) -> None:
     try:
-        settlement = settling.contemplation_settle(contemplation_id=contemplation_id)
+        settlement = through_outage(settling.contemplation_settle, contemplation_id=contemplation_id)
     except Contemplation.DoesNotExist:
         return  # deleted meanwhile (its conversation was deleted)
     if settlement.stop_streams:
@@ -93,7 +94,7 @@ def settle(*, contemplation_id: int) -> None:
 @shared_task(name="muse.run_merge")
 def run_merge(*, contemplation_id: int) -> str:
     try:
-        plan = merging.merge_plan(contemplation_id=contemplation_id)
+        plan = through_outage(merging.merge_plan, contemplation_id=contemplation_id)
     except Contemplation.DoesNotExist:
         return SKIPPED  # its conversation was deleted, which gave its slot back
     except Exception:  # noqa: BLE001 - the answer must end, and its slot be given back
@@ -110,7 +111,7 @@ def run_merge(*, contemplation_id: int) -> str:
             log.exception("the merge of contemplation %s crashed", contemplation_id)
             result = merging.MergeResult("", StreamStatus.ERROR, error="The merge failed. Try again.")
         try:
-            merging.merge_finish(plan=plan, result=result)
+            through_outage(merging.merge_finish, plan=plan, result=result)
         finally:
             loop.run(running.release(owner_id=plan.owner_id, stream=plan.stream))
         return result.status
@@ -143,7 +144,7 @@ def run_quick_answer(*, run_id: int, conversation_id: int, message_id: int, call
                            deadline=deadline, publish=False, crashed="The quick answer crashed")
         if result is None:
             return StreamStatus.ERROR
-        settling.quick_finish(run_id=run_id, result=result)
+        through_outage(settling.quick_finish, run_id=run_id, result=result)
         return result.status
 
     status = run_leased(stream, conversation_id=conversation_id, work=work)

@@ -7,6 +7,7 @@ from celery import shared_task
 from museapp.chat import services
 from museapp.chat.context import call_in_context
 from museapp.ops import loop
+from museapp.ops.outage import through_outage
 from museapp.streams import running
 from museapp.streams.leased import run_leased
 from museapp.streams.names import Stream
@@ -22,7 +23,7 @@ def run_answer(*, message_id: int, conversation_id: int, owner_id: int, call: di
             model_call = call_in_context(call, conversation_id=conversation_id, before_id=message_id)
             result = loop.run(run_stream(stream=stream, conversation_id=conversation_id, call=model_call,
                                          deadline=deadline))
-            services.answer_finish(message_id=message_id, result=result)
+            through_outage(services.answer_finish, message_id=message_id, result=result)
         finally:
             loop.run(running.release(owner_id=owner_id, stream=stream))
         return result.status

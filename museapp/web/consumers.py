@@ -22,6 +22,7 @@ from museapp.chat import services as chat_services
 from museapp.chat.access import get_conversation_for_user, get_message_for_user
 from museapp.chat.models import Conversation, Message
 from museapp.chat.services import InvalidMessage
+from museapp.ops.outage import DATABASE_UNAVAILABLE, UNAVAILABLE_TEXT
 from museapp.streams import events
 from museapp.streams.names import Stream, conversation_group, person_group
 from museapp.turns import services as turns
@@ -38,6 +39,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
 CLOSE_TRY_AGAIN = 1013  # "try again later": the page's socket reconnects
+NOT_SENT_TEXT = ("Muse can't reach its database right now, so your message was not sent. "
+                 "It is still here: send it again in a moment.")
 LOGGED_OUT = "You are no longer logged in. Log in again to go on chatting."
 TOO_MANY_TABS = "Too many open Muse tabs. Close one, then reload this page."
 
@@ -126,6 +129,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Http404:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        except DATABASE_UNAVAILABLE:
+            # PostgreSQL is restarting: the page reconnects in a moment and catches up.
+            log.warning("chat socket closed: the database is unreachable")
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         self.group = conversation_group(self.conversation.pk)
         try:
             if not await self._open_among_the_persons_sockets():
@@ -134,9 +142,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             answers = await database_sync_to_async(selectors.answers_to_catch_up)(conversation=self.conversation)
             if answers:
                 await self.send(text_data="".join([await self._render(answer) for answer in answers]))
-        except RedisError:
-            # Redis is restarting: the page reconnects in a moment and catches up.
-            log.warning("chat socket for conversation %s closed: Redis unavailable", self.conversation.pk)
+        except (RedisError, *DATABASE_UNAVAILABLE) as unavailable:
+            # Redis or PostgreSQL is restarting: the page reconnects in a moment and catches up.
+            log.warning("chat socket for conversation %s closed: %s unavailable", self.conversation.pk,
+                        "Redis" if isinstance(unavailable, RedisError) else "the database")
             await self.close(code=CLOSE_TRY_AGAIN)
 
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
@@ -235,6 +244,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except RedisError:
             log.warning("chat action %s failed: Redis unavailable", type(action).__name__, exc_info=True)
             await self._error("Muse lost its connection for a moment. Please try again.")
+        except DATABASE_UNAVAILABLE:
+            log.warning("chat action %s failed: the database is unreachable", type(action).__name__)
+            await self._error(UNAVAILABLE_TEXT)
 
     async def _send_message(self, action: Send) -> None:
         try:
@@ -243,6 +255,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             html = await _turn_runner(self._start_turn)(action)
         except InvalidMessage as refused:
             await self.send(text_data=frames.rejected(refused.reason, action.client_id, action.text))
+            return
+        except DATABASE_UNAVAILABLE:
+            # Nothing was saved: the message goes back into the box, to send again.
+            log.warning("a message was not sent: the database is unreachable")
+            await self.send(text_data=frames.rejected(NOT_SENT_TEXT, action.client_id, action.text))
             return
         # The answer is already enqueued and the other pages told (the turn's
         # commit did both), so a page gone by now loses nothing.

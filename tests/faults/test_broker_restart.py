@@ -4,7 +4,7 @@ was streaming ends whole, the merge still runs, and Muse serves the next
 message without being restarted itself. (A Redis broker's restart is
 tests/faults/test_redis_restart.py.)"""
 
-import time
+import os
 
 import pytest
 
@@ -12,7 +12,7 @@ from museapp.chat.models import Message
 from tests.conftest import wait_until
 from tests.fakellm import Reply
 from tests.live import FAST_REAPING, Stack, Tab, session_for
-from tests.servers import RabbitNode
+from tests.servers import RABBITMQ_SERVER, RabbitNode, require, restart
 from tests.sockets import answer_ended
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def rabbit():
+    require("RabbitMQ's server", os.path.exists(RABBITMQ_SERVER))
     node = RabbitNode()
     node.start()
     yield node
@@ -34,12 +35,6 @@ def stack(tmp_path, llm, rabbit):
                   MUSE_MERGE_STRATEGY="select")
     yield stack
     stack.stop()
-
-
-def restart(node: RabbitNode, down_for: float = 1.0) -> None:
-    node.kill()
-    time.sleep(down_for)  # the outage itself
-    node.start()
 
 
 def the_answer_once_it_ends(conversation, timeout: float) -> Message:
