@@ -86,9 +86,12 @@ def settle(*, contemplation_id: int) -> None:
     if settlement.stop_streams:
         loop.run(stopping.request_stop(*settlement.stop_streams))
     if settlement.merge:
-        # Covered while it waits in the queue, so the reaper leaves it alone.
-        loop.run(leases.reserve(Stream.answer(settlement.message_id)))
-        hand_on(run_merge, contemplation_id=contemplation_id)
+        # Covered while it waits in the queue, so the reaper leaves it alone;
+        # a hand-off that waited for the broker renews that cover once queued.
+        stream = Stream.answer(settlement.message_id)
+        loop.run(leases.reserve(stream))
+        if hand_on(run_merge, contemplation_id=contemplation_id):
+            loop.run(leases.requeued(stream))
 
 
 @shared_task(name="muse.run_merge")

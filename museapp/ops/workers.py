@@ -36,20 +36,22 @@ def wait_until_consuming(check: Callable[[], None], *, count: int = 1, timeout: 
             raise TimeoutError(f"not all {count} workers started in time")
 
 
-def hand_on(task, **kwargs) -> None:
+def hand_on(task, **kwargs) -> bool:
     """Send ``task`` from a worker even while the broker is away for a moment
     (restarting): tried again with backoff for up to ``MUSE_QUEUE_GRACE``
     less 5 s, the reservation that keeps the reaper off the run meanwhile.
     (Celery's publish retry policy does not cover a connection refused while
     reconnecting: kombu raises that before the policy applies.) A page's own
-    sends fail fast instead: a request must not hang on the broker."""
+    sends fail fast instead: a request must not hang on the broker.
+    Returns whether it had to wait."""
     deadline = time.monotonic() + max(1.0, settings.MUSE_QUEUE_GRACE - 5)
-    pause = 0.5
+    pause, waited = 0.5, False
     while True:
         try:
             task.apply_async(kwargs=kwargs)
-            return
+            return waited
         except OperationalError:
+            waited = True
             if time.monotonic() + pause > deadline:
                 raise
             log.warning("the broker is away; handing %s on again in %.1f s", task.name, pause)

@@ -94,6 +94,15 @@ async def reserve(*streams: Stream) -> None:
             await pipe.execute()
 
 
+async def requeued(stream: Stream) -> bool:
+    """A reserved run was queued only now (its hand-off waited for the
+    broker): a full ``MUSE_QUEUE_GRACE`` from now, unless a worker has
+    claimed it already. False when it was claimed (or ended)."""
+    grace = max(1, int(settings.MUSE_QUEUE_GRACE))
+    # The claim's script, taking "queued" for "queued": a worker's claim is never taken back.
+    return bool(await client(stream.name, "stop").eval(_CLAIM, 1, lease_key(stream), QUEUED, QUEUED, grace))
+
+
 async def states(streams: list[Stream]) -> dict[Stream, str]:
     """For the reaper: HELD (someone runs or will run it), MISSING (nobody
     does), or ENDED / REAPED. Raises if Redis cannot be asked: not knowing is

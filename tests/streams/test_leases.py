@@ -150,6 +150,20 @@ async def test_a_reserved_stream_is_queued_until_a_worker_claims_it(redis):
 
 
 @pytest.mark.asyncio
+async def test_a_run_queued_late_gets_its_grace_anew_but_a_claimed_one_stays_claimed(redis):
+    waiting, claimed = fresh_stream(), fresh_stream()
+    await leases.reserve(waiting, claimed)
+    await redis.expire(lease_key(waiting), 1)  # the hand-off waited for the broker
+    assert await leases.claim(claimed) is True
+
+    assert await leases.requeued(waiting) is True
+    assert await leases.requeued(claimed) is False
+
+    assert await redis.ttl(lease_key(waiting)) > 1
+    assert await value_of(redis, claimed) == leases.OWNER, "a worker's claim is never taken back"
+
+
+@pytest.mark.asyncio
 async def test_states_reports_held_ended_reaped_and_missing(redis):
     running, queued, ended, reaped, missing = (fresh_stream() for _ in range(5))
     assert await leases.claim(running) is True
