@@ -172,7 +172,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if message.get("type") == events.TOKENS:
             await self.chat_tokens(message)
             return
-        await super().dispatch(message)
+        try:
+            await super().dispatch(message)
+        except DATABASE_UNAVAILABLE:
+            if not message.get("type", "").startswith("chat."):
+                raise
+            # PostgreSQL is restarting: an event rendered from it cannot be
+            # shown now; the page reconnects in a moment and catches up.
+            log.warning("chat socket closed: the database is unreachable for %s", message["type"])
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     async def disconnect(self, code: int) -> None:
         if self.watch is not None:
