@@ -10,11 +10,63 @@
   function nearBottom(el) {
     return el.scrollHeight - el.scrollTop - el.clientHeight < 120;
   }
-  function scrollToEnd(force) {
-    var list = messages();
-    if (!list) return;
-    var scroller = list.closest(".conversation") || document.scrollingElement;
-    if (force || nearBottom(scroller)) scroller.scrollTop = scroller.scrollHeight;
+  function scroller() { return document.getElementById("conversation-scroll"); }
+  function scrollToEnd() {
+    var area = scroller();
+    if (area) area.scrollTop = area.scrollHeight;
+  }
+
+  // Every answer, quick or contemplated, follows one convention: the new
+  // question is pinned at the top of the conversation and its answer grows
+  // beneath it, read from its start (as ChatGPT and Claude do). The pin
+  // holds until the person scrolls; room below the question (--answer-room)
+  // lets it reach the top while the answer is short, and keeps the view
+  // where it is when the drafts fold at the merge.
+  var pin = null;  // since the last question asked on this page: {holding}
+  var PIN_GAP = 12;
+  function lastOf(selector) {
+    var all = document.querySelectorAll(selector);
+    return all[all.length - 1];
+  }
+  function questionTop(area, question) {
+    var box = question.getBoundingClientRect(), view = area.getBoundingClientRect();
+    var top = box.top - view.top + area.scrollTop - PIN_GAP;
+    var most = area.clientHeight / 3;  // a long question shows its end, so the answer's start is in view too
+    if (box.height > most) top += box.height - most;
+    return Math.max(0, Math.round(top));
+  }
+  function makeRoom(area, top) {
+    var last = lastOf("#messages article");
+    if (!last) return;
+    var end = last.getBoundingClientRect().bottom - area.getBoundingClientRect().top + area.scrollTop;
+    var room = Math.max(0, Math.ceil(area.clientHeight - (end - top)));
+    area.style.setProperty("--answer-room", room + "px");
+  }
+  function holdQuestion() {
+    var area = scroller(), question = lastOf("#messages article[data-author='user']");
+    if (!pin || !area || !question) return;
+    var top = questionTop(area, question);
+    makeRoom(area, top);
+    if (pin.holding) area.scrollTop = top;
+  }
+  function pinNewQuestion() {
+    pin = { holding: true };
+    holdQuestion();
+  }
+  // The person scrolling (wheel, touch, the scroll bar, keys) lets go of the
+  // pin; the page's own changes of height never do.
+  var SCROLL_KEYS = /^(PageUp|PageDown|Home|End|ArrowUp|ArrowDown| )$/;
+  function letGo() { if (pin) pin.holding = false; }
+  function watchScrolling() {
+    var area = scroller();
+    if (!area) return;
+    area.addEventListener("wheel", letGo, { passive: true });
+    area.addEventListener("touchmove", letGo, { passive: true });
+    area.addEventListener("mousedown", function (event) { if (event.target === area) letGo(); });
+    document.addEventListener("keydown", function (event) {
+      if (SCROLL_KEYS.test(event.key) && !typing(event.target)) letGo();
+    });
+    window.addEventListener("resize", holdQuestion);
   }
 
   function newClientId() {
@@ -49,7 +101,7 @@
     messages().appendChild(wrap);
     var hint = document.getElementById("empty-hint");
     if (hint) hint.remove();
-    scrollToEnd(true);
+    pinNewQuestion();
   }
 
   function setError(text) {
@@ -124,7 +176,7 @@
     streamingPanels().forEach(function (body) { panelsPinned[body.id] = nearBottom(body); });
   });
   document.addEventListener("htmx:wsAfterMessage", function () {
-    scrollToEnd(false);
+    holdQuestion();
     streamingPanels().forEach(function (body) {
       if (panelsPinned[body.id] !== false) body.scrollTop = body.scrollHeight;
     });
@@ -327,6 +379,7 @@
     if (!list || !form.closest || !list.contains(form) || !FOCUS_AFTER[label]) return;
     var articles = Array.prototype.slice.call(list.querySelectorAll("article"));
     pressed = { index: articles.indexOf(form.closest("article")), label: label, at: Date.now() };
+    if (label !== "Previous version" && label !== "Next version") pin = { holding: true, at: null };  // a new answer: its question goes to the top
   });
   function restoreFocus() {
     var was = pressed;
@@ -354,10 +407,6 @@
   });
   function typing(target) {
     return /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable;
-  }
-  function lastOf(selector) {
-    var all = document.querySelectorAll(selector);
-    return all[all.length - 1];
   }
   function dialogOrDrawerOpen() {
     return document.querySelector("dialog[open]") || document.body.classList.contains("sidebar-open");
@@ -464,8 +513,10 @@
     addCopyButtons(document);
     renderMath(document);
     var found = markFound();
+    watchScrolling();
     if (found) found.scrollIntoView({ block: "center" });
-    else scrollToEnd(true);
+    else if ((lastOf("#messages article[data-author='assistant']") || {}).ariaBusy === "true") pinNewQuestion();  // an answer still coming
+    else scrollToEnd();
     setUpDrawer();
     setUpHint();
     var current = document.querySelector(".conversation-item.current");
