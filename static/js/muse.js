@@ -254,6 +254,19 @@
     box.focus();
   });
 
+  // The composer's options: at phone width all but Contemplating wait behind
+  // one button (muse.css); the merge menu's choice is described beside it.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("#options-toggle");
+    if (toggle) toggle.setAttribute("aria-expanded", toggle.getAttribute("aria-expanded") === "true" ? "false" : "true");
+  });
+  document.addEventListener("change", function (event) {
+    var about = document.getElementById("strategy-about");
+    if (event.target.id !== "strategy-select" || !about) return;
+    var chosen = event.target.selectedOptions[0];
+    about.textContent = chosen ? chosen.title + "." : "";
+  });
+
   // The phone's conversation drawer: a backdrop, Esc, and inert while
   // closed (so Tab never reaches links off-screen).
   var phone = window.matchMedia("(max-width: 720px)");

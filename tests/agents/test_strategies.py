@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.utils.text import capfirst
 
 from museapp.agents import strategies
 from museapp.agents.models import Contemplation
@@ -67,14 +68,14 @@ def test_the_migrations_record_the_registrys_choices():
 
 
 @pytest.mark.django_db
-def test_every_registered_strategy_is_in_the_pages_menu_with_its_description(client, user, conversation):
+def test_every_registered_strategy_is_in_the_pages_menu_by_its_label_with_its_description(client, user, conversation):
     client.force_login(user)
 
     page = parse_html(client.get(f"/c/{conversation.pk}/").content.decode())
 
     options = page.one("select", id="strategy-select").all("option")
-    assert [(option.attrs["value"], option.text) for option in options] == [
-        (each.name, f"{each.label}: {each.description}") for each in strategies.STRATEGIES.values()]
+    assert [(option.attrs["value"], option.text, option.attrs["title"]) for option in options] == [
+        (each.name, each.label, capfirst(each.description)) for each in strategies.STRATEGIES.values()]
 
 
 @pytest.mark.django_db

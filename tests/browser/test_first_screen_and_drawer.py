@@ -24,8 +24,10 @@ def test_an_empty_chat_greets_and_offers_examples_one_of_which_turns_contemplati
     expect(page.get_by_role("textbox", name="Message")).to_have_value("Is 1,001 a prime number?")
     expect(page.get_by_role("textbox", name="Message")).to_be_focused()
     expect(page.get_by_role("switch", name="Contemplating")).to_be_checked()
-    options = page.locator("#strategy-select option")
-    expect(options.filter(has_text="Consensus: the draft most like the others wins, no judge")).to_have_count(1)
+    strategy = page.get_by_role("combobox", name="Merge strategy")
+    expect(strategy.locator("option", has_text="Consensus")).to_have_attribute(
+        "title", "The draft most like the others wins, no judge")
+    expect(strategy).to_have_accessible_description("A judge writes one answer from the best of the drafts.")
     page.reload()
     expect(page.get_by_role("switch", name="Contemplating")).to_be_checked()
 

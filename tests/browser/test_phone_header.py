@@ -1,6 +1,6 @@
 """At phone width the header keeps the chat's title readable: the model is
-picked in the composer's options, beside Contemplating, and still decides
-which model answers."""
+picked in the composer's options (behind its Options button, beside
+Contemplating), and still decides which model answers."""
 
 import pytest
 from playwright.sync_api import expect
@@ -25,6 +25,7 @@ def test_the_phone_header_holds_the_title_and_the_model_is_picked_beside_the_swi
     title = header.locator(".conversation-title").bounding_box()
     assert title["width"] >= 0.6 * 390, "the title has most of the header"
 
+    page.locator(".composer-options").get_by_role("button", name="Options").click()  # the options but Contemplating
     picker = page.locator(".composer-options").get_by_role("combobox", name="Model", exact=True)
     page.get_by_role("textbox", name="Message").fill("Which model are you now")
     with page.expect_response(lambda response: response.url.endswith("/model/")) as picked:
