@@ -1,6 +1,7 @@
-"""A phone screen that belongs to the conversation: the empty composer and
-its options take at most a quarter of the screen, and the merge menu's
-choices read in full."""
+"""A phone screen that belongs to the conversation: the offline model's
+notice is one line with its reasons on a tap, the empty composer and its
+options take at most a quarter of the screen, and the merge menu's choices
+read in full."""
 
 import pytest
 from playwright.sync_api import expect
@@ -23,6 +24,27 @@ def pick_the_offline_model(page) -> None:
     with page.expect_response(lambda response: response.url.endswith("/model/")):
         page.get_by_role("combobox", name="Model", exact=True).select_option(label="SmolLM2 (offline demo)")
     page.reload()
+
+
+def test_the_offline_notice_is_one_line_its_details_on_a_tap_and_dismissed_it_stays_dismissed(page):
+    page.set_viewport_size(PHONE)
+    sign_up(page, "noa")
+    pick_the_offline_model(page)
+
+    notice = page.get_by_role("status").filter(has_text="Offline demo model: often wrong")
+    expect(notice).to_be_visible()
+    assert notice.bounding_box()["height"] <= 44, "one line"
+    evidence = notice.get_by_text("On this model Contemplating is barely worth it")
+    expect(evidence).to_be_hidden()
+    notice.get_by_text("Offline demo model: often wrong").click()
+    expect(evidence).to_be_visible()
+    expect(notice).to_contain_text("You're chatting with a small offline demo model")
+
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(notice).to_be_hidden()
+    page.reload()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+    expect(page.get_by_text("Offline demo model: often wrong")).to_have_count(0)
 
 
 def test_the_empty_composer_and_its_options_take_at_most_a_quarter_of_the_phone_screen(page):
