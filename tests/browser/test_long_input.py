@@ -52,6 +52,16 @@ def chip(page, name: str):
     return page.locator("#attachment-tray").get_by_role("listitem").filter(has_text=name)
 
 
+def force_the_next_send_past_the_page(page) -> None:
+    """The page's own check of the limit lets the next message go (as a
+    page without it would), then is back."""
+    page.locator("#composer").evaluate("""form => {
+      const limit = form.dataset.maxChars;
+      delete form.dataset.maxChars;
+      document.addEventListener("htmx:wsAfterSend", () => { form.dataset.maxChars = limit; }, {once: true});
+    }""")
+
+
 def type_by_script(page, text: str) -> None:
     """Put ``text`` in the box as a script would, past anything typing does."""
     box(page).evaluate("(box, text) => { box.value = text; box.dispatchEvent(new Event('input', {bubbles: true})); }",
@@ -106,7 +116,7 @@ def test_a_message_forced_past_the_box_leaves_no_bubble_and_keeps_its_text(page,
     expect(box(page)).to_have_value(long_text)
 
     # Past the page's own check as well: the server refuses it the same way.
-    page.locator("#composer").evaluate("form => { delete form.dataset.maxChars; }")
+    force_the_next_send_past_the_page(page)
     page.locator("#composer-error").evaluate("error => { error.textContent = ''; }")
     page.get_by_role("button", name="Send").click()
 
@@ -153,3 +163,18 @@ def test_near_the_limit_the_box_counts_and_past_it_send_explains_and_offers_a_fi
     expect(page.locator("article.message.assistant").last).to_have_attribute("data-status", "done")
     [request] = llm.requests_matching("What does it say")
     assert text in request["messages"][-1]["content"], "20,500 characters fit the fake model's window"
+
+
+def test_a_message_over_the_servers_byte_limit_forced_past_the_page_comes_back_too(page, llm, settings):
+    signed_up(page, DESKTOP, "ada-bytes")
+    long_text = "€" * 200_000  # 600,000 bytes of UTF-8: the server closes the socket unread (1009)
+    assert len(long_text.encode()) > settings.MUSE_WS_MAX_BYTES
+
+    force_the_next_send_past_the_page(page)
+    type_by_script(page, long_text)
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.locator("#composer-error")).to_contain_text(TOO_LONG)
+    expect(page.locator("#messages article")).to_have_count(0)
+    expect(box(page)).to_have_value(long_text)
+    assert not Message.objects.exists()
