@@ -140,11 +140,17 @@ def message_clean_text(text: object) -> str:
     if not text:
         raise InvalidMessage("Type a message first: an empty message cannot be sent.")
     if len(text) > settings.MUSE_MAX_MESSAGE_CHARS:
-        raise InvalidMessage(
-            f"That message is {len(text):,} characters long; the limit is "
-            f"{settings.MUSE_MAX_MESSAGE_CHARS:,}. Shorten it or split it up."
-        )
+        raise InvalidMessage(message_too_long(len(text)))
     return text
+
+
+def message_too_long(length: int, *, at_least: bool = False) -> str:
+    """Why a message over the limit is refused: one wording, whether the
+    turn or the socket's frame limit finds it (``at_least``: only a lower
+    bound of its length is known)."""
+    size = f"more than {length:,}" if at_least else f"{length:,}"
+    return (f"That message is {size} characters long; the limit is {settings.MUSE_MAX_MESSAGE_CHARS:,}. "
+            "Shorten it or split it up, or attach it as a text file.")
 
 
 def answer_reset(*, message: Message, conversation: Conversation, model: str | None = None) -> Message:

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from museapp.chat.services import message_too_long
+
 # The server's byte limit (uvicorn's --ws-max-size) at 4 bytes a character,
-# less the JSON around the message: a frame over it never reaches Muse.
+# less the JSON around the message: the longest text a page's frame always
+# gets through with. A frame over the byte limit never reaches Muse; one
+# under it is read, so a message over the message limit is refused by the
+# turn like any other (its pending bubble dropped, its text given back).
 MAX_FRAME_CHARS = settings.MUSE_WS_MAX_BYTES // 4 - 1000
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+CLIENT_ID_FIELD = re.compile(r'"client_id"\s*:\s*"([A-Za-z0-9_-]{1,64})"')
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Edit:
 @dataclass(frozen=True)
 class Refusal:
     reason: str
+    client_id: str = ""  # the page's pending bubbles, to drop
 
 
 Action = Send | Stop | Retry | RetryAgent | MergeAgain | ShowVersion | Regenerate | Edit
@@ -77,8 +84,12 @@ def parse_action(text: str | None) -> Action | Refusal:
     """A frame from the page as an action, or why it is refused."""
     if text is None:
         return Refusal("That message could not be read (Muse reads text frames only).")
-    if len(text) > MAX_FRAME_CHARS + 1000:
-        return Refusal("That message is too large to send.")
+    if len(text) > settings.MUSE_WS_MAX_BYTES:
+        # Only behind a server without the byte limit: refused unread, as
+        # the turn refuses a long message.
+        found = CLIENT_ID_FIELD.search(text)
+        return Refusal(message_too_long(settings.MUSE_MAX_MESSAGE_CHARS, at_least=True),
+                       client_id=found.group(1) if found else "")
     try:
         payload = json.loads(text)
     except ValueError:

@@ -238,7 +238,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         action = parse_action(text_data)
         if isinstance(action, Refusal):
-            await self._error(action.reason)
+            await self.send(text_data=frames.rejected(action.reason, action.client_id, None))
             return
         handler = {Send: self._send_message, Stop: self._stop, Retry: self._retry, RetryAgent: self._retry_agent,
                    MergeAgain: self._merge_again, ShowVersion: self._show_version, Regenerate: self._regenerate,

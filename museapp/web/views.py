@@ -61,6 +61,7 @@ def conversation_detail(request: HttpRequest, conversation_id: str) -> HttpRespo
             "temporary_hours": _hours(settings.MUSE_TEMPORARY_HOURS),
             "unsent_attachments": attachments_unsent(conversation=conversation),
             "file_limits": {"bytes": settings.MUSE_FILE_MAX_BYTES, "count": settings.MUSE_FILES_PER_MESSAGE},
+            "message_limit": settings.MUSE_MAX_MESSAGE_CHARS,
             **_page(messages_list, older),
             **_model_context(request, conversation),
         },

@@ -1,7 +1,8 @@
 // Attaching files: the paperclip, dropping files on the composer, pasting
-// an image. Each file uploads at once, with its progress, and comes back as
-// the server's chip, which polls itself (htmx) while the file is read. A
-// message waits for its files before it is sent.
+// an image, pasting text longer than a message may be (it becomes a text
+// file, whole). Each file uploads at once, with its progress, and comes
+// back as the server's chip, which polls itself (htmx) while the file is
+// read. A message waits for its files before it is sent.
 (function () {
   "use strict";
 
@@ -170,8 +171,44 @@
   document.addEventListener("paste", function (event) {
     if (event.target.id !== "message-input" || !event.clipboardData) return;
     var images = Array.prototype.filter.call(event.clipboardData.files || [], function (f) { return f.type.indexOf("image/") === 0; });
-    if (!images.length) return;
-    event.preventDefault();
-    attach(images);
+    if (images.length) {
+      event.preventDefault();
+      attach(images);
+      return;
+    }
+    var text = event.clipboardData.getData("text/plain");
+    if (characters(text) > messageLimit() && roomForAFile()) {
+      event.preventDefault();
+      attachText(text);
+    }
   });
+
+  // Characters as the server counts them (code points, not UTF-16 units).
+  function characters(text) {
+    var count = text.length;
+    for (var i = 0; i < text.length; i++) {
+      var unit = text.charCodeAt(i);
+      if (unit >= 0xD800 && unit <= 0xDBFF && i + 1 < text.length) {
+        var next = text.charCodeAt(i + 1);
+        if (next >= 0xDC00 && next <= 0xDFFF) { count--; i++; }
+      }
+    }
+    return count;
+  }
+  function messageLimit() {
+    var form = composer();
+    return form ? parseInt(form.dataset.maxChars, 10) || Infinity : Infinity;
+  }
+  function roomForAFile() {
+    var form = composer();
+    return form && tray() && chips().length < parseInt(form.dataset.maxFiles, 10);
+  }
+  // Text too long for a message, kept whole as a text file on it: the model
+  // reads it as it reads any attached text file.
+  function attachText(text) {
+    var name = "Pasted text (" + characters(text).toLocaleString() + " characters).txt";
+    attach([new File([text], name, { type: "text/plain" })]);
+  }
+
+  window.MuseAttach = { characters: characters, text: attachText, roomForAFile: roomForAFile };
 })();

@@ -124,6 +124,44 @@
     if (event.target !== box) return;
     box.style.height = "auto";
     box.style.height = Math.min(box.scrollHeight, 240) + "px";
+    showCount();
+  });
+
+  // The message limit, said: a count near it ("20,500 / 20,000"), and past
+  // it a way to send the text whole, as a text file (static/js/attach.js).
+  // Nothing is ever cut: Send explains the limit instead.
+  function messageLimit() {
+    var form = composer();
+    return form ? parseInt(form.dataset.maxChars, 10) || Infinity : Infinity;
+  }
+  function characters(text) {
+    return window.MuseAttach ? window.MuseAttach.characters(text) : text.length;
+  }
+  function tooLong(length) {
+    return "That message is " + length.toLocaleString() + " characters long; the limit is " +
+      messageLimit().toLocaleString() + ". Shorten it or split it up, or attach it as a text file.";
+  }
+  function showCount() {
+    var box = messageBox(), counter = document.getElementById("message-count");
+    if (!box || !counter) return;
+    var length = characters(box.value.trim()), limit = messageLimit();
+    var near = length >= 0.9 * limit, over = length > limit;
+    counter.hidden = !near;
+    counter.dataset.over = over ? "true" : "false";
+    document.getElementById("message-count-text").textContent = near ?
+      length.toLocaleString() + " / " + limit.toLocaleString() : "";
+    var asFile = counter.querySelector(".attach-text");
+    asFile.hidden = !(over && window.MuseAttach && window.MuseAttach.roomForAFile());
+  }
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("#message-count .attach-text"))) return;
+    var box = messageBox();
+    window.MuseAttach.text(box.value);
+    box.value = "";
+    box.style.height = "auto";
+    setError("");
+    showCount();
+    box.focus();
   });
 
   document.addEventListener("htmx:wsConfigSend", function (event) {
@@ -134,6 +172,12 @@
     if (!text.trim()) {
       event.preventDefault();
       setError("Type a message first: an empty message cannot be sent.");
+      return;
+    }
+    if (characters(text.trim()) > messageLimit()) {
+      event.preventDefault();
+      setError(tooLong(characters(text.trim())));
+      showCount();
       return;
     }
     var clientId = newClientId();
@@ -148,6 +192,7 @@
     var box = messageBox();
     box.value = "";
     box.style.height = "auto";
+    showCount();
     box.focus();
   });
 
@@ -166,7 +211,21 @@
     // The socket queues what is sent meanwhile and sends it on reconnecting.
     state.textContent = refusal || "Reconnecting… your message will be sent.";
     state.dataset.state = refusal ? "refused" : "closed";
+    if (closed && closed.code === MESSAGE_TOO_BIG) takeBackPending();
   });
+  // A frame over the server's byte limit is closed unread (1009): its
+  // message was not sent, so it leaves no bubble and goes back in the box,
+  // said as the message limit is.
+  var MESSAGE_TOO_BIG = 1009;
+  function takeBackPending() {
+    var pending = document.querySelectorAll("#messages .pending"), last = pending[pending.length - 1];
+    if (!last) return;
+    var text = last.querySelector(".user-text").textContent, box = messageBox();
+    last.remove();
+    if (box && !box.value) box.value = text;
+    setError(tooLong(characters(text.trim())));
+    showCount();
+  }
 
   // Agents' panels follow their newest text, as the page does, unless the
   // person has scrolled a panel up (the same near-bottom rule).
@@ -187,6 +246,7 @@
       // A refused message: pending bubbles are gone, the text is back.
       var box = messageBox();
       if (box) box.focus();
+      showCount();
     }
   });
 

@@ -252,6 +252,39 @@ async def test_a_refused_message_gives_back_what_was_typed(user, conversation, l
     await socket.disconnect()
 
 
+@pytest.mark.parametrize("length", [25_000, 200_000])
+async def test_a_message_over_the_limit_leaves_no_bubble_and_comes_back_whole_whatever_its_size(
+        user, conversation, llm, length):
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    long_text = ("word " * length)[:length - 3] + "END"  # 200,000 is past the frame limit, under the byte limit
+    await send(socket, message=long_text, client_id="long1")
+    text = await frames.contains("the limit is 20,000")
+
+    assert f"That message is {length:,} characters long; the limit is 20,000." in text
+    assert 'id="pending-long1" hx-swap-oob="delete"' in text
+    assert 'id="message-input"' in text and long_text in text, "the whole text goes back into the box"
+    assert await messages_of(conversation) == []
+    assert llm.requests_matching("END") == []
+    await socket.disconnect()
+
+
+async def test_a_frame_too_large_to_read_drops_its_bubble_and_says_the_limit(user, conversation, llm, settings):
+    """Behind a server without the byte limit (uvicorn's --ws-max-size, as
+    this test's in-process socket is), a frame over it is refused unread."""
+    socket = await open_chat(user, conversation.pk)
+    frames = Frames(socket)
+    await send(socket, message="x" * (settings.MUSE_WS_MAX_BYTES + 1), client_id="huge1")
+    text = await frames.contains("characters long")
+
+    assert "That message is more than 20,000 characters long; the limit is 20,000." in text
+    assert 'id="pending-huge1" hx-swap-oob="delete"' in text
+    assert await messages_of(conversation) == []
+    await send(socket, message="still there?")
+    await frames.until(lambda t: 'data-status="done"' in t)
+    await socket.disconnect()
+
+
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"just a string"', "null"])
 async def test_malformed_frames_get_an_error_and_the_socket_keeps_working(user, conversation, llm, raw):
     socket = await open_chat(user, conversation.pk)

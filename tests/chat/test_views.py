@@ -163,8 +163,16 @@ def test_the_page_has_the_message_box_and_the_send_button(logged_in, conversatio
     composer = page.one("form", id="composer")
     assert composer.one("textarea").attrs["aria-label"] == "Message"
     assert composer.one("textarea").attrs["name"] == "message"
-    assert [b.attrs.get("aria-label") or b.text.strip() for b in composer.all("button")] == ["Attach files", "Send"]
+    assert [b.attrs.get("aria-label") or b.text.strip() for b in composer.all("button")] == [
+        "Attach files", "Send", "Attach it as a text file"]  # the last shown only past the message limit
     assert page.one("h1").text == "Picnic plans"
+
+
+def test_the_message_box_cuts_nothing_and_the_page_knows_the_limit(logged_in, conversation, settings):
+    composer = page_of(logged_in, conversation).one("form", id="composer")
+
+    assert "maxlength" not in composer.one("textarea").attrs
+    assert composer.attrs["data-max-chars"] == str(settings.MUSE_MAX_MESSAGE_CHARS)
 
 
 def test_an_empty_conversation_shows_a_hint_and_no_messages(logged_in, conversation):

@@ -19,10 +19,19 @@ def test_a_binary_frame_is_refused():
     assert parse_action(None) == Refusal("That message could not be read (Muse reads text frames only).")
 
 
-def test_a_frame_that_is_too_large_is_refused():
-    text = frame(message="x" * (MAX_FRAME_CHARS + 1000))
+def test_a_frame_over_the_servers_byte_limit_is_refused_unread_with_the_message_limits_words(settings):
+    text = frame(message="x" * settings.MUSE_WS_MAX_BYTES, client_id="p7")
 
-    assert parse_action(text) == Refusal("That message is too large to send.")
+    assert parse_action(text) == Refusal(
+        "That message is more than 20,000 characters long; the limit is 20,000. "
+        "Shorten it or split it up, or attach it as a text file.", client_id="p7")
+
+
+def test_a_message_past_the_frame_limit_but_under_the_byte_limit_is_read_for_the_turn_to_refuse():
+    action = parse_action(frame(message="x" * 200_000, client_id="p8"))
+
+    assert isinstance(action, Send)
+    assert len(action.text) == 200_000 and action.client_id == "p8"
 
 
 def test_a_message_of_the_largest_size_is_not_refused_as_too_large():
