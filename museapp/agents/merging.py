@@ -80,6 +80,7 @@ def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
         relied_on=sorted(result.relied_on),
         tally=result.tally,
         merge_note=result.note,
+        judge_fallback=result.fallback,
         draft_letters={str(index): letter for index, letter in result.letters.items()},
         finished_at=timezone.now(),
         wall_ms=wall_ms,

@@ -35,6 +35,9 @@ class Contemplation(models.Model):
     relied_on = models.JSONField(default=list, blank=True, help_text="agent indexes the merge kept")
     tally = models.JSONField(default=dict, blank=True, help_text="vote: answer -> count")
     merge_note = models.TextField(blank=True, help_text="the judge's one-line reason, or the vote")
+    judge_fallback = models.CharField(
+        max_length=80, blank=True,
+        help_text="why the judge's text was not shown, the best draft instead (\"named the drafts\"); blank: it was")
     draft_letters = models.JSONField(default=dict, blank=True, help_text="agent index -> Draft letter the judge saw")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +169,10 @@ class Contemplation(models.Model):
             return f"You made the {used.role}'s draft the answer."
         if self.status != self.Status.DONE:
             return ""
+        if self.judge_fallback:
+            shown = self.relied_on_runs
+            whose = f" (the {shown[0].role}'s)" if shown else ""
+            return f"The judge's text {self.judge_fallback}, so the best draft is shown{whose}."
         if self.strategy_used == strategies.UNANIMOUS:
             agreeing = self.agreement or self.drafts_merged
             if agreeing == self.agent_count:

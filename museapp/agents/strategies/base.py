@@ -61,6 +61,7 @@ class MergeResult:
     letters: dict[int, str] = field(default_factory=dict)
     judge: StreamResult | None = None
     first_token_at: float | None = None  # time.time()
+    fallback: str = ""  # why the judge's text is not the answer ("named the drafts"); "" when it is, or no judge wrote one
 
 
 @dataclass(frozen=True)
