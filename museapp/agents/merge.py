@@ -159,6 +159,11 @@ ROLE_LABELS = re.compile(r"\b(?:" + "|".join(re.escape(role.name) for role in RO
 # "Answer B", "Response C": a draft by another name, unless the question lists lettered options.
 LETTER_LABELS = re.compile(r"\b(?i:answers?|responses?|candidates?|options?|versions?)\s+\(?[A-H]\b(?![\w'’])")
 LETTERED_OPTIONS = re.compile(r"(?:^|\s)\(?[A-D][).:]\s", re.MULTILINE)
+# A heading that is only a draft's letter (or letters): "### A", "## Draft B:", "### A, C, D".
+LETTER_HEADINGS = re.compile(r"^[ \t]*#{1,6}[ \t]*(?:(?i:drafts?|answers?|responses?)[ \t]*)?\(?[A-H]\)?"
+                             r"(?:[ \t]*(?:,|&|and)[ \t]*[A-H])*[ \t]*[:.]?[ \t]*$", re.MULTILINE)
+# Lines labelled by letters ("A: ...", "**B)** ..."), two letters or more: the drafts, one by one.
+LETTER_LINES = re.compile(r"^[ \t]*[*_]{0,2}\(?([A-H])[).:][*_]{0,2}[ \t]", re.MULTILINE)
 
 
 def names_the_process(text: str, question: str = "") -> bool:
@@ -166,9 +171,11 @@ def names_the_process(text: str, question: str = "") -> bool:
     judge). Words the question itself uses ("drafts" in a question about
     writing) do not count."""
     text = text or ""
-    patterns = [PROCESS_WORDS, ROLE_LABELS]
+    patterns = [PROCESS_WORDS, ROLE_LABELS, LETTER_HEADINGS]
     if not LETTERED_OPTIONS.search(question or ""):
         patterns.append(LETTER_LABELS)
+        if len(set(LETTER_LINES.findall(text))) > 1:
+            return True
     asked = folded(question)
     return any(not (asked and folded(match.group(0)) in asked)
                for pattern in patterns for match in pattern.finditer(text))

@@ -374,6 +374,11 @@ def test_a_weighed_majority_locks_only_when_the_agents_left_could_not_outweigh_i
     "The Skeptic's point stands: Rome.",
     "Relied on: A, C\n\nRome.",
     "The other agents are wrong: it is Rome.",
+    "### A\nThe capital is Rome.\n\n### B\nThe capital is Rome.",
+    "## Draft C:\nRome.",
+    "### A, C, D, E\n\nRome.",
+    "A: Rome is the capital.\nB: Milan is the capital.",
+    "**A)** Rome.\n**C)** Rome.",
 ])
 def test_a_text_that_names_the_drafts_or_roles_names_the_process(text):
     assert names_the_process(text, "What is the capital of Italy?")
@@ -385,6 +390,9 @@ def test_a_text_that_names_the_drafts_or_roles_names_the_process(text):
     ("The answer is B) Red.", "Which is warm?\nA) Blue\nB) Red\nC) Green\nD) Grey\nAnswer with the letter."),
     ("Most novels go through three drafts.", "How many drafts does a novel need?"),
     ("An explorer of the Arctic, Amundsen was first.", "Who reached the South Pole first?"),
+    ("### Italy\nRome is the capital.\n\n### Answer\nRome.", "What is the capital of Italy?"),
+    ("A. Lincoln was the 16th president.", "Who was the 16th US president?"),
+    ("A) Blue is cold.\nB) Red is warm.", "Which is warm?\nA) Blue\nB) Red\nC) Green\nD) Grey"),
 ])
 def test_ordinary_answers_do_not_name_the_process(text, question):
     assert not names_the_process(text, question)
