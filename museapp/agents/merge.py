@@ -159,9 +159,9 @@ ROLE_LABELS = re.compile(r"\b(?:" + "|".join(re.escape(role.name) for role in RO
 # "Answer B", "Response C": a draft by another name, unless the question lists lettered options.
 LETTER_LABELS = re.compile(r"\b(?i:answers?|responses?|candidates?|options?|versions?)\s+\(?[A-H]\b(?![\w'’])")
 LETTERED_OPTIONS = re.compile(r"(?:^|\s)\(?[A-D][).:]\s", re.MULTILINE)
-# A heading that is only a draft's letter (or letters): "### A", "## Draft B:", "### A, C, D".
-LETTER_HEADINGS = re.compile(r"^[ \t]*#{1,6}[ \t]*(?:(?i:drafts?|answers?|responses?)[ \t]*)?\(?[A-H]\)?"
-                             r"(?:[ \t]*(?:,|&|and)[ \t]*[A-H])*[ \t]*[:.]?[ \t]*$", re.MULTILINE)
+# A heading that is only a draft's letter (or a list of letters): "### A", "## Draft B:", "### A, C, D, E, F".
+LETTER_HEADINGS = re.compile(r"^[ \t]*#{1,6}[ \t]*(?:(?i:drafts?|answers?|responses?)[ \t]*)?(?:\(?[A-H]\)?"
+                             r"|[A-Z](?:[ \t]*(?:,|&|and)[ \t]*[A-Z])+)[ \t]*[:.,]?[ \t]*$", re.MULTILINE)
 # Lines labelled by letters ("A: ...", "**B)** ..."), two letters or more: the drafts, one by one.
 LETTER_LINES = re.compile(r"^[ \t]*[*_]{0,2}\(?([A-H])[).:][*_]{0,2}[ \t]", re.MULTILINE)
 

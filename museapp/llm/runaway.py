@@ -9,10 +9,11 @@ A guard watches the tokens and says when to stop:
 - when the same stretch of text has come three times running (a loop);
 - when a stretch of 24 characters or more has come six times running but
   for its digits (a count: "step 7: add one. step 8: add one. ");
-- after 120 printed characters with no letter among them (numbers and
-  symbols that grow without repeating: digits of a number, a list of
-  numbers). A table or a list of numbers that long is cut too: the price
-  of stopping the runs this model writes.
+- after 120 printed characters with no word among them (no two letters
+  in a row: numbers, symbols and single letters that grow without
+  repeating, "2126297, 2126298, ..." or "D, E, F, G, ..."). A table or a
+  list of numbers that long is cut too: the price of stopping the runs
+  this model writes.
 
 Each token costs a few comparisons (at most ``MAX_PERIOD`` per check, most
 skipped at the first). ``degeneracy`` asks the same of a finished text, and
@@ -31,10 +32,10 @@ MIN_LOOP_CHARS = 12  # shorter repeats ("!!!", "...", "| --- |") are fine
 LOOP_REPEATS = 3
 # The same stretch but for its digits: longer and more often, as short lists of years or steps are fine.
 COUNT_REPEATS, MIN_COUNT_CHARS = 6, 24
-WORDLESS_CHARS = 120  # printed characters in a row without a letter
+WORDLESS_CHARS = 120  # printed characters in a row without a word (two letters in a row)
 WORDLESS_SLACK = 20  # a finished text ending in this many fewer was stopped there
 
-LOOP, COUNT, WORDLESS, BLANK_LINES = "a loop", "a count", "a run of numbers or symbols", "blank lines"
+LOOP, COUNT, WORDLESS, BLANK_LINES = "a loop", "a count", "a run with no words", "blank lines"
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 _TOKENS = re.compile(r"\s*(?:\d|[^\W\d_]+|[^\w\s]+|_+)|\s+")
 
@@ -44,7 +45,8 @@ class RunawayGuard:
         self.tokens: list[str] = []
         self.shapes: list[str] = []  # the tokens with every digit a 0: a count repeats here
         self.newlines = 0
-        self.wordless = 0  # printed characters since the last letter
+        self.wordless = 0  # printed characters since the last word
+        self.letters = 0  # letters in a row so far
         self.reason = ""  # why it stopped, once it has
 
     def stops_at(self, delta: str) -> bool:
@@ -85,14 +87,17 @@ class RunawayGuard:
         return True
 
     def _count_wordless(self, delta: str) -> None:
-        if delta.isalpha():
-            self.wordless = 0
+        if len(delta) > 1 and delta.isalpha():  # most tokens: a word, or a word's next letters
+            self.wordless, self.letters = 0, self.letters + len(delta)
             return
         for char in delta:
             if char.isalpha():
-                self.wordless = 0
-            elif not char.isspace():
-                self.wordless += 1
+                self.letters += 1
+                self.wordless = 0 if self.letters > 1 else self.wordless + 1
+            else:
+                self.letters = 0
+                if not char.isspace():
+                    self.wordless += 1
 
 
 def _loops(tokens: list[str], repeats: int, min_chars: int = MIN_LOOP_CHARS) -> bool:

@@ -89,9 +89,9 @@ async def test_a_judges_reply_that_counts_upward_is_replaced_by_the_best_draft(u
 
     contemplation, judge = await merged(conversation)
     assert contemplation.message.content == SURE
-    assert contemplation.judge_fallback == "ran away (a run of numbers or symbols)"
+    assert contemplation.judge_fallback == "ran away (a run with no words)"
     shown = html.unescape(final_render(frames_text, contemplation.message.pk))
-    assert "The judge's text ran away (a run of numbers or symbols), so the best draft is shown (the " in shown
+    assert "The judge's text ran away (a run with no words), so the best draft is shown (the " in shown
     assert "2126297" not in shown.split('data-answer-text>')[1].split("</div>")[0]
     assert "2126297, 2126298" in shown.split("coordination-more")[1]
     assert "2126396" in judge.text

@@ -377,6 +377,7 @@ def test_a_weighed_majority_locks_only_when_the_agents_left_could_not_outweigh_i
     "### A\nThe capital is Rome.\n\n### B\nThe capital is Rome.",
     "## Draft C:\nRome.",
     "### A, C, D, E\n\nRome.",
+    "Mercury.\n\n### D, E, F, G, H, I, J, K, L, M",
     "A: Rome is the capital.\nB: Milan is the capital.",
     "**A)** Rome.\n**C)** Rome.",
 ])
@@ -400,7 +401,7 @@ def test_ordinary_answers_do_not_name_the_process(text, question):
 
 @pytest.mark.parametrize(("text", "fault"), [
     ("Draft A and Draft C both say Rome.", "named the drafts"),
-    ("Rome. " + ", ".join(str(n) for n in range(2126297, 2126340)), "ran away (a run of numbers or symbols)"),
+    ("Rome. " + ", ".join(str(n) for n in range(2126297, 2126340)), "ran away (a run with no words)"),
     (" ".join(f"Step {n}: Rome." for n in range(1, 40)), "ran away (a count)"),
     ("", "was empty"),
     ("Rome is the capital of Italy.", ""),

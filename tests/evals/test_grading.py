@@ -88,7 +88,7 @@ def test_naming_an_option_is_no_naming_of_the_process_when_the_question_lists_op
 
 
 @pytest.mark.parametrize(("problem", "text", "why"), [
-    (CAPITAL, "Paris. " + ", ".join(str(n) for n in range(2126297, 2126397)), "a run of numbers or symbols"),
+    (CAPITAL, "Paris. " + ", ".join(str(n) for n in range(2126297, 2126397)), "a run with no words"),
     (CAPITAL, "Paris is lovely. " + "Paris is lovely in spring, " * 3, "a loop"),
     (CAPITAL, "Bananas grow on large herbs.", "off the question"),  # no word of the question, not the answer
     (SUM, "The sky is blue.", "off the question"),

@@ -64,7 +64,7 @@ def test_a_counting_run_spelled_one_digit_a_token_stops_too():
 
     stopped = next(i for i, delta in enumerate(deltas) if guard.stops_at(delta))
 
-    assert guard.reason == "a run of numbers or symbols" and "".join(deltas[:stopped]).count(",") <= 16
+    assert guard.reason == "a run with no words" and "".join(deltas[:stopped]).count(",") <= 16
 
 
 def test_steps_that_only_count_stop_the_answer():
@@ -80,6 +80,13 @@ def test_numbers_with_no_words_stop_after_a_line_or_so():
     digits = tokens("Pi is " + " ".join("3141592653589793238462643383279502884197"[i:i + 3] for i in range(0, 40, 3)) * 6)
     stopped = stop_point(digits)
     assert stopped is not None and len("".join(digits[:stopped])) < 200
+
+
+def test_single_letters_that_only_grow_stop_the_answer():
+    guard = RunawayGuard()
+    deltas = tokens("The metal is mercury. " + ", ".join("DEFGHIJKLMNOPQRSTUVWXYZ" * 3))
+
+    assert any(guard.stops_at(delta) for delta in deltas) and guard.reason == "a run with no words"
 
 
 @pytest.mark.parametrize("answer", [
@@ -104,7 +111,7 @@ def test_the_guard_says_why_it_stopped():
 
 
 def test_a_finished_counting_run_is_degenerate():
-    assert degeneracy("The capital of Italy is Rome. " + counting(2126297, 100)) == "a run of numbers or symbols"
+    assert degeneracy("The capital of Italy is Rome. " + counting(2126297, 100)) == "a run with no words"
     assert degeneracy(" ".join(f"Step {n}: add one." for n in range(1, 30))) == "a count"
 
 
