@@ -43,16 +43,22 @@ OFF_QUESTION = "off the question"
 
 def degeneracy(problem: Problem, text: str) -> str:
     """Why an answer is degenerate ("" when it is not): a runaway (a loop, a
-    count, numbers with no words: museapp/llm/runaway.py, the guard's own
+    count, a run with no words: museapp/llm/runaway.py, the guard's own
     test), or off the question: it shares no content word with the question
-    (numbers count as words; the commonest words do not) and contains none
-    of the accepted answers. An empty answer is neither: it is a failure."""
+    (numbers count as words; the commonest words do not), contains none of
+    the accepted answers, and gives no answer of the question's kind (a
+    number to a sum, an option to a choice: "The answer is 32." to "What is
+    22 + 31?" is wrong, not off the question). An empty answer is neither:
+    it is a failure."""
     runaway = runaway_guard.degeneracy(text)
     if runaway:
         return runaway
     if not content_words(text) or content_words(text) & content_words(problem.prompt):
         return ""
     if any(contains_phrase(text, answer) for answer in problem.accepted) or grade(problem, text).correct:
+        return ""
+    if (problem.kind == "number" and last_number(text) is not None) or (
+            problem.kind == "choice" and chosen_letter(problem, text)):
         return ""
     return OFF_QUESTION
 

@@ -261,8 +261,9 @@ def table(report: dict) -> str:
               "/1k tok, /s: points gained per extra 1,000 tokens and per extra second of mean wait; "
               "same err: all agents gave the same wrong answer; missed: a right draft existed but the answer "
               "was wrong (both % of contemplated problems); process: answers that name drafts, agents, roles "
-              "or the judge; runaways: a loop, a count or numbers with no words (the runaway guard's test); "
-              "off the question: no content word of the question and not the expected answer."]
+              "or the judge; runaways: a loop, a count or a run with no words (the runaway guard's test); "
+              "off the question: no content word of the question, not the expected answer, and no answer of its kind "
+              "(a number, an option)."]
     return "\n".join(lines)
 
 

@@ -92,6 +92,8 @@ def test_naming_an_option_is_no_naming_of_the_process_when_the_question_lists_op
     (CAPITAL, "Paris is lovely. " + "Paris is lovely in spring, " * 3, "a loop"),
     (CAPITAL, "Bananas grow on large herbs.", "off the question"),  # no word of the question, not the answer
     (SUM, "The sky is blue.", "off the question"),
+    (SUM, "The answer is 32.", ""),  # a wrong sum, not another question
+    (COLOUR, "Probably C.\nFinal answer: C", ""),
     (CAPITAL, "Paris.", ""),  # the answer, with no word of the question
     (SUM, "42", ""),
     (CAPITAL, "The capital of France is Lyon.", ""),  # wrong, but on the question
