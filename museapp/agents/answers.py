@@ -92,8 +92,10 @@ what when where which who whom whose why will with would you your yes
 
 def content_words(text: str) -> set[str]:
     """The folded words that say what a text is about: every word but the
-    commonest, and every number."""
-    return {word for word in folded(text).split() if word not in STOPWORDS}
+    commonest, and every number; a plural as its singular ("months" is
+    "month"), crudely: a final s dropped from words of four letters or more."""
+    return {word[:-1] if len(word) > 3 and word.endswith("s") else word
+            for word in folded(text).split() if word not in STOPWORDS}
 
 
 # --- similarity: the consensus medoid ---------------------------------------------

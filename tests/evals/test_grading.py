@@ -93,6 +93,8 @@ def test_naming_an_option_is_no_naming_of_the_process_when_the_question_lists_op
     (CAPITAL, "Bananas grow on large herbs.", "off the question"),  # no word of the question, not the answer
     (SUM, "The sky is blue.", "off the question"),
     (SUM, "The answer is 32.", ""),  # a wrong sum, not another question
+    (Problem("facts", 1, "How many months are in a year?", ("12", "twelve"), "text"),
+     "A month is about 30 days.", ""),  # wrong, but about months
     (COLOUR, "Probably C.\nFinal answer: C", ""),
     (CAPITAL, "Paris.", ""),  # the answer, with no word of the question
     (SUM, "42", ""),
