@@ -59,15 +59,22 @@ async def _written(plan: MergePlan) -> MergeResult:
     # Only a finished text: one cut off or failed part-way says so already, and a stopped one was the person's call.
     fault = merge.judge_fault(judge.text, plan.question) if judge.status == StreamStatus.DONE else ""
     if fault:
-        chosen, how = merge.best_draft(plan.drafts, plan.question, relied)
-        return MergeResult(chosen.text, StreamStatus.DONE, strategy_used=NAME, relied_on=[chosen.index],
-                           letters=letters, judge=judge, first_token_at=first_token_at, fallback=fault,
-                           note=f"The judge's text {fault}, so this is the {chosen.role}'s draft as written, "
-                                f"{how}; the judge's text is below.")
+        return _best_draft_instead(plan, fault, relied, MergeResult(
+            "", StreamStatus.DONE, strategy_used=NAME, letters=letters, judge=judge, first_token_at=first_token_at))
     return MergeResult(judge.text, judge.status, error=judge.error, strategy_used=NAME, relied_on=relied,
                        agreement=len(relied) if relied else None, letters=letters, judge=judge,
                        first_token_at=first_token_at,
                        note="" if relied else "The judge did not say which drafts it relied on.")
+
+
+def _best_draft_instead(plan: MergePlan, fault: str, relied: list[int], result: MergeResult) -> MergeResult:
+    """The best draft as the answer, since the judge's text cannot be; the
+    page shows it when the merge ends (the judge's text streamed already)."""
+    chosen, how = merge.best_draft(plan.drafts, plan.question, relied)
+    result.text, result.relied_on, result.fallback = chosen.text, [chosen.index], fault
+    result.note = (f"The judge's text {fault}, so this is the {chosen.role}'s draft as written, {how}; "
+                   "the judge's text is below.")
+    return result
 
 
 STRATEGY = MergeStrategy(
