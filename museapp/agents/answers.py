@@ -82,6 +82,22 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", folded(text)) is not None
 
 
+# Words too common to say what a text is about ("What is the capital of ...").
+STOPWORDS = frozenset("""
+a an and are as at be been but by can could did do does for from had has have he her his how i if in into is it
+its me my no not of on or our she so than that the their them then there these they this those to was we were
+what when where which who whom whose why will with would you your yes
+""".split())
+
+
+def content_words(text: str) -> set[str]:
+    """The folded words that say what a text is about: every word but the
+    commonest, and every number; a plural as its singular ("months" is
+    "month"), crudely: a final s dropped from words of four letters or more."""
+    return {word[:-1] if len(word) > 3 and word.endswith("s") else word
+            for word in folded(text).split() if word not in STOPWORDS}
+
+
 # --- similarity: the consensus medoid ---------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """The merge's pure parts that strategies share: anonymising drafts, what
-every judge's prompt holds, the vote, unanimity and the consensus medoid.
-No I/O here; the strategies (museapp/agents/strategies/) run them, and keep
-their own prompts and parsers."""
+every judge's prompt holds, the vote, unanimity, the consensus medoid, and
+what a judge's text must never be (naming the drafts, or a runaway). No I/O here; the strategies (museapp/agents/strategies/)
+run them, and keep their own prompts and parsers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import string
 from collections import Counter
 from dataclasses import dataclass
 
-from museapp.agents.answers import medoid, short_answer
+from museapp.agents.answers import folded, medoid, short_answer
+from museapp.agents.roles import ROLES
+from museapp.llm.runaway import degeneracy
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ def drafts_block(lettered: dict[str, Draft]) -> str:
 
 JUDGE_SYSTEM = (
     "You are the judge of a team of assistants. Several drafts answer the same question. "
-    "Some drafts may share the same mistake: check the reasoning yourself rather than counting votes."
+    "Some drafts may share the same mistake: check the reasoning yourself rather than counting votes. "
+    "The person reads only your answer: never mention the drafts, their letters, or how it was made."
 )
 
 
@@ -140,3 +143,69 @@ def question_and_drafts(question: str, lettered: dict[str, Draft]) -> str:
 def letters_in(text: str, lettered: dict[str, Draft]) -> list[str]:
     found = re.findall(r"\b([A-Z])\b", text or "")
     return [letter for letter in dict.fromkeys(found) if letter in lettered]
+
+
+# --- what an answer must never show -----------------------------------------------
+
+# The machinery named: "Draft B", "drafts A and C", "Relied on:", "the other
+# agents", a role's name as a label ("Skeptic:", "the Explorer's draft").
+# One definition, for the merge's fallback and the evaluation's count.
+PROCESS_WORDS = re.compile(
+    r"\b(?:(?i:drafts?)\s+\(?[A-H]\b|(?i:drafts)\b|(?i:the judge)\b|(?i:relied on)\b|(?i:our team)\b"
+    r"|(?i:on a team)\b|(?i:the (?:other )?agents)\b"
+    r"|(?i:direct solver|step-by-step reasoner|skeptic|devil's advocate|domain expert)\b"
+    r"|(?i:as the (?:explorer|verifier|simplifier))\b)")
+ROLE_LABELS = re.compile(r"\b(?:" + "|".join(re.escape(role.name) for role in ROLES) + r")(?:\s*:|['’]s\b)")
+# "Answer B", "Response C": a draft by another name, unless the question lists lettered options.
+LETTER_LABELS = re.compile(r"\b(?i:answers?|responses?|candidates?|options?|versions?)\s+\(?[A-H]\b(?![\w'’])")
+LETTERED_OPTIONS = re.compile(r"(?:^|\s)\(?[A-D][).:]\s", re.MULTILINE)
+# A heading that is only a draft's letter (or a list of letters): "### A", "## Draft B:", "### A, C, D, E, F".
+LETTER_HEADINGS = re.compile(r"^[ \t]*#{1,6}[ \t]*(?:(?i:drafts?|answers?|responses?)[ \t]*)?(?:\(?[A-H]\)?"
+                             r"|[A-Z](?:[ \t]*(?:,|&|and)[ \t]*[A-Z])+)[ \t]*[:.,]?[ \t]*$", re.MULTILINE)
+# Lines labelled by letters ("A: ...", "**B)** ..."), two letters or more: the drafts, one by one.
+LETTER_LINES = re.compile(r"^[ \t]*[*_]{0,2}\(?([A-H])[).:][*_]{0,2}[ \t]", re.MULTILINE)
+
+
+def names_the_process(text: str, question: str = "") -> bool:
+    """The text shows how it was made (drafts, their letters, roles, the
+    judge). Words the question itself uses ("drafts" in a question about
+    writing) do not count."""
+    text = text or ""
+    patterns = [PROCESS_WORDS, ROLE_LABELS, LETTER_HEADINGS]
+    if not LETTERED_OPTIONS.search(question or ""):
+        patterns.append(LETTER_LABELS)
+        if len(set(LETTER_LINES.findall(text))) > 1:
+            return True
+    asked = folded(question)
+    return any(not (asked and folded(match.group(0)) in asked)
+               for pattern in patterns for match in pattern.finditer(text))
+
+
+NAMED = "named the drafts"
+
+
+def judge_fault(text: str, question: str) -> str:
+    """What makes a judge's text unfit to be the answer, said to follow
+    "The judge's text ..." ("" when it is fit)."""
+    if not (text or "").strip():
+        return "was empty"
+    if names_the_process(text, question):
+        return NAMED
+    runaway = degeneracy(text)
+    return f"ran away ({runaway})" if runaway else ""
+
+
+def best_draft(drafts: list[Draft], question: str, ranked: list[int]) -> tuple[Draft, str]:
+    """The draft to show when the judge's text cannot be: among the sound
+    drafts (none naming the process or running away), those the judge
+    ranked (relied on), if any; of them, the confidence vote's pick, or the
+    consensus's where the model gave no confidences. With how it was chosen."""
+    sound = [d for d in drafts if not judge_fault(d.text, question)] or list(drafts)
+    pool = [d for d in sound if d.index in ranked] or sound
+    among = "the drafts the judge relied on" if len(pool) < len(sound) else "the drafts"
+    if len(pool) == 1:
+        return pool[0], "the only one of " + among
+    voted = confident_vote(pool)
+    if voted is not None:
+        return voted.chosen, "the confidence vote's pick among " + among
+    return consensus(pool).chosen, "the most typical of " + among

@@ -51,6 +51,7 @@ def merge_plan(*, contemplation_id: int) -> MergePlan:
         publish=not contemplation.is_blind,
         instructions=instructions_for(message.pk),
         files=question_files(message.pk, model, max_chars=history_chars(model)),
+        again=contemplation.origin == Contemplation.Origin.MERGED_AGAIN,
     )
 
 
@@ -70,23 +71,27 @@ CONTEMPLATION_STATUS = {StreamStatus.DONE: Contemplation.Status.DONE, StreamStat
 @transaction.atomic
 def merge_finish(*, plan: MergePlan, result: MergeResult) -> None:
     """Save the merge's row, the contemplation's verdict and the answer (with
-    the whole contemplation's tokens, cost and time)."""
+    the whole contemplation's tokens, cost and time; merged again, with the
+    merge's own, the contemplation keeping the time of its drafts)."""
     _save_merge_run(plan, result)
     wall_ms = (time.time() - plan.started) * 1000
     Contemplation.objects.filter(pk=plan.contemplation_id).update(
+        **({} if plan.again else {"wall_ms": wall_ms}),
         status=CONTEMPLATION_STATUS.get(result.status, Contemplation.Status.FAILED),
         strategy_used=result.strategy_used,
         agreement=result.agreement,
         relied_on=sorted(result.relied_on),
         tally=result.tally,
         merge_note=result.note,
+        judge_fallback=result.fallback,
         draft_letters={str(index): letter for index, letter in result.letters.items()},
         finished_at=timezone.now(),
-        wall_ms=wall_ms,
         **_draft_outcomes(plan.contemplation_id),
     )
     # The quick answer of a comparison is not part of what contemplating cost.
     runs = AgentRun.objects.filter(contemplation_id=plan.contemplation_id).exclude(kind=AgentRun.Kind.QUICK)
+    if plan.again:  # the drafts were paid for by the version they were written for
+        runs = runs.filter(kind=AgentRun.Kind.MERGE)
     totals = runs.aggregate(
         prompt_tokens=Sum("prompt_tokens"), completion_tokens=Sum("completion_tokens"), cost=Sum("cost"))
     # What the agents (or the judge) could not read of the files, said once for the answer.

@@ -9,7 +9,14 @@ from museapp.streams.run import StreamStatus
 
 
 class Contemplation(models.Model):
-    """One contemplated answer: N agents drafted in parallel, then a merge."""
+    """One contemplated answer: N agents drafted in parallel, then a merge.
+    A later version of the answer made from the same drafts ("Use this
+    draft", "Merge again") has its own contemplation, the drafts copied."""
+
+    class Origin(models.TextChoices):
+        TURN = "", "the turn's own"
+        DRAFT_CHOSEN = "draft_chosen", "a draft chosen by the person"
+        MERGED_AGAIN = "merged_again", "merged again"
 
     class EarlyStop(models.TextChoices):
         AGREEMENT = "agreement"  # the drafts still running could no longer change the majority answer
@@ -35,6 +42,9 @@ class Contemplation(models.Model):
     relied_on = models.JSONField(default=list, blank=True, help_text="agent indexes the merge kept")
     tally = models.JSONField(default=dict, blank=True, help_text="vote: answer -> count")
     merge_note = models.TextField(blank=True, help_text="the judge's one-line reason, or the vote")
+    judge_fallback = models.CharField(
+        max_length=80, blank=True,
+        help_text="why the judge's text was not shown, the best draft instead (\"named the drafts\"); blank: it was")
     draft_letters = models.JSONField(default=dict, blank=True, help_text="agent index -> Draft letter the judge saw")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +59,8 @@ class Contemplation(models.Model):
     merged_text = models.TextField(blank=True, help_text="the merge's own answer, kept once a draft replaced it")
     judge_model = models.CharField(max_length=200, blank=True,
                                    help_text="picked in the strategy menu; blank: MUSE_MERGE_MODEL or the answer's")
+    origin = models.CharField(max_length=16, choices=Origin.choices, blank=True, default=Origin.TURN,
+                              help_text="how this version of the answer was made from its drafts")
 
     class Meta:
         indexes = [  # the reaper's look for contemplations not yet merged
@@ -166,6 +178,10 @@ class Contemplation(models.Model):
             return f"You made the {used.role}'s draft the answer."
         if self.status != self.Status.DONE:
             return ""
+        if self.judge_fallback:
+            shown = self.relied_on_runs
+            whose = f" (the {shown[0].role}'s)" if shown else ""
+            return f"The judge's text {self.judge_fallback}, so the best draft is shown{whose}."
         if self.strategy_used == strategies.UNANIMOUS:
             agreeing = self.agreement or self.drafts_merged
             if agreeing == self.agent_count:
@@ -180,6 +196,19 @@ class Contemplation(models.Model):
         if relied:
             return f"The answer most drafts gave{agree}."
         return f"Merged from {self.drafts_merged} drafts."
+
+    @property
+    def version_label(self) -> str:
+        """What this version of the answer is, said beside its version controls."""
+        used = self.draft_used_run
+        if used is not None:
+            return f"Draft by the {used.role}, chosen by you"
+        return "Merged again" if self.origin == self.Origin.MERGED_AGAIN else "Merged"
+
+    @property
+    def merge_run(self) -> "AgentRun | None":
+        """The merge's own row (a judge's call, or the vote), once it has ended."""
+        return next((run for run in self.runs.all() if run.kind == AgentRun.Kind.MERGE), None)
 
     @property
     def wrote_new_answer(self) -> bool:

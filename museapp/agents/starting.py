@@ -140,10 +140,9 @@ def agent_reset(*, contemplation: Contemplation, run_id: object) -> AgentJob:
     return AgentJob(run.pk, run.role, model_call(model=run.model, messages=[], temperature=run.temperature))
 
 
-def merge_reset(*, contemplation: Contemplation) -> None:
-    """Make a merged contemplation ready to merge its drafts again (inside
-    the caller's transaction, the answer reset by the caller): its timing
-    restarts, and the person's earlier choice of draft is forgotten."""
+def merge_check(*, contemplation: Contemplation) -> None:
+    """What "Merge again" needs (ValueError otherwise): the contemplation
+    ended, no agent drafting, no comparison pending, a draft to merge."""
     if not contemplation.has_ended or contemplation.runs.filter(kind=AgentRun.Kind.AGENT,
                                                                 status=AgentRun.Status.THINKING).exists():
         raise ValueError("Wait for the agents to finish, then merge again.")
@@ -152,7 +151,30 @@ def merge_reset(*, contemplation: Contemplation) -> None:
     drafts = contemplation.runs.filter(kind=AgentRun.Kind.AGENT, status__in=AgentRun.MERGEABLE)
     if not drafts.exclude(text="").exists():
         raise ValueError("No agent has a draft to merge: retry an agent first.")
-    Contemplation.objects.filter(pk=contemplation.pk).update(
-        status=Contemplation.Status.MERGING, started_at=timezone.now(), finished_at=None, merged_text="",
-        draft_used=None)
 
+
+VERSION_FIELDS = ("strategy", "auto", "agent_count", "deadline_s", "quorum", "wall_ms", "early_stop",
+                  "saved_tokens", "drafts_failed", "drafts_cut_off", "judge_model")
+
+
+def version_start(*, contemplation: Contemplation, answer: Message, origin: str,
+                  draft_used: int | None = None) -> Contemplation:
+    """The contemplation behind a new version of its answer (inside the
+    caller's transaction): the same drafts, copied under ``answer``, and
+    the figures of the contemplation that wrote them (its agents, its time),
+    so the fold line stays the same. Merged again, it waits for its merge
+    (its own figures go on the merge's row); with ``draft_used``, that draft
+    is the answer. ValueError while an agent is still drafting."""
+    runs = list(contemplation.runs.filter(kind=AgentRun.Kind.AGENT))
+    if any(run.is_running for run in runs):
+        raise ValueError("Wait for the agents to finish.")
+    merging = origin == Contemplation.Origin.MERGED_AGAIN
+    version = Contemplation.objects.create(
+        message=answer, origin=origin, draft_used=draft_used,
+        status=Contemplation.Status.MERGING if merging else Contemplation.Status.DONE,
+        finished_at=None if merging else timezone.now(),
+        **{name: getattr(contemplation, name) for name in VERSION_FIELDS})
+    copied = [field.name for field in AgentRun._meta.concrete_fields if field.name not in ("id", "contemplation")]
+    AgentRun.objects.bulk_create(
+        [AgentRun(contemplation=version, **{name: getattr(run, name) for name in copied}) for run in runs])
+    return version

@@ -166,6 +166,28 @@ def answer_reset(*, message: Message, conversation: Conversation, model: str | N
     return message
 
 
+def answer_version(*, conversation: Conversation, of: Message, text: str | None = None) -> Message:
+    """A new version of the answer ``of`` (the same question, the same
+    model), shown from now on: streaming, or finished at once with ``text``
+    (something already written made the answer); failed at once when its
+    model is no longer configured. Inside the caller's transaction, the
+    conversation locked."""
+    model = configured_model(of.model)
+    fields = dict(conversation=conversation, parent_id=of.parent_id, author=Message.Author.ASSISTANT,
+                  with_instructions=of.with_instructions)
+    if text is not None:
+        version = Message.objects.create(**fields, status=Message.Status.DONE, content=text, model=of.model,
+                                         finished_at=timezone.now())
+    elif model:
+        version = Message.objects.create(**fields, status=Message.Status.STREAMING, model=model)
+    else:
+        version = Message.objects.create(**fields, status=Message.Status.ERROR, error=NO_MODEL_REASON,
+                                         finished_at=timezone.now())
+    conversation.current_leaf = version
+    conversation.save(update_fields=["current_leaf", "updated_at"])
+    return version
+
+
 def answer_finish(*, message_id: int, result: StreamResult) -> bool:
     """Save a finished quick answer (only while it is still streaming)."""
     return bool(Message.objects.filter(pk=message_id).finish_stream(result))

@@ -10,8 +10,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from museapp.agents.answers import FINAL_ANSWER, as_number, contains_phrase, folded, last_number, short_answer
+from museapp.agents import merge
+from museapp.agents.answers import (
+    FINAL_ANSWER,
+    as_number,
+    contains_phrase,
+    content_words,
+    folded,
+    last_number,
+    short_answer,
+)
 from museapp.evals.problems import Problem
+from museapp.llm import runaway as runaway_guard
 
 HEAD_CHARS = 300  # an answer without a final-answer line is judged by its opening
 # "B", "(B) Red", "B." as a final answer; "B) Red" or a lone "B" opening a
@@ -21,15 +31,36 @@ LINE_LETTER = re.compile(r"^[^\w(]*\(?([A-Z])(?:[).:]|[ \t]*$)", re.MULTILINE)
 NAMED_LETTER = re.compile(r"\b(?i:answer|option|choice)\b\W*(?i:is\W*)?(?i:option\W*)?\(?([A-Z])(?!\w)")
 
 
-# An answer should never show the machinery: "Draft B", "the judge", a role's name.
-PROCESS_WORDS = re.compile(
-    r"\b(?:drafts?\s+[A-H]\b|drafts\b|the judge\b|relied on\b|our team\b|on a team\b|the (?:other )?agents\b"
-    r"|(?:direct solver|step-by-step reasoner|skeptic|devil's advocate|domain expert)\b"
-    r"|as the (?:explorer|verifier|simplifier)\b)", re.IGNORECASE)
+def names_the_process(text: str, question: str = "") -> bool:
+    """An answer should never show the machinery: "Draft B", "the judge", a
+    role's name. The merge's own definition (museapp/agents/merge.py), which
+    it falls back from."""
+    return merge.names_the_process(text, question)
 
 
-def names_the_process(text: str) -> bool:
-    return PROCESS_WORDS.search(text or "") is not None
+OFF_QUESTION = "off the question"
+
+
+def degeneracy(problem: Problem, text: str) -> str:
+    """Why an answer is degenerate ("" when it is not): a runaway (a loop, a
+    count, a run with no words: museapp/llm/runaway.py, the guard's own
+    test), or off the question: it shares no content word with the question
+    (numbers count as words; the commonest words do not), contains none of
+    the accepted answers, and gives no answer of the question's kind (a
+    number to a sum, an option to a choice: "The answer is 32." to "What is
+    22 + 31?" is wrong, not off the question). An empty answer is neither:
+    it is a failure."""
+    runaway = runaway_guard.degeneracy(text)
+    if runaway:
+        return runaway
+    if not content_words(text) or content_words(text) & content_words(problem.prompt):
+        return ""
+    if any(contains_phrase(text, answer) for answer in problem.accepted) or grade(problem, text).correct:
+        return ""
+    if (problem.kind == "number" and last_number(text) is not None) or (
+            problem.kind == "choice" and chosen_letter(problem, text)):
+        return ""
+    return OFF_QUESTION
 
 
 @dataclass(frozen=True)

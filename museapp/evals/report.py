@@ -11,12 +11,13 @@ from collections import defaultdict
 from statistics import fmean
 
 from museapp.evals.conditions import QUICK
-from museapp.evals.grading import names_the_process
+from museapp.evals.grading import OFF_QUESTION, degeneracy, names_the_process
+from museapp.evals.problems import Problem
 from museapp.evals.stats import mcnemar_p, paired_interval, percentile, wilson
 
 FIELDS = ["condition", "problem_set", "problem_index", "correct", "answer", "answer_status", "prompt_tokens",
           "completion_tokens", "cost", "wall_ms", "drafts", "drafts_right", "drafts_agree", "early_stop",
-          "message__confidence"]
+          "message__confidence", "problem"]
 AUTO_SHARES = (0.1, 0.25, 0.4, 0.5, 0.75)  # of quick answers, the least confident, contemplated on top
 
 
@@ -140,8 +141,30 @@ def _row(name: str, items: list[dict]) -> dict:
         "unanimous_wrong": _share(contemplated, same_error),
         "missed_right_draft": _share(contemplated, missed_right_draft),
         "stopped_early": _share(contemplated, lambda i: bool(i["early_stop"])),
-        "names_the_process": _share(items, lambda i: names_the_process(i.get("answer", ""))),
+        **_unfit_shares(items),
     }
+
+
+def _unfit_shares(items: list[dict]) -> dict:
+    """Answers no one should be shown, as shares of all: naming the process,
+    or degenerate (a runaway, or off the question), and either."""
+    named, runaway, off = [], [], []
+    for item in items:
+        text, question = item.get("answer") or "", (item.get("problem") or {}).get("prompt", "")
+        named.append(names_the_process(text, question))
+        why = degeneracy(Problem.from_dict(item["problem"]), text) if item.get("problem") else ""
+        runaway.append(bool(why) and why != OFF_QUESTION)
+        off.append(why == OFF_QUESTION)
+    either = [any(marks) for marks in zip(named, runaway, off, strict=True)]
+    return {
+        "names_the_process": _share_of(named), "runaway": _share_of(runaway), "off_question": _share_of(off),
+        "degenerate": _share_of([r or o for r, o in zip(runaway, off, strict=True)]),
+        "named_or_degenerate": _share_of(either),
+    }
+
+
+def _share_of(marks: list[bool]) -> float | None:
+    return sum(marks) / len(marks) if marks else None
 
 
 def same_error(item: dict) -> bool:
@@ -224,6 +247,10 @@ def table(report: dict) -> str:
         lines += ["", "accuracy % by set: " + "  ".join(
             f"{row['condition']} " + " ".join(f"{name} {_percent(row['by_set'].get(name))}" for name in sets)
             for row in report["conditions"])]
+    lines += ["", "Answers that name the process or are degenerate, % of answers: " + "; ".join(
+        f"{row['condition']} {_percent(row.get('named_or_degenerate'))} (named {_percent(row.get('names_the_process'))}"
+        f", runaways {_percent(row.get('runaway'))}, off the question {_percent(row.get('off_question'))})"
+        for row in report["conditions"])]
     lines += auto_table(report.get("auto") or [])
     picks = budget_picks(report)
     if picks:
@@ -234,7 +261,9 @@ def table(report: dict) -> str:
               "/1k tok, /s: points gained per extra 1,000 tokens and per extra second of mean wait; "
               "same err: all agents gave the same wrong answer; missed: a right draft existed but the answer "
               "was wrong (both % of contemplated problems); process: answers that name drafts, agents, roles "
-              "or the judge."]
+              "or the judge; runaways: a loop, a count or a run with no words (the runaway guard's test); "
+              "off the question: no content word of the question, not the expected answer, and no answer of its kind "
+              "(a number, an option)."]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """Ratings and best-draft picks: one click to rate, one more to explain; and
-what a pick changes: a draft, or a comparison's quick answer, made the answer."""
+what a pick changes: a draft made a new version of the answer, or a
+comparison's quick answer made the answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from django.utils import timezone
 
 from museapp.agents import selectors
 from museapp.agents.models import AgentRun, Comparison, Contemplation
+from museapp.chat import services as chat
 from museapp.chat.models import Message
+from museapp.chat.services import InvalidMessage
+from museapp.turns import services as turns
 from museapp.feedback.models import COMMENT_MAX, DOWN_REASONS, UP_REASONS, BestDraftPick, Rating
 
 
@@ -86,10 +90,15 @@ def best_draft_pick(*, user, message: Message, run_id: object) -> BestDraftPick:
 
 @transaction.atomic
 def draft_use(*, user, message: Message, run_id: object) -> Message:
-    """"Use this draft": the draft becomes the answer, recorded as the
-    person's best-draft pick. The contemplation's row is locked, as "Merge
-    again" locks it, and the answer read afresh under that lock: a draft is
-    never made the answer of a merge already running again."""
+    """"Use this draft": a new version of the answer, the draft as written,
+    recorded as the person's best-draft pick; the version before stays.
+    Locked as "Merge again" locks (the conversation, then the
+    contemplation), and the answer read afresh under the lock: a draft is
+    never made the answer while a merge runs."""
+    try:
+        chat.conversation_lock(conversation=message.conversation)
+    except InvalidMessage as refused:
+        raise InvalidFeedback(refused.reason) from None
     contemplation = Contemplation.objects.select_for_update().filter(message_id=message.pk).first()
     if contemplation is not None and not contemplation.has_ended:
         raise InvalidFeedback(MERGING_AGAIN)
@@ -99,17 +108,10 @@ def draft_use(*, user, message: Message, run_id: object) -> Message:
     if not run.text.strip():
         raise InvalidFeedback("That draft is empty.")
     BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
-    return answer_from_draft(message=message, run=run)
-
-
-@transaction.atomic
-def answer_from_draft(*, message: Message, run: AgentRun) -> Message:
-    """Make an agent's draft the turn's answer (later turns read it); the
-    merge's own answer is kept on the contemplation."""
-    Contemplation.objects.filter(pk=run.contemplation_id).update(draft_used=run.index)
-    _answer_replaced(contemplation_id=run.contemplation_id, message=message, text=run.text)
-    message.refresh_from_db()
-    return message
+    try:
+        return turns.answer_from_draft(message=message, draft_used=run.index, text=run.text)
+    except InvalidMessage as refused:
+        raise InvalidFeedback(refused.reason) from None
 
 
 def _answer_replaced(*, contemplation_id: int, message: Message, text: str) -> None:

@@ -4,11 +4,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from museapp.chat.access import get_message_for_user, parse_id
 from museapp.chat.models import Message
+from museapp.chat.selectors import message_for_display
 from museapp.feedback import services
 from museapp.feedback.export import export_lines
 from museapp.feedback.insights import chart_dots, chart_points, report
@@ -78,13 +80,20 @@ def best_draft(request: HttpRequest, message_id: str) -> HttpResponse:
 
 @require_POST
 def use_draft(request: HttpRequest, message_id: str) -> HttpResponse:
-    """"Use this draft": the answer becomes the draft; the page gets the
-    whole answer back, and the conversation's other tabs are told."""
-    message, error = _draft_choice(request, message_id, services.draft_use)
-    if not error:
-        _tell_other_tabs(message)
-    return TemplateResponse(request, "chat/_message.html", {"message": message, "draft_error": error},
-                            status=400 if error else 200)
+    """"Use this draft": the draft becomes a new version of the answer.
+    Every page of the conversation, this one too, is shown the new version
+    by its socket (the branch changed); the reply swaps nothing, as the
+    answer it was asked from may already have been replaced by then."""
+    message = get_message_for_user(request.user, message_id)
+    try:
+        services.draft_use(user=request.user, message=message, run_id=request.POST.get("run_id"))
+    except services.InvalidFeedback as invalid:
+        shown = message_for_display(conversation=message.conversation, message_id=message.pk)
+        return TemplateResponse(request, "chat/_message.html", {"message": shown, "draft_error": invalid.reason},
+                                status=400)
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204)
+    return redirect("chat:detail", conversation_id=message.conversation_id)
 
 
 @require_POST

@@ -363,22 +363,43 @@ def agent_retry(*, message: Message, run_id: object) -> None:
 
 @transaction.atomic
 def merge_again(*, message: Message) -> Message:
-    """"Merge again": the answer is written afresh from the drafts as they
-    are now (after "Retry this agent", say), with the strategy and judge
-    first picked for it."""
+    """"Merge again": a new version of the answer, written afresh from the
+    drafts as they are now (after "Retry this agent", say), with the
+    strategy and judge first picked for it; the version before stays, one
+    "Previous version" away."""
     conversation, contemplation = _merged_contemplation(message)
     limits.answer_charge(conversation=conversation, contemplate=False)  # one judge call at most
     try:
-        agents.merge_reset(contemplation=contemplation)
+        agents.merge_check(contemplation=contemplation)
     except ValueError as refused:
         raise InvalidMessage(str(refused)) from None
-    # The judge is the one first picked for it: the answer keeps its model.
-    message = chat.answer_reset(message=message, conversation=conversation, model=message.model)
-    if message.is_running:  # else no model is configured any more: the answer says so
-        _slot_take(owner_id=conversation.user_id, stream=message.stream)
-        transaction.on_commit(lambda: _merge_rerun(message.stream, contemplation.pk))
-    announce_on_commit(conversation.pk, events.message_changed(message.pk))
-    return message
+    # The judge is the one first picked for it: the version keeps the answer's model.
+    version = chat.answer_version(conversation=conversation, of=message)
+    if version.is_running:  # else no model is configured any more: the version says so
+        merged = agents.version_start(contemplation=contemplation, answer=version,
+                                      origin=Contemplation.Origin.MERGED_AGAIN)
+        _slot_take(owner_id=conversation.user_id, stream=version.stream)
+        transaction.on_commit(lambda: _merge_rerun(version.stream, merged.pk))
+    announce_on_commit(conversation.pk, events.branch_changed())
+    return version
+
+
+@transaction.atomic
+def answer_from_draft(*, message: Message, draft_used: int, text: str) -> Message:
+    """"Use this draft": a new version of the answer, the draft as written
+    (``text``, of the agent ``draft_used``); the version before stays, one
+    "Previous version" away, and later turns read the draft."""
+    conversation, contemplation = _merged_contemplation(message)
+    if contemplation.draft_used == draft_used:
+        raise InvalidMessage("That draft is already the answer.")
+    version = chat.answer_version(conversation=conversation, of=message, text=text)
+    try:
+        agents.version_start(contemplation=contemplation, answer=version, origin=Contemplation.Origin.DRAFT_CHOSEN,
+                             draft_used=draft_used)
+    except ValueError as refused:
+        raise InvalidMessage(str(refused)) from None
+    announce_on_commit(conversation.pk, events.branch_changed())
+    return version
 
 
 def _merge_rerun(stream: Stream, contemplation_id: int) -> None:

@@ -521,6 +521,41 @@
   }
   document.addEventListener("htmx:oobAfterSwap", function () { markFound(); });
 
+  // A fold or panel the person opened stays open when its answer is
+  // rendered again (the catch-up after a reload or a reconnect, a retried
+  // agent finishing): only what they opened, so the drafts still fold when
+  // the merge starts.
+  function foldKey(details) {
+    if (details.id) return "#" + details.id;
+    var same = details.closest("article").querySelectorAll("details." + details.classList[0]);
+    return details.classList[0] + ":" + Array.prototype.indexOf.call(same, details);
+  }
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest && event.target.closest("article.message details > summary");
+    if (!summary) return;
+    var details = summary.parentElement;
+    setTimeout(function () { details.dataset.personOpened = details.open ? "yes" : ""; }, 0);
+  });
+  var openedIn = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    openedIn = target && target.tagName === "ARTICLE" && target.id ? {
+      id: target.id,
+      keys: Array.prototype.map.call(target.querySelectorAll('details[data-person-opened="yes"]'), foldKey),
+    } : null;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var was = openedIn, swapped = was && document.getElementById(was.id);
+    openedIn = null;
+    if (!swapped || !was.keys.length) return;
+    swapped.querySelectorAll("details").forEach(function (details) {
+      if (details.classList.length && was.keys.indexOf(foldKey(details)) >= 0) {
+        details.open = true;
+        details.dataset.personOpened = "yes";
+      }
+    });
+  });
+
   // A message re-rendered in place (an answer that ends, a draft panel that
   // finishes) would drop a focus held inside it onto the page's body. Focus
   // goes to the same control in the new rendering, or else to what comes

@@ -9,6 +9,9 @@ import pytest
 from museapp.agents.answers import short_answer
 from museapp.agents.merge import (
     Draft,
+    best_draft,
+    judge_fault,
+    names_the_process,
     letter_drafts,
     locked_majority,
     tally,
@@ -357,3 +360,81 @@ def test_a_weighed_majority_locks_only_when_the_agents_left_could_not_outweigh_i
     assert locked_majority(answers, 1) is None  # 2 against 1, one more agent: could tie
     assert locked_majority(answers, 1, {0: 0.9, 1: 0.9, 2: 0.1}) == "9"  # 1.8 against 0.1 + at most 1
     assert locked_majority(answers, 1, {0: 0.3, 1: 0.3, 2: 0.2}) is None  # 0.6 against 0.2 + 1
+
+
+# --- what a judge's text must never be ----------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Draft D is right: Rome.",
+    "As drafts A and C say, it is Rome.",
+    "Both answers agree, but Answer B is clearer: Rome.",
+    "Following draft B, the capital is Rome.",
+    "Explorer: Rome is the capital.",
+    "The Skeptic's point stands: Rome.",
+    "Relied on: A, C\n\nRome.",
+    "The other agents are wrong: it is Rome.",
+    "### A\nThe capital is Rome.\n\n### B\nThe capital is Rome.",
+    "## Draft C:\nRome.",
+    "### A, C, D, E\n\nRome.",
+    "Mercury.\n\n### D, E, F, G, H, I, J, K, L, M",
+    "A: Rome is the capital.\nB: Milan is the capital.",
+    "**A)** Rome.\n**C)** Rome.",
+])
+def test_a_text_that_names_the_drafts_or_roles_names_the_process(text):
+    assert names_the_process(text, "What is the capital of Italy?")
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("Rome is the capital of Italy.", "What is the capital of Italy?"),
+    ("Draft a letter to your landlord first.", "How do I ask for a repair?"),
+    ("The answer is B) Red.", "Which is warm?\nA) Blue\nB) Red\nC) Green\nD) Grey\nAnswer with the letter."),
+    ("Most novels go through three drafts.", "How many drafts does a novel need?"),
+    ("An explorer of the Arctic, Amundsen was first.", "Who reached the South Pole first?"),
+    ("### Italy\nRome is the capital.\n\n### Answer\nRome.", "What is the capital of Italy?"),
+    ("A. Lincoln was the 16th president.", "Who was the 16th US president?"),
+    ("A) Blue is cold.\nB) Red is warm.", "Which is warm?\nA) Blue\nB) Red\nC) Green\nD) Grey"),
+])
+def test_ordinary_answers_do_not_name_the_process(text, question):
+    assert not names_the_process(text, question)
+
+
+@pytest.mark.parametrize(("text", "fault"), [
+    ("Draft A and Draft C both say Rome.", "named the drafts"),
+    ("Rome. " + ", ".join(str(n) for n in range(2126297, 2126340)), "ran away (a run with no words)"),
+    (" ".join(f"Step {n}: Rome." for n in range(1, 40)), "ran away (a count)"),
+    ("", "was empty"),
+    ("Rome is the capital of Italy.", ""),
+])
+def test_a_judges_text_is_unfit_when_it_names_the_drafts_runs_away_or_is_empty(text, fault):
+    assert judge_fault(text, "What is the capital of Italy?") == fault
+
+
+def test_the_best_draft_is_the_surest_of_those_the_judge_relied_on():
+    drafts = [Draft(0, "Direct solver", "Rome.\nFinal answer: Rome", -0.1),
+              Draft(1, "Skeptic", "Milan.\nFinal answer: Milan", -0.05),
+              Draft(2, "Explorer", "It is Rome.\nFinal answer: Rome", -0.01),
+              Draft(3, "Verifier", "Turin.\nFinal answer: Turin", -3.0)]
+
+    chosen, how = best_draft(drafts, "What is the capital of Italy?", ranked=[0, 2, 3])
+
+    assert chosen.index == 2 and how == "the confidence vote's pick among the drafts the judge relied on"
+
+
+def test_the_best_draft_never_is_one_that_names_the_process_or_runs_away():
+    drafts = [Draft(0, "Direct solver", "Draft B says Rome.\nFinal answer: Rome", -0.01),
+              Draft(1, "Skeptic", "Rome, " + ", ".join(str(n) for n in range(1000, 1100)), -0.01),
+              Draft(2, "Explorer", "Rome.\nFinal answer: Rome", -2.0)]
+
+    chosen, _ = best_draft(drafts, "What is the capital of Italy?", ranked=[])
+
+    assert chosen.index == 2
+
+
+def test_without_confidences_the_best_draft_is_the_most_typical():
+    drafts = [Draft(0, "Direct solver", "Rome.\nFinal answer: Rome"), Draft(1, "Skeptic", "Milan.\nFinal answer: Milan"),
+              Draft(2, "Explorer", "Rome.\nFinal answer: Rome")]
+
+    chosen, how = best_draft(drafts, "What is the capital of Italy?", ranked=[])
+
+    assert chosen.text.startswith("Rome") and how == "the most typical of the drafts"

@@ -1,6 +1,6 @@
 """More control after the merge: "Retry this agent" runs one failed agent
-again, and "Merge again" writes the answer afresh from the drafts as they
-are now. Over the socket, with a real worker."""
+again, and "Merge again" writes a new version of the answer from the drafts
+as they are now. Over the socket, with a real worker."""
 
 import asyncio
 import re
@@ -38,12 +38,14 @@ def script(llm) -> None:
 
 @sync_to_async
 def skeptic_of(conversation) -> AgentRun:
-    return AgentRun.objects.get(contemplation__message__conversation=conversation, role="Skeptic")
+    """The Skeptic of the newest version's contemplation."""
+    return AgentRun.objects.filter(contemplation__message__conversation=conversation, role="Skeptic").latest("pk")
 
 
 @sync_to_async
 def contemplation_of(conversation) -> Contemplation:
-    return Contemplation.objects.get(message__conversation=conversation)
+    """The newest version's contemplation."""
+    return Contemplation.objects.filter(message__conversation=conversation).latest("pk")
 
 
 @sync_to_async
@@ -60,6 +62,15 @@ async def merged_after(conversation, earlier, timeout: float = 30.0) -> None:
             return
         assert time.monotonic() < deadline, f"the merge again was not saved ({contemplation.status})"
         await asyncio.sleep(0.05)
+
+
+async def new_version(conversation, of: int, timeout: float = 10.0):
+    """The answer's new version, once "Merge again" has made it."""
+    deadline = time.monotonic() + timeout
+    while (answer := await answer_of(conversation)).pk == of:
+        assert time.monotonic() < deadline, "no new version was made"
+        await asyncio.sleep(0.05)
+    return answer
 
 
 def panel(run_id: int, status: str):
@@ -93,14 +104,16 @@ async def test_a_failed_agent_is_retried_and_the_merge_run_again_uses_its_draft(
     # Wait for the new merge itself to be saved (a frame of the retried
     # agent's may still arrive after the mark), then for the page to show it.
     await merged_after(conversation, merged_at)
-    await frames.until(lambda text: answer_ended(answer.pk)(text[mark:]) and "4 of 4 agree" in text[mark:],
+    again = await new_version(conversation, of=answer.pk)
+    await frames.until(lambda text: answer_ended(again.pk)(text[mark:]) and "4 of 4 agree" in text[mark:],
                        timeout=30)
 
     contemplation = await contemplation_of(conversation)
     skeptic = await skeptic_of(conversation)
+    assert again.pk != answer.pk and contemplation.message_id == again.pk
     assert skeptic.status == "done" and skeptic.text.startswith("Skeptic: Phobos")
     assert (contemplation.status, contemplation.agreement, contemplation.drafts_failed) == ("done", 4, 0)
-    assert "4 of 4 agree" in frames.text[mark:]
+    assert "4 of 4 agree" in frames.text[mark:] and "Merged again" in frames.text[mark:]
     await socket.disconnect()
 
 
@@ -175,9 +188,11 @@ async def test_after_stop_the_drafts_written_so_far_can_be_merged(user, conversa
                        or "Merge what's there" in text[text.rindex(f'<article id="msg-{answer.pk}"'):])
     mark = len(frames.text)
     await send(socket, action="merge_again", message_id=answer.pk)
-    await frames.until(lambda text: answer_ended(answer.pk)(text[mark:]), timeout=30)
+    merged = await new_version(conversation, of=answer.pk)
+    await frames.until(lambda text: answer_ended(merged.pk)(text[mark:]), timeout=30)
 
     merged = await answer_of(conversation)
+    assert merged.pk != answer.pk, "a new version; the stopped answer stays the version before"
     assert merged.status == "done" and "writes about rivers." in merged.content
     assert merged.content.strip() in await draft_texts(conversation)
     await socket.disconnect()

@@ -3,11 +3,16 @@ their text, motion that respects reduced motion, failures visible at a
 glance, and the drafts folded into one line once the merge starts."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from asgiref.sync import async_to_sync
 from playwright.sync_api import expect
 
 from museapp.agents.models import Contemplation
+from museapp.chat.models import Message
+from museapp.streams import events
+from museapp.streams.announce import announce
 from tests.browser.test_chat_flow import sign_up
 from tests.fakellm import Reply
 
@@ -116,3 +121,27 @@ def test_progress_says_how_many_drafts_are_done_then_that_the_answer_is_being_wr
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
     expect(page.locator("#live-status")).to_have_text("Answer ready")
     assert page.locator("#messages").get_attribute("aria-live") is None, "the history is no live region"
+
+
+def test_what_the_person_opened_stays_open_when_the_answer_is_rendered_again(page, llm):
+    question = "Keep my panels open"
+    for role in ROLES:
+        llm.script(question, Reply(text=f"{role}: open.\n\nFinal answer: yes"), system=f"You are the {role}")
+    sign_up(page, "opal")
+    ask(page, question)
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    answer.locator("details.drafts > summary").click()
+    answer.locator('details.agent[data-agent-index="2"] > summary').click()
+    expect(answer.locator('details.agent[data-agent-index="2"] .agent-body')).to_be_visible()
+    rendered = answer.element_handle()
+
+    message = Message.objects.filter(conversation__user__username="opal", author="assistant").get()
+    # The answer rendered again, as a catch-up renders it (from a thread of its own: Playwright's loop runs in this one).
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(async_to_sync(announce), message.conversation_id, events.message_changed(message.pk)).result()
+    page.wait_for_function("article => !article.isConnected", arg=rendered)
+
+    expect(answer.locator("details.drafts")).to_have_attribute("open", "")
+    expect(answer.locator('details.agent[data-agent-index="2"]')).to_have_attribute("open", "")
+    expect(answer.locator('details.agent[data-agent-index="1"]')).not_to_have_attribute("open", "")

@@ -195,3 +195,23 @@ def test_regrading_a_run_reads_its_answers_again_and_asks_nothing(llm, tmp_path)
     assert len(llm.requests) == asked
     assert [i.correct for i in EvalItem.objects.order_by("problem_index")] == [True, True, False, False]
     assert "50.0" in output and row(json.loads((tmp_path / "again.json").read_text()), "quick")["correct"] == 2
+
+
+def test_with_no_worker_running_it_prints_its_report_and_nothing_of_the_worker_it_starts(llm, tmp_path):
+    for problem in PROBLEMS[:2]:
+        llm.script(problem.prompt, Reply(text=right(problem)))
+    data = tmp_path / "data"
+    # A queue no worker consumes: the command starts its own worker on it (and its data in a directory of its own).
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "evaluate", "--conditions", "quick", "--set", "arithmetic", "--n", "2",
+         "--no-progress", "--json", str(tmp_path / "report.json")],
+        cwd=ROOT, env=process_env(MUSE_QUEUE=f"evaluate-alone-{tmp_path.name}", MUSE_DATA_DIR=str(data)),
+        capture_output=True, text=True, timeout=180)
+
+    printed = finished.stdout + finished.stderr
+    assert finished.returncode == 0, printed
+    assert f"No worker is running: starting one for the evaluation (its log: {data / 'evals' / 'worker.log'})" in printed
+    assert "accuracy" in printed and "Report: " in printed
+    assert "celery@" not in printed and "muse-evaluate@" not in printed, "no worker banner"
+    assert " INFO " not in printed and "succeeded in" not in printed, "no line per task"
+    assert "muse-evaluate@" in (data / "evals" / "worker.log").read_text(), "the worker's log is kept in its file"

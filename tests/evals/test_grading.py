@@ -3,8 +3,9 @@ the vote reads it; answers without one are read as a person would skim them."""
 
 import pytest
 
-from museapp.evals.grading import grade, names_the_process
+from museapp.evals.grading import degeneracy, grade, names_the_process
 from museapp.evals.problems import Problem
+from museapp.evals.report import condition_rows, table
 
 SUM = Problem("arithmetic", 0, "What is 17 + 25?", ("42",), "number")
 CAPITAL = Problem("facts", 0, "What is the capital of France?", ("Paris",), "text")
@@ -79,6 +80,49 @@ def test_a_choice_that_picks_nothing_or_several_is_wrong(text):
 ])
 def test_an_answer_that_names_the_machinery_is_noticed(text, names):
     assert names_the_process(text) is names
+
+
+def test_naming_an_option_is_no_naming_of_the_process_when_the_question_lists_options():
+    assert not names_the_process("Answer B is right: red.", COLOUR.prompt)
+    assert names_the_process("Answer B is right: Paris.", CAPITAL.prompt)
+
+
+@pytest.mark.parametrize(("problem", "text", "why"), [
+    (CAPITAL, "Paris. " + ", ".join(str(n) for n in range(2126297, 2126397)), "a run with no words"),
+    (CAPITAL, "Paris is lovely. " + "Paris is lovely in spring, " * 3, "a loop"),
+    (CAPITAL, "Bananas grow on large herbs.", "off the question"),  # no word of the question, not the answer
+    (SUM, "The sky is blue.", "off the question"),
+    (SUM, "The answer is 32.", ""),  # a wrong sum, not another question
+    (Problem("facts", 1, "How many months are in a year?", ("12", "twelve"), "text"),
+     "A month is about 30 days.", ""),  # wrong, but about months
+    (COLOUR, "Probably C.\nFinal answer: C", ""),
+    (CAPITAL, "Paris.", ""),  # the answer, with no word of the question
+    (SUM, "42", ""),
+    (CAPITAL, "The capital of France is Lyon.", ""),  # wrong, but on the question
+    (CAPITAL, "", ""),  # a failure, not a degenerate answer
+])
+def test_an_answer_is_degenerate_when_it_runs_away_or_is_off_the_question(problem, text, why):
+    assert degeneracy(problem, text) == why
+
+
+def item(condition, index, answer, problem=CAPITAL, correct=False):
+    return {"condition": condition, "problem_set": problem.set, "problem_index": index, "correct": correct,
+            "answer": answer, "answer_status": "done", "prompt_tokens": 10, "completion_tokens": 10, "cost": None,
+            "wall_ms": 1000, "drafts": None, "drafts_right": None, "drafts_agree": None, "early_stop": "",
+            "message__confidence": None, "problem": problem.as_dict()}
+
+
+def test_the_report_counts_answers_named_or_degenerate_as_one_figure_with_its_parts():
+    items = [item("synthesize:4", 0, "Draft A says Paris."), item("synthesize:4", 1, "Bananas grow on herbs."),
+             item("synthesize:4", 2, "Paris. " + ", ".join(str(n) for n in range(1000, 1100))),
+             item("synthesize:4", 3, "Paris.", correct=True)]
+
+    row = condition_rows(items, ["synthesize:4"])[0]
+
+    assert (row["names_the_process"], row["runaway"], row["off_question"]) == (0.25, 0.25, 0.25)
+    assert (row["degenerate"], row["named_or_degenerate"]) == (0.5, 0.75)
+    assert "synthesize:4 75.0 (named 25.0, runaways 25.0, off the question 25.0)" in table(
+        {"conditions": [row], "auto": []})
 
 
 def test_a_stated_answer_outweighs_an_option_listed_first():

@@ -42,6 +42,7 @@ class MergePlan:
     publish: bool = True  # False while the answer is blind: it is shown beside the quick answer, at once
     instructions: str = ""  # the person's custom instructions, when the answer was started with them
     files: list[dict] = field(default_factory=list)  # the question's attached files, as the agents read them
+    again: bool = False  # "Merge again": a new version from drafts already written; its figures are the merge's own
 
     @property
     def stream(self) -> Stream:
@@ -61,6 +62,7 @@ class MergeResult:
     letters: dict[int, str] = field(default_factory=dict)
     judge: StreamResult | None = None
     first_token_at: float | None = None  # time.time()
+    fallback: str = ""  # why the judge's text is not the answer ("named the drafts"); "" when it is, or no judge wrote one
 
 
 @dataclass(frozen=True)

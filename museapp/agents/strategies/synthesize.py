@@ -1,6 +1,9 @@
 """Synthesize: a judge reads the drafts, anonymised and shuffled, and writes
 one answer from the best of them, streamed as it writes; its first line
-(held back from the page) says which drafts it relied on."""
+(held back from the page) says which drafts it relied on. A finished text
+that names the drafts or runs away is not shown as the answer:
+the best draft is, and the coordination line says so (the page re-renders
+the answer from the database when the merge ends, replacing what streamed)."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ def synthesize_prompt(question: str, lettered: dict[str, merge.Draft]) -> str:
         "keeps (those that agree with it), e.g. `Relied on: A, C`.\n"
         "- Then a blank line, then the answer itself, addressed to the person who asked.\n"
         "- Keep what is right, fix what is wrong, resolve disagreements explicitly, and be no longer than needed.\n"
-        "- Do not mention drafts, agents or this process in the answer."
+        "- Write it as your own answer: never mention the drafts, their letters, agents or this process."
     )
 
 
@@ -52,10 +55,26 @@ async def _written(plan: MergePlan) -> MergeResult:
     relied = [lettered[letter].index for letter in parse_relied_on(judge.header, lettered)]
     if judge.status == StreamStatus.ERROR and not judge.text:
         return await select.as_written(plan, f"The judge failed ({judge.error})", letters=letters, judge=judge)
+    first_token_at = started + judge.stats.ttft_ms / 1000 if judge.stats.ttft_ms else None
+    # Only a finished text: one cut off or failed part-way says so already, and a stopped one was the person's call.
+    fault = merge.judge_fault(judge.text, plan.question) if judge.status == StreamStatus.DONE else ""
+    if fault:
+        return _best_draft_instead(plan, fault, relied, MergeResult(
+            "", StreamStatus.DONE, strategy_used=NAME, letters=letters, judge=judge, first_token_at=first_token_at))
     return MergeResult(judge.text, judge.status, error=judge.error, strategy_used=NAME, relied_on=relied,
                        agreement=len(relied) if relied else None, letters=letters, judge=judge,
-                       first_token_at=started + judge.stats.ttft_ms / 1000 if judge.stats.ttft_ms else None,
+                       first_token_at=first_token_at,
                        note="" if relied else "The judge did not say which drafts it relied on.")
+
+
+def _best_draft_instead(plan: MergePlan, fault: str, relied: list[int], result: MergeResult) -> MergeResult:
+    """The best draft as the answer, since the judge's text cannot be; the
+    page shows it when the merge ends (the judge's text streamed already)."""
+    chosen, how = merge.best_draft(plan.drafts, plan.question, relied)
+    result.text, result.relied_on, result.fallback = chosen.text, [chosen.index], fault
+    result.note = (f"The judge's text {fault}, so this is the {chosen.role}'s draft as written, {how}; "
+                   "the judge's text is below.")
+    return result
 
 
 STRATEGY = MergeStrategy(

@@ -10,6 +10,7 @@ with the same arguments and a killed run resumes.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from pathlib import Path
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, model, conditions, sets, n, seed, concurrency, fresh, json_path, no_progress, regrade,
                **options):
+        if options["verbosity"] < 2:  # the progress and the report only; -v 2 shows this process's own log
+            logging.getLogger().setLevel(logging.WARNING)
         if regrade is not None:
             run = EvalRun.objects.filter(pk=regrade).first()
             if run is None:
@@ -108,12 +111,15 @@ def _json_dump(report: dict) -> str:
 
 class Workers:
     """The workers that answer: those already running, or (none answering)
-    a worker of our own (and the embedded Redis, when in use) until the end."""
+    a worker of our own (and the embedded Redis, when in use) until the end.
+    Our worker's banner and log go to a file, not between the progress and
+    the report."""
 
     def __init__(self, out):
         self.out = out
         self.redis = None
         self.worker: subprocess.Popen | None = None
+        self.log = None
 
     def __enter__(self) -> "Workers":
         if settings.EMBEDDED_REDIS:
@@ -123,9 +129,12 @@ class Workers:
         try:
             wait_until_consuming(lambda: None, timeout=3)
         except TimeoutError:
-            self.out.write("No worker is running: starting one for the evaluation…")
+            path = settings.DATA_DIR / "evals" / "worker.log"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.out.write(f"No worker is running: starting one for the evaluation (its log: {path})…")
+            self.log = path.open("ab")
             self.worker = subprocess.Popen(worker_command(32, settings.CELERY_TASK_DEFAULT_QUEUE, "muse-evaluate"),
-                                           start_new_session=True)
+                                           start_new_session=True, stdout=self.log, stderr=subprocess.STDOUT)
             wait_until_consuming(self._check, timeout=120)
         return self
 
@@ -140,5 +149,7 @@ class Workers:
                 self.worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.worker.kill()
+        if self.log is not None:
+            self.log.close()
         if self.redis is not None:
             self.redis.stop()
