@@ -193,7 +193,10 @@ class FakeLLM:
         return app
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None)
+        # A client that hangs up ends its request's handler, as a real model
+        # server stops generating; a reply still waiting out its delay for a
+        # stopped agent then never holds up the server's shutdown.
+        self._runner = web.AppRunner(self._app(), access_log=None, handler_cancellation=True)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=1024).start()
 

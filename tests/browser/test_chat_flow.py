@@ -167,8 +167,11 @@ def test_thumbs_up_stays_pressed_after_a_reload(page, llm):
 
 def test_a_person_retries_a_failed_agent_then_merges_again(page, llm):
     question = "How many moons has Mars, truly?"
+    # The Explorer is slow: once two drafts agree and the Skeptic has failed,
+    # it is always stopped early (which agents finish first never decides it).
     for role in ["Direct solver", "Step-by-step reasoner", "Skeptic", "Explorer"]:
-        llm.script(question, Reply(text=f"{role}: two, Phobos and Deimos.\n\nFinal answer: 2"),
+        llm.script(question, Reply(text=f"{role}: two, Phobos and Deimos.\n\nFinal answer: 2",
+                                   first_token_delay=60 if role == "Explorer" else 0),
                    system=f"You are the {role}")
     llm.script(question, Reply(status=500, error_message="overloaded"), times=1, system="You are the Skeptic")
     sign_up(page, "ning")
@@ -178,7 +181,7 @@ def test_a_person_retries_a_failed_agent_then_merges_again(page, llm):
     answer = page.locator('article[data-author="assistant"]').last
     expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
     expect(answer.locator(".coordination-savings")).to_contain_text("1 failed")
-    expect(answer.locator(".coordination-line")).to_have_text("The 3 drafts that finished agree, so no judge was needed.")
+    expect(answer.locator(".coordination-line")).to_have_text("The 2 drafts that finished agree, so no judge was needed.")
 
     skeptic = answer.locator('details.agent[data-agent-index="2"]')
     expect(skeptic).to_have_attribute("data-status", "failed")
@@ -188,8 +191,9 @@ def test_a_person_retries_a_failed_agent_then_merges_again(page, llm):
 
     expect(skeptic).to_have_attribute("data-status", "done", timeout=30_000)
     answer.get_by_role("button", name="Merge again").click()
-    expect(answer.locator(".coordination-line")).to_have_text("All 4 drafts agree, so no judge was needed.", timeout=30_000)
+    expect(answer.locator(".coordination-line")).to_have_text("The 3 drafts that finished agree, so no judge was needed.",
+                                                              timeout=30_000)
     expect(answer.locator(".coordination")).not_to_contain_text("failed")
     page.reload()
     answer = page.locator('article[data-author="assistant"]').last
-    expect(answer.locator(".drafts-summary")).to_contain_text("4 of 4 agree")
+    expect(answer.locator(".drafts-summary")).to_contain_text("3 of 4 agree")
