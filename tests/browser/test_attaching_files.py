@@ -39,7 +39,9 @@ def chip(page, name: str):
 
 
 def pick(page, *files: dict) -> None:
-    """Click "Attach files" and choose ``files`` in the picker."""
+    """Click "Attach files" and choose ``files`` in the picker (once the
+    page's scripts run: before that, the paperclip opens nothing)."""
+    page.wait_for_function("() => window.MuseAttach !== undefined")
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Attach files").click()
     assert chooser.value.is_multiple()
