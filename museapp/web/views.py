@@ -255,26 +255,35 @@ def dismiss_local_notice(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def conversation_rename(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The renamed item comes back in place; the page's heading follows only
+    on the page of the renamed conversation (the only one that has it)."""
     conversation = get_conversation_for_user(request.user, conversation_id)
+    current = _current_of(request, None)
     error = ""
     try:
         services.conversation_rename(conversation=conversation, title=request.POST.get("title", ""))
     except services.InvalidMessage as invalid:
         error = invalid.reason
         conversation.refresh_from_db()
-    context = {"conversation": conversation, "current": conversation, "renamed": not error}
-    return _changed(request, conversation, "chat/_conversation_item.html", context, error)
+    context = {"conversation": conversation, "current": current, "renamed": not error}
+    return _changed(request, current or conversation, "chat/_conversation_item.html", context, error)
 
 
 @require_POST
 def conversation_delete(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Deleting another conversation takes its item out of the list and
+    leaves the page where it is; deleting the open one goes home."""
     conversation = get_conversation_for_user(request.user, conversation_id)
+    current = _current_of(request, None)
+    elsewhere = current is not None and current.pk != conversation.pk
     turns.conversation_delete(conversation=conversation)
-    response = redirect("chat:home")
     if request.headers.get("HX-Request"):
+        if elsewhere:
+            return HttpResponse("")  # swapped for the item
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("chat:home")
-    return response
+        return response
+    return redirect("chat:detail", conversation_id=current.pk) if elsewhere else redirect("chat:home")
 
 
 @require_http_methods(["GET", "POST"])
