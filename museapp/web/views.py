@@ -1,4 +1,5 @@
 from datetime import tzinfo
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -289,15 +290,31 @@ def conversation_delete(request: HttpRequest, conversation_id: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
     """The person's own settings; a save redirects back here (so a reload
-    never posts twice) with "Saved." shown once."""
+    never posts twice) with "Saved." shown once. ``?from=<id>`` is the
+    conversation the person came from, which "Back to chat" opens."""
+    came_from = _came_from(request)
     if request.method == "POST":
         form = SettingsForm(request.POST)
         if form.is_valid():
             services.preferences_update(user=request.user, **form.cleaned_data)
             messages.success(request, "Saved.")
-            return redirect("chat:settings")
+            return redirect(_settings_url(came_from))
     else:
         preferences = services.preferences_for(user_id=request.user.pk)
         form = SettingsForm(initial={name: getattr(preferences, name) for name in SettingsForm.base_fields})
-    context = {"form": form, "shared_links": shared_links_of(user=request.user)}
+    context = {"form": form, "shared_links": shared_links_of(user=request.user), "came_from": came_from}
     return TemplateResponse(request, "chat/settings.html", context, status=400 if form.errors else 200)
+
+
+def _came_from(request: HttpRequest):
+    """The person's own conversation named by ``?from``; None for anything
+    else (then "Back to chat" opens the newest)."""
+    try:
+        return get_conversation_for_user(request.user, request.GET.get("from", ""))
+    except Http404:
+        return None
+
+
+def _settings_url(came_from) -> str:
+    url = reverse("chat:settings")
+    return f"{url}?{urlencode({'from': came_from.pk})}" if came_from else url
