@@ -116,6 +116,21 @@ def test_a_conversation_that_gets_a_message_moves_to_the_top_of_today(page, llm)
     expect(page.locator("#group-today + li.conversation-item")).to_contain_text("Chat 0040")
 
 
+def test_a_chat_not_yet_loaded_in_the_list_comes_to_the_top_of_today_when_it_gets_a_message(page, llm):
+    llm.script("Digging this up", Reply(text="Found it."))
+    sign_up(page, "digger")
+    far = many_conversations("digger", count=80)[70]  # past the list's first page
+    page.goto(f"/c/{far.pk}/")
+    expect(page.locator(f"li#conv-{far.pk}")).to_have_count(0)
+
+    page.get_by_role("textbox", name="Message").fill("Digging this up")
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.locator("#group-today + li.conversation-item")).to_contain_text("Chat 0070")
+    expect(page.locator(f"li#conv-{far.pk}")).to_have_count(1)
+    expect(page.locator("a[aria-current='page']")).to_have_text("Chat 0070")
+
+
 def current_items(page):
     return page.locator("#conversation-list [aria-current='page']")
 
