@@ -140,9 +140,10 @@ def drafted_answers() -> QuerySet:
     or a thumbs up: the answers whose drafts make pairs."""
     latest_pick = BestDraftPick.objects.filter(message=OuterRef("pk")).order_by("-pk").values("run_id")[:1]
     liked = Rating.objects.filter(message=OuterRef("pk"), value=Rating.Value.UP)
+    finished = Q(status=Message.Status.DONE)  # a stopped answer, liked, is still cut short: no pair's chosen
     return (Message.objects.filter(listed_filter("conversation__"), contemplation__isnull=False)
             .annotate(picked_run=Subquery(latest_pick))
-            .filter(Q(picked_run__isnull=False) | Exists(liked)))
+            .filter(Q(picked_run__isnull=False) | (Exists(liked) & finished)))
 
 
 def draft_pairs() -> Iterator[dict]:

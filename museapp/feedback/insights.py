@@ -38,7 +38,7 @@ class Percentiles(Aggregate):
         sql, params = compiler.compile(self.source_expressions[0])
         if conn.vendor == "postgresql":
             return (f"concat_ws(' ', percentile_cont(0.5) WITHIN GROUP (ORDER BY {sql}), "
-                    f"percentile_cont(0.95) WITHIN GROUP (ORDER BY {sql}))"), params
+                    f"percentile_cont(0.95) WITHIN GROUP (ORDER BY {sql}))"), (*params, *params)
         return f"muse_percentiles({sql})", params
 
 
@@ -106,10 +106,10 @@ class Row:
 
 
 def answers_since(since):
-    """People's finished answers (an evaluation's are not people's, and a
-    temporary chat's are not kept)."""
+    """People's finished and stopped answers, the ones they can rate (an
+    evaluation's are not people's, and a temporary chat's are not kept)."""
     answers = Message.objects.filter(listed_filter("conversation__"), author=Message.Author.ASSISTANT,
-                                     status=Message.Status.DONE, conversation__is_evaluation=False)
+                                     status__in=Rating.RATEABLE, conversation__is_evaluation=False)
     return answers.filter(created_at__gte=since) if since else answers
 
 
@@ -124,7 +124,9 @@ def _rows(queryset, key: str, label) -> list[Row]:
             rated=Count("ratings"),
             ups=Count("ratings", filter=Q(ratings__value=Rating.Value.UP)),
             mean_cost=Avg("cost"),
-            latency=Percentiles("total_ms"),
+            # A stopped answer's time is how long the person waited, not how
+            # long an answer takes: latency is the finished answers'.
+            latency=Percentiles(Case(When(status=Message.Status.DONE, then=F("total_ms")))),
         )
         .order_by(key)
     )

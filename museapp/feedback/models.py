@@ -17,6 +17,10 @@ class Rating(models.Model):
     """A person's thumbs up (+1) or down (-1) on an answer; one per person
     per answer, enforced by the database."""
 
+    # A stopped answer is rated like a finished one: the answers people stop
+    # are the ones they most have something to say about.
+    RATEABLE = (Message.Status.DONE, Message.Status.STOPPED)
+
     class Value(models.IntegerChoices):
         UP = 1, "Thumbs up"
         DOWN = -1, "Thumbs down"

@@ -28,11 +28,23 @@ MERGING_AGAIN = "Muse is merging the drafts again. Wait for the new answer, then
 
 
 def _rateable(message: Message) -> None:
-    """A finished answer with no blind comparison pending: a thumb or a
-    draft picked or used before the choice would say which answer was
-    contemplated, and change what the comparison records."""
+    """A finished or stopped answer with no blind comparison pending."""
+    if not message.is_assistant or message.status not in Rating.RATEABLE:
+        raise InvalidFeedback("Only a finished or stopped answer can be rated.")
+    _not_blind(message)
+
+
+def _finished(message: Message) -> None:
+    """A finished answer (a draft is picked or used only there) with no
+    blind comparison pending."""
     if not message.is_assistant or message.status != Message.Status.DONE:
-        raise InvalidFeedback("Only a finished answer can be rated.")
+        raise InvalidFeedback("Only a finished answer's drafts can be picked.")
+    _not_blind(message)
+
+
+def _not_blind(message: Message) -> None:
+    """A thumb or a draft picked or used before the choice would say which
+    answer was contemplated, and change what the comparison records."""
     contemplation = Contemplation.objects.select_related("comparison__quick_run").filter(message=message).first()
     if contemplation is not None and contemplation.is_blind:
         raise InvalidFeedback(BLIND)
@@ -82,7 +94,7 @@ def _draft_of(message: Message, run_id: object) -> AgentRun:
 
 
 def best_draft_pick(*, user, message: Message, run_id: object) -> BestDraftPick:
-    _rateable(message)
+    _finished(message)
     run = _draft_of(message, run_id)
     pick, _ = BestDraftPick.objects.update_or_create(user=user, message=message, defaults={"run": run})
     return pick
@@ -103,7 +115,7 @@ def draft_use(*, user, message: Message, run_id: object) -> Message:
     if contemplation is not None and not contemplation.has_ended:
         raise InvalidFeedback(MERGING_AGAIN)
     message = Message.objects.get(pk=message.pk)
-    _rateable(message)
+    _finished(message)
     run = _draft_of(message, run_id)
     if not run.text.strip():
         raise InvalidFeedback("That draft is empty.")

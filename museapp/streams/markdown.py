@@ -1,4 +1,5 @@
-"""Answers are shown as Markdown: rendered with raw HTML disabled, code
+"""Answers are shown as Markdown: rendered with raw HTML disabled, single
+line breaks kept (as chat apps do, not as CommonMark does), code
 blocks highlighted under a header naming their language, then cleaned by an
 allowlist sanitizer, so neither a person nor a model can inject markup. No
 inline styles either (the Content-Security-Policy allows none): table
@@ -123,9 +124,10 @@ MATH_TOKENS = {
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight}).enable(
-        ["table", "strikethrough"]
-    )
+    # "breaks": a single line break stays one, as in chat apps (code pasted
+    # without a fence comes back line by line); code blocks are unchanged.
+    options = {"html": False, "linkify": False, "breaks": True, "highlight": _highlight}
+    parser = MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
     # $…$, $$…$$, \(…\) and \[…\]; "$5 and $10" is money, not math.
     parser.use(dollarmath_plugin, allow_digits=False, allow_space=False, double_inline=True)
     parser.use(texmath_plugin, delimiters="brackets")

@@ -208,8 +208,10 @@ def _answer_to(conversation: Conversation, question: Message, *, contemplate: bo
     conversation.current_leaf = answer
     conversation.save(update_fields=["current_leaf", "updated_at"])
     turn = Turn(None, answer, _turn_run(conversation, answer, contemplate=contemplate, unsure=unsure))
-    transaction.on_commit(lambda: turn_enqueue(turn))  # enqueued first: the pages are told second
+    # The pages are told first: until they show the new answer (and its
+    # agents) they have no place for its tokens.
     announce_on_commit(conversation.pk, events.branch_changed())
+    transaction.on_commit(lambda: turn_enqueue(turn))
     return turn
 
 
@@ -324,8 +326,10 @@ def answer_retry(*, message: Message) -> Turn:
     message = chat.answer_reset(message=message, conversation=conversation)
     Contemplation.objects.filter(message=message).delete()
     turn = Turn(None, message, _turn_run(conversation, message, contemplate=contemplated))
-    transaction.on_commit(lambda: _rerun(turn))
+    # The pages are told first: the answer shown as done has no place for
+    # the new attempt's tokens until it is re-rendered as running.
     announce_on_commit(conversation.pk, events.message_changed(message.pk))
+    transaction.on_commit(lambda: _rerun(turn))
     return turn
 
 
@@ -357,8 +361,8 @@ def agent_retry(*, message: Message, run_id: object) -> None:
         async_to_sync(_forget_last_attempt)(stream)
         start_agent_retry(job, contemplation=contemplation, owner_id=conversation.user_id)
 
+    announce_on_commit(conversation.pk, events.message_changed(message.pk))  # told first, as in answer_retry
     transaction.on_commit(enqueue)
-    announce_on_commit(conversation.pk, events.message_changed(message.pk))
 
 
 @transaction.atomic
@@ -375,12 +379,12 @@ def merge_again(*, message: Message) -> Message:
         raise InvalidMessage(str(refused)) from None
     # The judge is the one first picked for it: the version keeps the answer's model.
     version = chat.answer_version(conversation=conversation, of=message)
+    announce_on_commit(conversation.pk, events.branch_changed())  # told first, as in answer_retry
     if version.is_running:  # else no model is configured any more: the version says so
         merged = agents.version_start(contemplation=contemplation, answer=version,
                                       origin=Contemplation.Origin.MERGED_AGAIN)
         _slot_take(owner_id=conversation.user_id, stream=version.stream)
         transaction.on_commit(lambda: _merge_rerun(version.stream, merged.pk))
-    announce_on_commit(conversation.pk, events.branch_changed())
     return version
 
 

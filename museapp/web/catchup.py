@@ -5,10 +5,20 @@ answer or panel is re-rendered."""
 
 from __future__ import annotations
 
+import sys
+
 from museapp.agents.models import AgentRun
 from museapp.chat.models import Message
 from museapp.streams import livetext
 from museapp.streams.names import Stream
+
+
+# A stream the page shows finished has every frame: its text is final. A
+# re-render, loaded after the event that asked for it, may show a stream
+# finished whose last frames are still on their way; they have no place
+# on the page any more (its element is re-rendered without one). Only a
+# re-render as running again (a retry, "Merge again") takes frames anew.
+ENDED = sys.maxsize
 
 
 class CatchUp:
@@ -31,7 +41,7 @@ class CatchUp:
         if message.is_running:
             message.content = await self._live_text(message.stream)
         else:
-            self.seen_seq.pop(message.stream, None)
+            self.seen_seq[message.stream] = ENDED
         contemplation = message.contemplation_or_none
         for run in contemplation.agent_runs if contemplation else []:
             await self.agent(run)
@@ -41,8 +51,18 @@ class CatchUp:
         if run.is_running:
             run.text = await self._live_text(run.stream)
         else:
-            self.seen_seq.pop(run.stream, None)
+            self.seen_seq[run.stream] = ENDED
         return run
+
+    def shown_finished(self, message: Message) -> None:
+        """``message`` was rendered from the database without catching up
+        (the sender's own turn, a branch with nothing live): what it shows
+        finished, itself or an agent (a fast one may be done by then),
+        takes no more frames. Its contemplation must be loaded."""
+        contemplation = message.contemplation_or_none
+        for record in [message, *(contemplation.agent_runs if contemplation else [])]:
+            if not record.is_running:
+                self.seen_seq[record.stream] = ENDED
 
     async def _live_text(self, stream: Stream) -> str:
         text, self.seen_seq[stream] = await livetext.snapshot(stream)

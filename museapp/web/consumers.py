@@ -311,11 +311,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         load = _in_a_thread_of_its_own(_branch_shown)
         conversation, messages, older, html = await shared.once((event["event_id"], self.conversation.pk),
                                                                 lambda: load(self.conversation.pk))
-        if not html:
+        if html:  # nothing on it is live
+            for message in messages:
+                self.catch_up.shown_finished(message)
+        else:
             conversation, messages, older, _ = await load(self.conversation.pk)  # rows of its own to catch up
             for message in messages:
                 if selectors.has_running(message):
                     await self.catch_up.message(message)
+                else:
+                    self.catch_up.shown_finished(message)
             html = await _in_a_thread_of_its_own(frames.branch)(conversation, messages, older)
         self.conversation = conversation
         await self.send(text_data=html)
@@ -401,5 +406,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         turn = turns.turn_start(conversation=self.conversation, text=action.text, contemplate=action.contemplate,
                                 strategy=action.strategy, judge=action.judge, origin=self.channel_name,
                                 attachments=action.attachments, auto=action.auto, roster=action.roster)
-        return frames.turn_for_sender([turn.user_message, turn.answer], action.client_id,
+        html = frames.turn_for_sender([turn.user_message, turn.answer], action.client_id,
                                       turn.user_message.conversation, title_changed=turn.title_changed)
+        self.catch_up.shown_finished(turn.answer)
+        return html

@@ -47,7 +47,9 @@ def tokens(stream: Stream, text: str, rendered: str, count: int, elapsed_ms: flo
     """The new text, appended to the stream's tail; every few frames also
     the whole text rendered by the worker, which replaces what is shown
     (with a fresh tail at its end)."""
-    html = f'<span id="{stream.dom_id}-tail" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>'
+    # No text, nothing to append: a blind comparison's drafts send only
+    # their progress, and their panels have no tail to append to.
+    html = f'<span id="{stream.dom_id}-tail" hx-swap-oob="beforeend">{escape(text, quote=False)}</span>' if text else ""
     if rendered:
         html += f'<div id="{stream.dom_id}-body" hx-swap-oob="innerHTML">{rendered}</div>'
     if stream.is_agent:

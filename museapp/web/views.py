@@ -1,4 +1,5 @@
 from datetime import tzinfo
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -256,40 +257,65 @@ def dismiss_local_notice(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def conversation_rename(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The renamed item comes back in place; the page's heading follows only
+    on the page of the renamed conversation (the only one that has it)."""
     conversation = get_conversation_for_user(request.user, conversation_id)
+    current = _current_of(request, None)
     error = ""
     try:
         services.conversation_rename(conversation=conversation, title=request.POST.get("title", ""))
     except services.InvalidMessage as invalid:
         error = invalid.reason
         conversation.refresh_from_db()
-    context = {"conversation": conversation, "current": conversation, "renamed": not error}
-    return _changed(request, conversation, "chat/_conversation_item.html", context, error)
+    context = {"conversation": conversation, "current": current, "renamed": not error}
+    return _changed(request, current or conversation, "chat/_conversation_item.html", context, error)
 
 
 @require_POST
 def conversation_delete(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Deleting another conversation takes its item out of the list and
+    leaves the page where it is; deleting the open one goes home."""
     conversation = get_conversation_for_user(request.user, conversation_id)
+    current = _current_of(request, None)
+    elsewhere = current is not None and current.pk != conversation.pk
     turns.conversation_delete(conversation=conversation)
-    response = redirect("chat:home")
     if request.headers.get("HX-Request"):
+        if elsewhere:
+            return HttpResponse("")  # swapped for the item
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("chat:home")
-    return response
+        return response
+    return redirect("chat:detail", conversation_id=current.pk) if elsewhere else redirect("chat:home")
 
 
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
     """The person's own settings; a save redirects back here (so a reload
-    never posts twice) with "Saved." shown once."""
+    never posts twice) with "Saved." shown once. ``?from=<id>`` is the
+    conversation the person came from, which "Back to chat" opens."""
+    came_from = _came_from(request)
     if request.method == "POST":
         form = SettingsForm(request.POST)
         if form.is_valid():
             services.preferences_update(user=request.user, **form.cleaned_data)
             messages.success(request, "Saved.")
-            return redirect("chat:settings")
+            return redirect(_settings_url(came_from))
     else:
         preferences = services.preferences_for(user_id=request.user.pk)
         form = SettingsForm(initial={name: getattr(preferences, name) for name in SettingsForm.base_fields})
-    context = {"form": form, "shared_links": shared_links_of(user=request.user)}
+    context = {"form": form, "shared_links": shared_links_of(user=request.user), "came_from": came_from}
     return TemplateResponse(request, "chat/settings.html", context, status=400 if form.errors else 200)
+
+
+def _came_from(request: HttpRequest):
+    """The person's own conversation named by ``?from``; None for anything
+    else (then "Back to chat" opens the newest)."""
+    try:
+        return get_conversation_for_user(request.user, request.GET.get("from", ""))
+    except Http404:
+        return None
+
+
+def _settings_url(came_from) -> str:
+    url = reverse("chat:settings")
+    return f"{url}?{urlencode({'from': came_from.pk})}" if came_from else url

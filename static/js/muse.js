@@ -556,6 +556,17 @@
     });
   });
 
+  // A conversation moving to the top of Today (chat/_conversation_moved.html)
+  // leaves its old place in the list, if the list has loaded it.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail && event.detail.target, fragment = event.detail && event.detail.fragment;
+    if (!target || target.id !== "group-today" || !fragment) return;
+    fragment.querySelectorAll("li.conversation-item[id]").forEach(function (item) {
+      var old = document.getElementById(item.id);
+      if (old) old.remove();
+    });
+  });
+
   // A message re-rendered in place (an answer that ends, a draft panel that
   // finishes) would drop a focus held inside it onto the page's body. Focus
   // goes to the same control in the new rendering, or else to what comes

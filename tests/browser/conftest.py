@@ -41,12 +41,45 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server_url):
+def page(browser, live_server_url, htmx_errors):
     context = browser.new_context(base_url=live_server_url, viewport={"width": 1100, "height": 800})
+    htmx_errors.watch(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+class HtmxErrors:
+    """htmx logs what it could not do (an out-of-band swap with no target, a
+    failed request, a bad swap) to the console as errors naming the event
+    ("htmx:oobErrorNoTarget"): each is a broken page, so any fails the test."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def watch(self, context) -> None:
+        """Record the errors of every page of ``context``."""
+        context.on("console", self.record)
+
+    def record(self, message) -> None:
+        if message.type in ("error", "warning") and "htmx:" in message.text:
+            where = message.location or {}
+            self.seen.append(f"{message.type}: {message.text} (at {message.page.url if message.page else '?'}, "
+                             f"{where.get('url', '')}:{where.get('lineNumber', '')})")
+
+    def check(self) -> None:
+        assert not self.seen, "htmx reported errors in the browser console:\n" + "\n".join(self.seen)
+
+
+@pytest.fixture
+def htmx_errors():
+    """htmx's errors in the consoles of the contexts it watches (the
+    ``page`` fixture's, and any a test opens and hands to ``watch``): the
+    test fails at its end if there was one."""
+    errors = HtmxErrors()
+    yield errors
+    errors.check()
 
 
 # Every page of the context records Content-Security-Policy violations in

@@ -42,9 +42,10 @@ def serious_violations(page) -> list[str]:
 
 
 @pytest.fixture(params=["light", "dark"])
-def scheme_page(request, browser, live_server_url):
+def scheme_page(request, browser, live_server_url, htmx_errors):
     context = browser.new_context(base_url=live_server_url, color_scheme=request.param,
                                   viewport={"width": 1280, "height": 900})
+    htmx_errors.watch(context)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page

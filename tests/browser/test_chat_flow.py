@@ -1,6 +1,8 @@
 """A person in a real browser: Playwright driving Debian's chromium against
 the ASGI server and a Celery worker in their own processes."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -57,6 +59,24 @@ def test_stop_keeps_the_partial_answer(page, llm):
     expect(answer).to_have_attribute("data-status", "stopped")
     expect(answer).to_contain_text("tok5")
     expect(answer).not_to_contain_text("tok299")
+
+
+def test_a_stopped_answer_says_so_with_its_tokens_and_can_be_rated(page, llm):
+    llm.script("count on", Reply(tokens=300, token_delay=0.05))
+    sign_up(page, "edsger")
+    page.get_by_role("textbox", name="Message").fill("count on")
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    expect(answer).to_contain_text("tok5")
+    page.get_by_role("button", name="Stop").click()
+
+    expect(answer).to_have_attribute("data-status", "stopped")
+    expect(answer.locator(".stopped-note")).to_have_text(re.compile(r"^Stopped after \d+ tokens\.$"))
+    answer.get_by_role("button", name="Thumbs down").click()
+    expect(answer.get_by_role("button", name="Thumbs down")).to_have_attribute("aria-pressed", "true")
+    page.reload()
+    expect(page.locator('article[data-author="assistant"]').last.get_by_role("button", name="Thumbs down")
+           ).to_have_attribute("aria-pressed", "true")
 
 
 def test_a_failed_answer_can_be_retried_without_retyping(page, llm):

@@ -16,11 +16,12 @@ QUESTION = "Which planet is largest?"
 
 
 @pytest.fixture
-def comparing(tmp_path, llm, browser):
+def comparing(tmp_path, llm, browser, htmx_errors):
     stack = Stack(tmp_path, MUSE_COMPARE_RATE="1")
     web = stack.web()
     stack.worker("worker")
     context = browser.new_context(base_url=f"http://{web.host}", viewport={"width": 1100, "height": 800})
+    htmx_errors.watch(context)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page

@@ -49,13 +49,14 @@ def test_a_panel_follows_its_newest_text_until_the_person_scrolls_it_up(page, ll
     assert body.evaluate("b => b.scrollTop") == 0, "scrolled up by the person: left where they put it"
 
 
-def test_a_thinking_pill_moves_unless_the_person_prefers_reduced_motion(browser, live_server_url, llm):
+def test_a_thinking_pill_moves_unless_the_person_prefers_reduced_motion(browser, live_server_url, llm, htmx_errors):
     question = "Slow thoughts please"
     for role in ROLES:
         llm.script(question, Reply(text="thinking " * 60, token_delay=0.05), system=f"You are the {role}")
     names = {}
     for motion in ("no-preference", "reduce"):
         context = browser.new_context(base_url=live_server_url, reduced_motion=motion)
+        htmx_errors.watch(context)
         page = context.new_page()
         sign_up(page, f"mo-{motion}")
         ask(page, question)

@@ -1,9 +1,14 @@
 """A person changes a preference on the Settings page, in a real browser."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from museapp.chat.models import Conversation
 
 from tests.browser.test_chat_flow import sign_up
 from tests.fakellm import Reply
@@ -91,3 +96,18 @@ def test_a_person_deletes_their_account_and_can_no_longer_log_in(page, llm, csp_
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
     assert csp_violations() == []
+
+
+def test_settings_and_back_from_an_older_chat_opens_that_chat(page):
+    sign_up(page, "grete")
+    older = Conversation.objects.create(user=get_user_model().objects.get(username="grete"), title="Older chat")
+    Conversation.objects.filter(pk=older.pk).update(updated_at=timezone.now() - timedelta(days=3))
+    page.goto(f"/c/{older.pk}/")
+
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    page.get_by_role("link", name="Back to chat").click()
+
+    expect(page).to_have_url(re.compile(rf"/c/{older.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Older chat")

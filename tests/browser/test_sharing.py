@@ -24,10 +24,11 @@ CONTROLS = ["Send", "Thumbs up", "Thumbs down", "Regenerate", "Edit", "Retry", "
 
 
 @pytest.fixture
-def stranger(browser, live_server_url):
+def stranger(browser, live_server_url, htmx_errors):
     """Someone logged out, in a browser of their own: records the sockets
     it opens and any policy violation."""
     context = browser.new_context(base_url=live_server_url, viewport={"width": 1100, "height": 800})
+    htmx_errors.watch(context)
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)

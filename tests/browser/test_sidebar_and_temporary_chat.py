@@ -116,6 +116,65 @@ def test_a_conversation_that_gets_a_message_moves_to_the_top_of_today(page, llm)
     expect(page.locator("#group-today + li.conversation-item")).to_contain_text("Chat 0040")
 
 
+def test_a_chat_not_yet_loaded_in_the_list_comes_to_the_top_of_today_when_it_gets_a_message(page, llm):
+    llm.script("Digging this up", Reply(text="Found it."))
+    sign_up(page, "digger")
+    far = many_conversations("digger", count=80)[70]  # past the list's first page
+    page.goto(f"/c/{far.pk}/")
+    expect(page.locator(f"li#conv-{far.pk}")).to_have_count(0)
+
+    page.get_by_role("textbox", name="Message").fill("Digging this up")
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.locator("#group-today + li.conversation-item")).to_contain_text("Chat 0070")
+    expect(page.locator(f"li#conv-{far.pk}")).to_have_count(1)
+    expect(page.locator("a[aria-current='page']")).to_have_text("Chat 0070")
+
+
+def current_items(page):
+    return page.locator("#conversation-list [aria-current='page']")
+
+
+def test_renaming_and_pinning_another_chat_act_on_it_and_leave_the_open_one_current(page):
+    sign_up(page, "renamer")
+    many_conversations("renamer", count=3)
+    page.reload()
+    url = page.url
+
+    item = menu_of(page, "Chat 0001")
+    item.get_by_role("textbox", name="Rename").fill("Groceries")
+    item.get_by_role("button", name="Save").click()
+
+    expect(page.locator("a.conversation-link[title='Groceries']")).to_have_count(1)
+    expect(current_items(page)).to_have_count(1)
+    expect(current_items(page)).to_have_text("New chat")
+    expect(page.get_by_role("heading", level=1)).to_have_text("New chat")
+    assert page.url == url
+
+    menu_of(page, "Groceries").get_by_role("button", name="Pin").click()
+
+    expect(items(page).first).to_contain_text("Groceries")
+    expect(current_items(page)).to_have_count(1)
+    expect(current_items(page)).to_have_text("New chat")
+    assert page.url == url
+
+
+def test_deleting_another_chat_takes_it_out_and_leaves_the_open_one_open(page):
+    sign_up(page, "deleter")
+    older = many_conversations("deleter", count=3)[2]
+    page.goto(f"/c/{older.pk}/")  # not the newest: going "home" would leave it
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    menu_of(page, "Chat 0001").get_by_role("button", name="Delete").click()
+
+    expect(page.locator("a.conversation-link[title='Chat 0001']")).to_have_count(0)
+    expect(current_items(page)).to_have_count(1)
+    expect(current_items(page)).to_have_text("Chat 0002")
+    assert page.url.endswith(f"/c/{older.pk}/")
+    page.reload()
+    expect(page.locator("a.conversation-link[title='Chat 0001']")).to_have_count(0)
+
+
 NOTICE = "Temporary chat: not in your list, search or exports, and deleted 24 hours after its last message."
 
 

@@ -83,3 +83,29 @@ def test_a_code_blocks_copy_button_sits_in_its_header_and_copies_the_code(page, 
     copy.click()
     page.wait_for_function("() => window.__labels.includes('Copied')")
     assert clipboard().strip() == "print('steeped')"
+
+
+PASTED = "def count(text):\n    words = text.split()\n    return len(words)"
+LINES = ["def count(text):", "words = text.split()", "return len(words)"]
+
+
+def lines_of(body) -> list[str]:
+    return [line.strip() for line in body.inner_text().splitlines() if line.strip()]
+
+
+def test_single_line_breaks_stay_while_streaming_when_done_and_after_a_reload(page, llm):
+    text = f"{PASTED}\n\n" + " ".join(f"word{i}" for i in range(120))
+    llm.script("Give it back", Reply(text=text, token_delay=0.03))
+    sign_up(page, "pasty")
+    page.get_by_role("textbox", name="Message").fill("Give it back")
+    page.get_by_role("button", name="Send").click()
+    answer = page.locator('article[data-author="assistant"]').last
+    body = answer.locator(".body")
+
+    expect(body).to_contain_text("word5")
+    assert answer.get_attribute("data-status") == "streaming", "seen mid-stream"
+    assert lines_of(body)[:3] == LINES
+    expect(answer).to_have_attribute("data-status", "done", timeout=30_000)
+    assert lines_of(body)[:3] == LINES
+    page.reload()
+    assert lines_of(page.locator('article[data-author="assistant"]').last.locator(".body"))[:3] == LINES

@@ -117,7 +117,37 @@ def test_the_chat_sidebar_links_to_settings(logged_in, user):
     page = parse_html(logged_in.get(f"/c/{conversation.pk}/").content.decode())
 
     sidebar = page.one("nav", id="sidebar")
-    assert [a.attrs["href"] for a in sidebar.all("a") if a.text.strip() == "Settings"] == ["/settings/"]
+    assert [a.attrs["href"] for a in sidebar.all("a") if a.text.strip() == "Settings"] == [
+        f"/settings/?from={conversation.pk}"]
+
+
+def back_to_chat(client, path: str) -> str:
+    page = parse_html(client.get(path).content.decode())
+    return next(a.attrs["href"] for a in page.all("a") if a.text.strip() == "Back to chat")
+
+
+def test_back_to_chat_opens_the_conversation_settings_were_opened_from(logged_in, user):
+    older = Conversation.objects.create(user=user, title="Older")
+    Conversation.objects.create(user=user, title="Newer")
+
+    assert back_to_chat(logged_in, f"/settings/?from={older.pk}") == f"/c/{older.pk}/"
+
+
+@pytest.mark.parametrize("came_from", ["", "abc", "0", "999999", "theirs"])
+def test_back_to_chat_from_anywhere_else_opens_the_newest(logged_in, other_user, came_from):
+    if came_from == "theirs":
+        came_from = str(Conversation.objects.create(user=other_user, title="Not yours").pk)
+
+    assert back_to_chat(logged_in, f"/settings/?from={came_from}") == "/"
+
+
+def test_saving_keeps_the_way_back(logged_in, user):
+    older = Conversation.objects.create(user=user, title="Older")
+
+    response = logged_in.post(f"/settings/?from={older.pk}", {})
+
+    assert response["Location"] == f"/settings/?from={older.pk}"
+    assert back_to_chat(logged_in, response["Location"]) == f"/c/{older.pk}/"
 
 
 # --- the services ---------------------------------------------------------------

@@ -379,6 +379,41 @@ def test_an_htmx_rename_returns_the_new_sidebar_item(logged_in, conversation):
     assert conversation.title == "Trip to Rome"
 
 
+def test_renaming_another_conversation_leaves_the_open_one_current_and_its_heading_alone(logged_in, user,
+                                                                                       conversation):
+    other = Conversation.objects.create(user=user, title="Old notes")
+
+    response = logged_in.post(f"/c/{other.pk}/rename/", {"title": "Notes", "current": conversation.pk},
+                              headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    answer = parse(response)
+    item = answer.one("li", id=f"conv-{other.pk}")
+    assert "current" not in item.attrs["class"].split()
+    assert item.one("a", href=f"/c/{other.pk}/").attrs.get("aria-current") is None
+    assert answer.all("h1") == [], "the open page has no heading of the renamed conversation to swap"
+    kept = [field.attrs["value"] for field in item.all("input", name="current")]
+    assert kept == [str(conversation.pk)] * 3, "its rename, pin and delete keep the open one current too"
+
+
+def test_renaming_the_open_conversation_also_renames_its_heading(logged_in, conversation):
+    response = logged_in.post(f"/c/{conversation.pk}/rename/", {"title": "Trip", "current": conversation.pk},
+                              headers={"HX-Request": "true"})
+
+    answer = parse(response)
+    item = answer.one("li", id=f"conv-{conversation.pk}")
+    assert item.one("a", href=f"/c/{conversation.pk}/").attrs["aria-current"] == "page"
+    assert answer.one("h1", id=f"conversation-title-{conversation.pk}").text == "Trip"
+
+
+def test_renaming_another_conversation_without_htmx_returns_to_the_open_one(logged_in, user, conversation):
+    other = Conversation.objects.create(user=user, title="Old notes")
+
+    response = logged_in.post(f"/c/{other.pk}/rename/", {"title": "Notes", "current": conversation.pk})
+
+    assert response["Location"] == f"/c/{conversation.pk}/"
+
+
 @pytest.mark.parametrize("title", ["", "   \n\t "])
 def test_an_empty_title_is_refused_with_a_clear_error(logged_in, conversation, title):
     response = logged_in.post(
@@ -447,6 +482,33 @@ def test_an_htmx_delete_tells_htmx_where_to_go(logged_in, conversation):
     assert response.status_code == 204
     assert response["HX-Redirect"] == "/"
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
+
+
+def test_deleting_another_conversation_takes_its_item_out_and_leaves_the_page_where_it_is(logged_in, user,
+                                                                                        conversation):
+    other = Conversation.objects.create(user=user, title="Old notes")
+
+    response = logged_in.post(f"/c/{other.pk}/delete/", {"current": conversation.pk}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response.content == b"", "the item is swapped for nothing"
+    assert "HX-Redirect" not in response
+    assert not Conversation.objects.filter(pk=other.pk).exists()
+
+
+def test_deleting_another_conversation_without_htmx_returns_to_the_open_one(logged_in, user, conversation):
+    other = Conversation.objects.create(user=user, title="Old notes")
+
+    response = logged_in.post(f"/c/{other.pk}/delete/", {"current": conversation.pk})
+
+    assert response["Location"] == f"/c/{conversation.pk}/"
+
+
+def test_deleting_the_open_conversation_goes_home(logged_in, conversation):
+    response = logged_in.post(f"/c/{conversation.pk}/delete/", {"current": conversation.pk},
+                              headers={"HX-Request": "true"})
+
+    assert response["HX-Redirect"] == "/"
 
 
 def test_after_deleting_the_only_conversation_home_opens_a_fresh_one(logged_in, user, conversation):

@@ -77,6 +77,17 @@ def test_the_report_splits_quick_from_contemplating_with_rates_latencies_and_cos
     assert [c.comment for c in data["comments"]] == ["great"]
 
 
+def test_a_rated_stopped_answer_counts_in_the_ratings_but_not_in_the_latency(user, seeded):
+    stopped = answer(Conversation.objects.get(user=user), ms=50, content="stopped early")
+    Message.objects.filter(pk=stopped.pk).update(status="stopped")
+    Rating.objects.create(user=user, message=stopped, value=-1)
+
+    quick = report(None)["modes"][0]
+
+    assert (quick.answers, quick.rated, quick.ups) == (11, 11, 7)
+    assert quick.p50_ms == pytest.approx(550.0), "the time until Stop is not an answer's latency"
+
+
 def test_the_insights_page_shows_the_figures(client, analyst, seeded):
     client.force_login(analyst)
     page = client.get("/insights/?period=all").content.decode()
@@ -119,6 +130,16 @@ def test_pairs_prefer_the_picked_draft_or_the_liked_answer_over_what_was_passed_
     assert {p["chosen"] for p in from_thumbs} == {"d1"}
     assert sorted(p["rejected"] for p in from_thumbs) == ["draft 1 of d1", "draft 2 of d1", "draft 3 of d1"]
     assert all(set(p) == {"message_id", "prompt", "chosen", "rejected", "reason", "source"} and p["prompt"] for p in pairs)
+
+
+def test_a_liked_answer_that_was_stopped_makes_no_pairs(seeded, tmp_path):
+    _, deep = seeded
+    Message.objects.filter(pk=deep[1].pk).update(status="stopped")
+
+    call_command("export_feedback", "--pairs", "--output", str(tmp_path / "p.jsonl"))
+
+    pairs = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert pairs and not [p for p in pairs if p["message_id"] == deep[1].pk], "its text was cut short"
 
 
 def test_analysts_download_the_export(client, analyst, seeded):

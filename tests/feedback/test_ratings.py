@@ -124,8 +124,27 @@ def test_an_answer_still_streaming_or_failed_cannot_be_rated(logged_in, answer):
         Message.objects.filter(pk=answer.pk).update(status=status)
         response = logged_in.post(f"/m/{answer.pk}/rate/", {"value": "up"}, headers=HTMX)
         assert response.status_code == 400
-        assert "Only a finished answer can be rated" in response.content.decode()
+        assert "Only a finished or stopped answer can be rated" in response.content.decode()
     assert not Rating.objects.exists()
+
+
+def test_a_stopped_answer_says_so_with_its_tokens_and_shows_both_thumbs(logged_in, answer):
+    Message.objects.filter(pk=answer.pk).update(status="stopped", completion_tokens=1204)
+
+    html = logged_in.get(f"/c/{answer.conversation_id}/").content.decode()
+
+    assert "Stopped after 1,204 tokens." in html
+    assert not pressed(html, "Thumbs up") and not pressed(html, "Thumbs down")
+
+
+def test_a_stopped_answer_is_rated_like_a_finished_one(logged_in, user, answer):
+    Message.objects.filter(pk=answer.pk).update(status="stopped")
+
+    response = logged_in.post(f"/m/{answer.pk}/rate/", {"value": "down"}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert pressed(response.content.decode(), "Thumbs down")
+    assert Rating.objects.get(user=user, message=answer).value == -1
 
 
 def test_rating_must_be_posted(logged_in, answer):

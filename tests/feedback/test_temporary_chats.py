@@ -54,7 +54,7 @@ def test_the_pairs_leave_temporary_chats_out(kept_and_temporary):
 def test_the_insights_leave_temporary_chats_out(kept_and_temporary):
     data = report(None)
 
-    assert sum(row.answers for row in data["modes"]) == 2, "the kept chat's two finished answers"
+    assert sum(row.answers for row in data["modes"]) == 3, "the kept chat's two finished answers and one stopped"
     assert sum(row.rated for row in data["modes"]) == 1
     assert [rating.comment for rating in data["comments"]] == ["Kept comment"]
     overall = comparisons(None)["overall"]

@@ -107,3 +107,32 @@ def test_a_hostile_language_name_is_escaped_in_the_header():
 
     assert "<img" not in rendered
     assert parse_html(rendered).all("img") == []
+
+
+PASTED_CODE = "def count(text):\n    words = text.split()\n    return len(words)"
+
+
+def test_single_line_breaks_are_kept_as_chat_apps_keep_them():
+    paragraph = parse_html(render_markdown(PASTED_CODE)).one("p")
+
+    assert len(paragraph.all("br")) == 2, "code pasted without a fence comes back line by line"
+    assert paragraph.text.splitlines() == ["def count(text):", "words = text.split()", "return len(words)"]
+
+
+def test_a_code_block_keeps_its_lines_without_line_break_tags():
+    rendered = render_markdown(f"```python\n{PASTED_CODE}\n```")
+
+    assert "<br" not in rendered
+    assert parse_html(rendered).one("pre").text == PASTED_CODE + "\n"
+
+
+def test_a_text_with_single_line_breaks_renders_live_as_it_will_when_finished():
+    text = f"Three lines:\nfirst\nsecond\n\n{PASTED_CODE}"
+
+    assert live(text).replace(TAIL, "") == render_markdown(text)
+
+
+def test_after_a_line_break_the_tail_starts_the_next_line():
+    rendered = live("first line\n")
+
+    assert rendered.index("<br>") < rendered.index(TAIL)

@@ -1,6 +1,6 @@
 from django import template
 
-from museapp.feedback.models import DOWN_REASONS, UP_REASONS
+from museapp.feedback.models import DOWN_REASONS, UP_REASONS, Rating
 
 register = template.Library()
 
@@ -11,6 +11,12 @@ def rating_of(message):
     from the prefetched ratings: no query while rendering."""
     ratings = list(message.ratings.all())
     return ratings[0] if ratings else None
+
+
+@register.filter
+def rateable(message) -> bool:
+    """The answer shows thumbs (museapp/feedback/services.py checks the same)."""
+    return message.status in Rating.RATEABLE
 
 
 @register.filter
