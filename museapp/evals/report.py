@@ -228,20 +228,7 @@ def table(report: dict) -> str:
             f"{'p':>7}{'tokens':>9}{'cost $':>11}{'p50 s':>8}{'p95 s':>8}{'/1k tok':>9}{'/s':>8}"
             f"{'same err':>10}{'missed':>8}{'process':>9}")
     lines = [head, "-" * len(head)]
-    for row in report["conditions"]:
-        versus = (f"{_percent(row.get('vs_quick'), True)} {_interval(row.get('vs_quick_interval'), True)}"
-                  if "vs_quick" in row else "")
-        lines.append(
-            f"{row['condition']:<14}{row['n']:>5}"
-            f"{_percent(row['accuracy']) + ' ' + _interval(row['interval']):>26}{versus:>30}"
-            f"{_number(row.get('mcnemar_p'), 3) if 'mcnemar_p' in row else '':>7}"
-            f"{_number(row['tokens']):>9}{_number(row['cost'], 5):>11}"
-            f"{_number(row['p50_s'], 2):>8}{_number(row['p95_s'], 2):>8}"
-            f"{_percent(row.get('gain_per_1k_tokens'), True) if 'vs_quick' in row else '':>9}"
-            f"{_percent(row.get('gain_per_second'), True) if 'vs_quick' in row else '':>8}"
-            f"{_percent(row['unanimous_wrong']):>10}{_percent(row['missed_right_draft']):>8}"
-            f"{_percent(row['names_the_process']):>9}"
-        )
+    lines += [condition_line(row) for row in report["conditions"]]
     sets = sorted({name for row in report["conditions"] for name in row["by_set"]})
     if sets:
         lines += ["", "accuracy % by set: " + "  ".join(
@@ -265,6 +252,23 @@ def table(report: dict) -> str:
               "off the question: no content word of the question, not the expected answer, and no answer of its kind "
               "(a number, an option)."]
     return "\n".join(lines)
+
+
+def condition_line(row: dict) -> str:
+    """One condition's line in the report's table."""
+    versus = (f"{_percent(row.get('vs_quick'), True)} {_interval(row.get('vs_quick_interval'), True)}"
+              if "vs_quick" in row else "")
+    return (
+        f"{row['condition']:<14}{row['n']:>5}"
+        f"{_percent(row['accuracy']) + ' ' + _interval(row['interval']):>26}{versus:>30}"
+        f"{_number(row.get('mcnemar_p'), 3) if 'mcnemar_p' in row else '':>7}"
+        f"{_number(row['tokens']):>9}{_number(row['cost'], 5):>11}"
+        f"{_number(row['p50_s'], 2):>8}{_number(row['p95_s'], 2):>8}"
+        f"{_percent(row.get('gain_per_1k_tokens'), True) if 'vs_quick' in row else '':>9}"
+        f"{_percent(row.get('gain_per_second'), True) if 'vs_quick' in row else '':>8}"
+        f"{_percent(row['unanimous_wrong']):>10}{_percent(row['missed_right_draft']):>8}"
+        f"{_percent(row['names_the_process']):>9}"
+    )
 
 
 def auto_table(rows: list[dict]) -> list[str]:

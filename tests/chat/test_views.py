@@ -164,7 +164,8 @@ def test_the_page_has_the_message_box_and_the_send_button(logged_in, conversatio
     assert composer.one("textarea").attrs["aria-label"] == "Message"
     assert composer.one("textarea").attrs["name"] == "message"
     assert [b.attrs.get("aria-label") or b.text.strip() for b in composer.all("button")] == [
-        "Attach files", "Send", "Attach it as a text file"]  # the last shown only past the message limit
+        "Attach files", "Send", "Attach it as a text file", "Options"]  # "Attach it…" shown only past the
+    # message limit; "Options" only on a phone, where it opens Contemplating and the strategy
     assert page.one("h1").text == "Picnic plans"
 
 
