@@ -533,8 +533,10 @@
   document.addEventListener("click", function (event) {
     var summary = event.target.closest && event.target.closest("article.message details > summary");
     if (!summary) return;
+    // Marked at once, before the click toggles it: a frame that re-renders
+    // the answer right after the click still finds the mark.
     var details = summary.parentElement;
-    setTimeout(function () { details.dataset.personOpened = details.open ? "yes" : ""; }, 0);
+    details.dataset.personOpened = details.open ? "" : "yes";
   });
   var openedIn = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
