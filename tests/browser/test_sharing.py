@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from museapp.chat.models import Conversation
-from tests.browser.conftest import RECORD_VIOLATIONS
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_chat_flow import sign_up
+from tests.browsers import RECORD_VIOLATIONS
 from tests.fakellm import Reply
 from tests.security.test_xss import PAYLOADS
 from tests.sharing.conftest import answered, with_drafts

@@ -163,9 +163,9 @@ def test_the_page_has_the_message_box_and_the_send_button(logged_in, conversatio
     composer = page.one("form", id="composer")
     assert composer.one("textarea").attrs["aria-label"] == "Message"
     assert composer.one("textarea").attrs["name"] == "message"
+    # "Attach it as a text file" is shown only past the message limit, "Options" only on a phone
     assert [b.attrs.get("aria-label") or b.text.strip() for b in composer.all("button")] == [
-        "Attach files", "Send", "Attach it as a text file", "Options"]  # "Attach it…" shown only past the
-    # message limit; "Options" only on a phone, where it opens Contemplating and the strategy
+        "Attach files", "Send", "Attach it as a text file", "Options"]
     assert page.one("h1").text == "Picnic plans"
 
 

@@ -1,7 +1,6 @@
 import pytest
 
 from museapp.ops.redis_client import redis_key, servers, sync_client_at
-from tests.browser.conftest import browser, htmx_errors, page  # noqa: F401 - the browser tests here use them
 
 
 def forget_counters() -> None:

@@ -1,3 +1,8 @@
+"""The browser fixtures (chromium through Playwright, a page that fails its
+test on any htmx console error, CSP violations, the clipboard), loaded as a
+pytest plugin (pytest.ini: ``-p tests.browsers``) so every test package that
+drives a browser has the same set, whatever fixture it grows next."""
+
 import os
 import shutil
 
