@@ -187,6 +187,10 @@ def configure_environment(run_dir: Path, fake_port: int) -> None:
             "MUSE_RATE_MESSAGES": "off",
             "MUSE_RATE_CONTEMPLATIONS": "off",
             "MUSE_RATE_BROWSING": "off",
+            # A blind comparison is drawn for a quarter of turns (a second answer,
+            # the drafts hidden until the person chooses): a benchmark does the
+            # same work every run, so it draws none.
+            "MUSE_COMPARE_RATE": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )
